@@ -1,0 +1,1 @@
+//! `mcpauth proxy`: a lossless stdio <-> Streamable HTTP / legacy SSE bridge.
