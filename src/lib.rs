@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod home;
+pub mod oauth;
 pub mod proxy;
 pub mod secret;
 pub mod store;

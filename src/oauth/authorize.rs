@@ -1,0 +1,395 @@
+//! The browser half of the authorization code flow: a loopback listener for the redirect
+//! (RFC 8252 §7.3), opening the browser, and checking what comes back.
+//!
+//! The listener is bound before the browser opens, so the redirect can never race it.
+//! The first request to `/callback` ends the wait either way: the browser is told plainly
+//! whether it worked, and the listener closes when this returns.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::OauthError;
+use crate::secret::Secret;
+
+/// A bound loopback listener.
+pub struct Listener {
+    server: tiny_http::Server,
+    port: u16,
+}
+
+impl Listener {
+    /// Binds `127.0.0.1:port` (`0` = any free port).
+    pub fn bind(port: u16) -> Result<Self, OauthError> {
+        let server = tiny_http::Server::http(("127.0.0.1", port))
+            .map_err(|source| OauthError::Listen { port, source })?;
+        let port = server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.port())
+            .unwrap_or(port);
+        Ok(Self { server, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn redirect_uri(&self) -> String {
+        format!("http://127.0.0.1:{}/callback", self.port)
+    }
+}
+
+/// What the redirect must match.
+pub struct Expected<'a> {
+    pub state: &'a Secret,
+    pub issuer: &'a str,
+    /// RFC 9207: the server promised `iss` in the redirect.
+    pub iss_required: bool,
+    /// For the browser page ("Signed in to `notion`").
+    pub server_name: &'a str,
+}
+
+/// Waits for the redirect until `timeout` passes or `cancel` is set, answers the browser,
+/// and returns the authorization code.
+pub fn wait_for_code(
+    listener: Listener,
+    expected: &Expected<'_>,
+    timeout: Duration,
+    cancel: &AtomicBool,
+) -> Result<Secret, OauthError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(OauthError::Interrupted);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(OauthError::Timeout(human_duration(timeout)));
+        }
+        let request = match listener
+            .server
+            .recv_timeout(left.min(Duration::from_millis(100)))
+        {
+            Ok(Some(r)) => r,
+            Ok(None) => continue,
+            Err(e) => {
+                return Err(OauthError::Listen {
+                    port: listener.port,
+                    source: Box::new(e),
+                });
+            }
+        };
+        let (path, query) = match request.url().split_once('?') {
+            Some((p, q)) => (p.to_owned(), q.to_owned()),
+            None => (request.url().to_owned(), String::new()),
+        };
+        if path != "/callback" {
+            let _ = request.respond(tiny_http::Response::empty(404));
+            continue;
+        }
+        let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let outcome = check_redirect(&params, expected);
+        let page = match &outcome {
+            Ok(_) => page(
+                "Signed in",
+                &format!(
+                    "mcpauth is signed in to <b>{}</b>. You can close this tab and return to the terminal.",
+                    html_escape(expected.server_name)
+                ),
+            ),
+            Err(e) => page(
+                "Sign-in failed",
+                &format!(
+                    "mcpauth could not sign in to <b>{}</b>: {}. Nothing was stored. Details are in the terminal.",
+                    html_escape(expected.server_name),
+                    html_escape(&e.to_string())
+                ),
+            ),
+        };
+        let response = tiny_http::Response::from_string(page)
+            .with_status_code(if outcome.is_ok() { 200 } else { 400 })
+            .with_header(
+                "Content-Type: text/html; charset=utf-8"
+                    .parse::<tiny_http::Header>()
+                    .expect("static header"),
+            );
+        let _ = request.respond(response);
+        return outcome;
+    }
+}
+
+/// RFC 9207 `iss` first, then `state`, and only then the server's `error` or the code:
+/// an error from a redirect that is not ours must not be believed either.
+fn check_redirect(
+    params: &HashMap<String, String>,
+    expected: &Expected<'_>,
+) -> Result<Secret, OauthError> {
+    match params.get("iss") {
+        Some(iss) if iss != expected.issuer => {
+            return Err(OauthError::IssMismatch {
+                expected: expected.issuer.to_owned(),
+                found: iss.clone(),
+            });
+        }
+        None if expected.iss_required => {
+            return Err(OauthError::IssMissing {
+                expected: expected.issuer.to_owned(),
+            });
+        }
+        _ => {}
+    }
+    if params.get("state").map(String::as_str) != Some(expected.state.expose()) {
+        return Err(OauthError::StateMismatch);
+    }
+    if let Some(error) = params.get("error") {
+        let description = params.get("error_description").cloned();
+        return Err(if error == "access_denied" {
+            OauthError::AccessDenied { description }
+        } else {
+            OauthError::AuthorizationFailed {
+                error: error.clone(),
+                description,
+            }
+        });
+    }
+    match params.get("code") {
+        Some(code) if !code.is_empty() => Ok(Secret::new(code.clone())),
+        _ => Err(OauthError::NoCode),
+    }
+}
+
+/// Whether a browser can be shown here: a desktop session that is not reached over SSH
+/// without a display.
+pub fn has_desktop() -> bool {
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    if cfg!(any(target_os = "macos", target_os = "windows")) {
+        !(set("SSH_CONNECTION") || set("SSH_TTY"))
+    } else {
+        set("DISPLAY") || set("WAYLAND_DISPLAY")
+    }
+}
+
+/// How the browser was (or was not) opened.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Opened {
+    Command,
+    System,
+    NotOpened,
+}
+
+/// Opens `url`: with `MCPAUTH_BROWSER` (a command, split on whitespace, given the URL as
+/// its last argument) when set, else the system browser when there is a desktop.
+pub fn open_browser(url: &str) -> Result<Opened, OauthError> {
+    if let Some(cmd) = std::env::var("MCPAUTH_BROWSER")
+        .ok()
+        .filter(|c| !c.trim().is_empty())
+    {
+        let mut words = cmd.split_whitespace();
+        let program = words.next().expect("not empty");
+        let mut child = std::process::Command::new(program)
+            .args(words)
+            .arg(url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|source| OauthError::Browser {
+                command: program.to_owned(),
+                source,
+            })?;
+        // Reap it whenever it ends, without making the login wait for it.
+        std::thread::spawn(move || child.wait());
+        return Ok(Opened::Command);
+    }
+    if has_desktop() && open::that_detached(url).is_ok() {
+        return Ok(Opened::System);
+    }
+    Ok(Opened::NotOpened)
+}
+
+/// Shared flag for Ctrl-C during a wait.
+pub fn cancel_flag() -> Arc<AtomicBool> {
+    Arc::new(AtomicBool::new(false))
+}
+
+pub fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match (s / 60, s % 60) {
+        (0, s) => format!("{s} s"),
+        (m, 0) => format!("{m} min"),
+        (m, s) => format!("{m} min {s} s"),
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>mcpauth: {title}</title>\
+         <style>body{{font:16px system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em}}</style>\
+         </head><body><h1>{title}</h1><p>{body}</p></body></html>"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn expected(state: &Secret, iss_required: bool) -> Expected<'_> {
+        Expected {
+            state,
+            issuer: "https://as.example.com",
+            iss_required,
+            server_name: "notion",
+        }
+    }
+
+    #[test]
+    fn a_matching_redirect_yields_the_code() {
+        let state = Secret::new("s1");
+        let code = check_redirect(
+            &params(&[
+                ("code", "c1"),
+                ("state", "s1"),
+                ("iss", "https://as.example.com"),
+            ]),
+            &expected(&state, true),
+        )
+        .unwrap();
+        assert_eq!(code.expose(), "c1");
+    }
+
+    #[test]
+    fn iss_is_checked_before_state_and_error() {
+        let state = Secret::new("s1");
+        let e = check_redirect(
+            &params(&[
+                ("error", "access_denied"),
+                ("state", "s1"),
+                ("iss", "https://evil"),
+            ]),
+            &expected(&state, false),
+        )
+        .unwrap_err();
+        assert!(matches!(e, OauthError::IssMismatch { .. }), "{e}");
+        let e = check_redirect(
+            &params(&[("code", "c"), ("state", "s1")]),
+            &expected(&state, true),
+        )
+        .unwrap_err();
+        assert!(matches!(e, OauthError::IssMissing { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_wrong_state_is_refused_even_with_an_error() {
+        let state = Secret::new("s1");
+        for p in [
+            params(&[("code", "c"), ("state", "s2")]),
+            params(&[("error", "access_denied"), ("state", "s2")]),
+            params(&[("code", "c")]),
+        ] {
+            let e = check_redirect(&p, &expected(&state, false)).unwrap_err();
+            assert!(matches!(e, OauthError::StateMismatch), "{e}");
+        }
+    }
+
+    #[test]
+    fn access_denied_and_other_errors() {
+        let state = Secret::new("s1");
+        let e = check_redirect(
+            &params(&[("error", "access_denied"), ("state", "s1")]),
+            &expected(&state, false),
+        )
+        .unwrap_err();
+        assert!(matches!(e, OauthError::AccessDenied { .. }));
+        let e = check_redirect(
+            &params(&[
+                ("error", "server_error"),
+                ("state", "s1"),
+                ("error_description", "x"),
+            ]),
+            &expected(&state, false),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the authorization server answered `server_error`: x"
+        );
+    }
+
+    #[test]
+    fn the_listener_answers_the_browser_and_returns_the_code() {
+        let listener = Listener::bind(0).unwrap();
+        let port = listener.port();
+        let state = Secret::new("st");
+        let cancel = AtomicBool::new(false);
+        let browser = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let mut get = |path: &str| {
+                let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+                write!(
+                    s,
+                    "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                )
+                .unwrap();
+                let mut out = String::new();
+                s.read_to_string(&mut out).unwrap();
+                out
+            };
+            let favicon = get("/favicon.ico");
+            let page = get("/callback?code=abc&state=st");
+            (favicon, page)
+        });
+        let code = wait_for_code(
+            listener,
+            &Expected {
+                state: &state,
+                issuer: "x",
+                iss_required: false,
+                server_name: "<notion>",
+            },
+            Duration::from_secs(30),
+            &cancel,
+        )
+        .unwrap();
+        assert_eq!(code.expose(), "abc");
+        let (favicon, page) = browser.join().unwrap();
+        assert!(favicon.starts_with("HTTP/1.1 404"), "{favicon}");
+        assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+        assert!(
+            page.contains("signed in to <b>&lt;notion&gt;</b>"),
+            "{page}"
+        );
+        assert!(!page.contains("abc"), "the page must not echo the code");
+    }
+
+    #[test]
+    fn cancel_stops_the_wait() {
+        let listener = Listener::bind(0).unwrap();
+        let state = Secret::new("st");
+        let cancel = AtomicBool::new(true);
+        let e = wait_for_code(
+            listener,
+            &expected(&state, false),
+            Duration::from_secs(30),
+            &cancel,
+        )
+        .unwrap_err();
+        assert!(matches!(e, OauthError::Interrupted));
+    }
+}

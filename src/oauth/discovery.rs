@@ -1,0 +1,543 @@
+//! Finding out how an MCP server wants to be authorized (MCP authorization 2025-11-25,
+//! RFC 9728 protected resource metadata, RFC 8414 authorization server metadata, and the
+//! 2025-03-26 fallbacks).
+//!
+//! Everything here is checked before any authorization request is sent: a resource
+//! metadata document that names another resource, an issuer that does not match, an
+//! endpoint on plain http off this machine, or no PKCE S256 stops the login.
+
+use reqwest::StatusCode;
+use serde::Deserialize;
+use url::Url;
+
+use super::OauthError;
+use super::challenge::BearerChallenge;
+use super::http::{canonical_resource, check_endpoint, resource_covers};
+
+/// RFC 9728 protected resource metadata (the fields mcpauth reads).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ResourceMetadata {
+    pub resource: String,
+    #[serde(default)]
+    pub authorization_servers: Vec<String>,
+    #[serde(default)]
+    pub scopes_supported: Option<Vec<String>>,
+}
+
+/// RFC 8414 authorization server metadata (the fields mcpauth reads).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuthServerMetadata {
+    pub issuer: String,
+    #[serde(default)]
+    pub authorization_endpoint: Option<String>,
+    #[serde(default)]
+    pub token_endpoint: Option<String>,
+    #[serde(default)]
+    pub registration_endpoint: Option<String>,
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
+    #[serde(default)]
+    pub device_authorization_endpoint: Option<String>,
+    #[serde(default)]
+    pub scopes_supported: Option<Vec<String>>,
+    #[serde(default)]
+    pub code_challenge_methods_supported: Option<Vec<String>>,
+    #[serde(default)]
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    #[serde(default)]
+    pub grant_types_supported: Option<Vec<String>>,
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: Option<bool>,
+    #[serde(default)]
+    pub client_id_metadata_document_supported: Option<bool>,
+}
+
+/// Where the authorization server metadata came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataSource {
+    /// Found at a well-known URL.
+    WellKnown(String),
+    /// The URL the user pinned (`oauth.authServerMetadataUrl`).
+    Pinned(String),
+    /// No metadata anywhere: the 2025-03-26 default endpoints on the server's origin.
+    Defaults,
+}
+
+/// The outcome of discovery: everything needed to register and authorize.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    /// The MCP server URL as configured.
+    pub server_url: String,
+    /// The RFC 8707 resource to ask tokens for.
+    pub resource: String,
+    pub resource_metadata: Option<ResourceMetadata>,
+    /// The server's 401 challenge, when it sent one.
+    pub challenge: Option<BearerChallenge>,
+    pub issuer: String,
+    pub metadata: AuthServerMetadata,
+    pub metadata_source: MetadataSource,
+}
+
+impl Discovery {
+    pub fn authorization_endpoint(&self) -> &str {
+        self.metadata
+            .authorization_endpoint
+            .as_deref()
+            .unwrap_or_default()
+    }
+
+    pub fn token_endpoint(&self) -> &str {
+        self.metadata.token_endpoint.as_deref().unwrap_or_default()
+    }
+
+    /// Scopes to ask for when the user named none: the challenge's, else the resource
+    /// metadata's, plus `offline_access` when the authorization server lists it.
+    pub fn default_scopes(&self) -> Vec<String> {
+        let mut scopes = match &self.challenge {
+            Some(c) if c.scope.is_some() => c.scopes(),
+            _ => self
+                .resource_metadata
+                .as_ref()
+                .and_then(|m| m.scopes_supported.clone())
+                .unwrap_or_default(),
+        };
+        let offers_offline = self
+            .metadata
+            .scopes_supported
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|s| s == "offline_access"));
+        if offers_offline && !scopes.iter().any(|s| s == "offline_access") {
+            scopes.push("offline_access".to_owned());
+        }
+        scopes
+    }
+}
+
+/// Runs discovery for the MCP server at `server_url`. `pinned` is a metadata URL the user
+/// gave, which replaces the search for the authorization server's metadata.
+pub async fn discover(
+    http: &reqwest::Client,
+    server_url: &str,
+    pinned: Option<&str>,
+) -> Result<Discovery, OauthError> {
+    let server = check_endpoint("MCP server URL", server_url)?;
+    let probe = probe(http, &server).await?;
+
+    let resource_metadata = find_resource_metadata(http, &server, &probe).await?;
+    if resource_metadata.is_none() && !probe.unauthorized && pinned.is_none() {
+        return Err(OauthError::NoAuthRequired {
+            server: server_url.to_owned(),
+        });
+    }
+
+    let resource = match &resource_metadata {
+        Some((_, m)) => m.resource.clone(),
+        None => canonical_resource(&server),
+    };
+
+    let (issuer, metadata, metadata_source) = if let Some(pinned) = pinned {
+        let url = check_endpoint("authorization server metadata URL", pinned)?;
+        let m = fetch_json::<AuthServerMetadata>(http, &url, "authorization server metadata")
+            .await?
+            .ok_or_else(|| OauthError::NoMetadata {
+                issuer: pinned.to_owned(),
+                tried: format!("`{pinned}`"),
+            })?;
+        (
+            m.issuer.clone(),
+            m,
+            MetadataSource::Pinned(pinned.to_owned()),
+        )
+    } else {
+        let issuer = match &resource_metadata {
+            Some((url, m)) => m.authorization_servers.first().cloned().ok_or_else(|| {
+                OauthError::MalformedMetadata {
+                    what: "resource metadata".to_owned(),
+                    url: url.clone(),
+                    reason: "`authorization_servers` is empty".to_owned(),
+                }
+            })?,
+            // 2025-03-26: the MCP server's origin is the authorization server.
+            None => server.origin().ascii_serialization(),
+        };
+        let issuer_url = check_endpoint("issuer", &issuer)?;
+        match find_auth_server_metadata(http, &issuer_url).await? {
+            Some((url, m)) => {
+                if m.issuer != issuer {
+                    return Err(OauthError::IssuerMismatch {
+                        url,
+                        expected: issuer,
+                        found: m.issuer,
+                    });
+                }
+                (issuer, m, MetadataSource::WellKnown(url))
+            }
+            None if resource_metadata.is_none() => {
+                let origin = issuer.trim_end_matches('/');
+                let m = AuthServerMetadata {
+                    issuer: issuer.clone(),
+                    authorization_endpoint: Some(format!("{origin}/authorize")),
+                    token_endpoint: Some(format!("{origin}/token")),
+                    registration_endpoint: Some(format!("{origin}/register")),
+                    ..Default::default()
+                };
+                (issuer, m, MetadataSource::Defaults)
+            }
+            None => {
+                return Err(OauthError::NoMetadata {
+                    tried: auth_server_metadata_urls(&issuer_url)
+                        .iter()
+                        .map(|u| format!("`{u}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    issuer,
+                });
+            }
+        }
+    };
+
+    check_metadata(&metadata, &issuer)?;
+
+    Ok(Discovery {
+        server_url: server_url.to_owned(),
+        resource,
+        resource_metadata: resource_metadata.map(|(_, m)| m),
+        challenge: probe.challenge,
+        issuer,
+        metadata,
+        metadata_source,
+    })
+}
+
+/// What the server said to an MCP request sent without a token.
+struct Probe {
+    unauthorized: bool,
+    challenge: Option<BearerChallenge>,
+}
+
+async fn probe(http: &reqwest::Client, server: &Url) -> Result<Probe, OauthError> {
+    // A real initialize, as a client would send first; a server that answers it without
+    // asking for a token may still offer OAuth through resource metadata.
+    let body = serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "mcpauth", "version": env!("CARGO_PKG_VERSION")}
+        }
+    });
+    let resp = http
+        .post(server.clone())
+        .header("Accept", "application/json, text/event-stream")
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| OauthError::unreachable(server.as_str(), e))?;
+    let mut status = resp.status();
+    let mut header = www_authenticate(&resp);
+    if let Some(session) = resp.headers().get("mcp-session-id").cloned() {
+        // The probe opened a session we will not use: close it again, best effort.
+        let _ = http
+            .delete(server.clone())
+            .header("mcp-session-id", session)
+            .send()
+            .await;
+    }
+    drop(resp);
+    if matches!(
+        status,
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED | StatusCode::BAD_REQUEST
+    ) {
+        // Perhaps a legacy HTTP+SSE server, which is opened with a GET.
+        if let Ok(resp) = http
+            .get(server.clone())
+            .header("Accept", "text/event-stream")
+            .send()
+            .await
+        {
+            status = resp.status();
+            header = www_authenticate(&resp);
+        }
+    }
+    let unauthorized = status == StatusCode::UNAUTHORIZED;
+    Ok(Probe {
+        unauthorized,
+        challenge: header.as_deref().and_then(BearerChallenge::from_header),
+    })
+}
+
+fn www_authenticate(resp: &reqwest::Response) -> Option<String> {
+    let values: Vec<&str> = resp
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
+/// RFC 9728 §3.1: the well-known URLs for a resource, path form first.
+pub fn resource_metadata_urls(server: &Url) -> Vec<String> {
+    let origin = server.origin().ascii_serialization();
+    let path = server.path().trim_end_matches('/');
+    let mut urls = Vec::new();
+    if !path.is_empty() {
+        urls.push(format!(
+            "{origin}/.well-known/oauth-protected-resource{path}"
+        ));
+    }
+    urls.push(format!("{origin}/.well-known/oauth-protected-resource"));
+    urls
+}
+
+/// RFC 8414 §3.1 and OpenID Connect Discovery, in the order the MCP spec gives.
+pub fn auth_server_metadata_urls(issuer: &Url) -> Vec<String> {
+    let origin = issuer.origin().ascii_serialization();
+    let path = issuer.path().trim_end_matches('/');
+    if path.is_empty() {
+        vec![
+            format!("{origin}/.well-known/oauth-authorization-server"),
+            format!("{origin}/.well-known/openid-configuration"),
+        ]
+    } else {
+        vec![
+            format!("{origin}/.well-known/oauth-authorization-server{path}"),
+            format!("{origin}/.well-known/openid-configuration{path}"),
+            format!("{origin}{path}/.well-known/openid-configuration"),
+        ]
+    }
+}
+
+async fn find_resource_metadata(
+    http: &reqwest::Client,
+    server: &Url,
+    probe: &Probe,
+) -> Result<Option<(String, ResourceMetadata)>, OauthError> {
+    let from_header = probe
+        .challenge
+        .as_ref()
+        .and_then(|c| c.resource_metadata.clone());
+    let candidates = match from_header {
+        Some(url) => vec![url],
+        None => resource_metadata_urls(server),
+    };
+    for url in candidates {
+        let parsed = check_endpoint("resource metadata URL", &url)?;
+        let Some(m) = fetch_json::<ResourceMetadata>(http, &parsed, "resource metadata").await?
+        else {
+            continue;
+        };
+        let resource = Url::parse(&m.resource).map_err(|e| OauthError::MalformedMetadata {
+            what: "resource metadata".to_owned(),
+            url: url.clone(),
+            reason: format!("`resource` is not a URL: {e}"),
+        })?;
+        if !resource_covers(&resource, server) {
+            return Err(OauthError::ResourceMismatch {
+                metadata_url: url,
+                resource: m.resource,
+                server: server.to_string(),
+            });
+        }
+        return Ok(Some((url, m)));
+    }
+    Ok(None)
+}
+
+async fn find_auth_server_metadata(
+    http: &reqwest::Client,
+    issuer: &Url,
+) -> Result<Option<(String, AuthServerMetadata)>, OauthError> {
+    let mut malformed = None;
+    for url in auth_server_metadata_urls(issuer) {
+        let parsed = Url::parse(&url).expect("built from a parsed URL");
+        match fetch_json::<AuthServerMetadata>(http, &parsed, "authorization server metadata").await
+        {
+            Ok(Some(m)) => return Ok(Some((url, m))),
+            Ok(None) => {}
+            // Some hosts answer every path with an HTML page: try the next form, and
+            // report the malformed answer only if no form works.
+            Err(e @ OauthError::MalformedMetadata { .. }) => {
+                malformed.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    match malformed {
+        Some(e) => Err(e),
+        None => Ok(None),
+    }
+}
+
+/// GETs a JSON document. `Ok(None)` when the server says it has none (4xx).
+async fn fetch_json<T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &Url,
+    what: &str,
+) -> Result<Option<T>, OauthError> {
+    let resp = http
+        .get(url.clone())
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| OauthError::unreachable(url.as_str(), e))?;
+    let status = resp.status();
+    if status.is_client_error() || status.is_redirection() {
+        return Ok(None);
+    }
+    let malformed = |reason: String| OauthError::MalformedMetadata {
+        what: what.to_owned(),
+        url: url.to_string(),
+        reason,
+    };
+    if !status.is_success() {
+        return Err(malformed(format!("the server answered {status}")));
+    }
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| OauthError::unreachable(url.as_str(), e))?;
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|e| malformed(e.to_string()))
+}
+
+fn check_metadata(m: &AuthServerMetadata, issuer: &str) -> Result<(), OauthError> {
+    let missing = |field: &str| OauthError::MalformedMetadata {
+        what: "authorization server metadata".to_owned(),
+        url: issuer.to_owned(),
+        reason: format!("`{field}` is missing"),
+    };
+    let auth = m
+        .authorization_endpoint
+        .as_deref()
+        .ok_or_else(|| missing("authorization_endpoint"))?;
+    let token = m
+        .token_endpoint
+        .as_deref()
+        .ok_or_else(|| missing("token_endpoint"))?;
+    check_endpoint("authorization endpoint", auth)?;
+    check_endpoint("token endpoint", token)?;
+    for (what, url) in [
+        ("registration endpoint", &m.registration_endpoint),
+        ("revocation endpoint", &m.revocation_endpoint),
+        (
+            "device authorization endpoint",
+            &m.device_authorization_endpoint,
+        ),
+    ] {
+        if let Some(url) = url {
+            check_endpoint(what, url)?;
+        }
+    }
+    if let Some(methods) = &m.code_challenge_methods_supported
+        && !methods.iter().any(|x| x == "S256")
+    {
+        return Err(OauthError::NoS256 {
+            issuer: issuer.to_owned(),
+            methods: methods.join(", "),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn resource_metadata_urls_path_form_first() {
+        assert_eq!(
+            resource_metadata_urls(&u("https://mcp.example.com/v1/mcp")),
+            [
+                "https://mcp.example.com/.well-known/oauth-protected-resource/v1/mcp",
+                "https://mcp.example.com/.well-known/oauth-protected-resource",
+            ]
+        );
+        assert_eq!(
+            resource_metadata_urls(&u("https://mcp.example.com/")),
+            ["https://mcp.example.com/.well-known/oauth-protected-resource"]
+        );
+    }
+
+    #[test]
+    fn auth_server_urls_for_issuer_with_and_without_path() {
+        assert_eq!(
+            auth_server_metadata_urls(&u("https://as.example.com/tenant1")),
+            [
+                "https://as.example.com/.well-known/oauth-authorization-server/tenant1",
+                "https://as.example.com/.well-known/openid-configuration/tenant1",
+                "https://as.example.com/tenant1/.well-known/openid-configuration",
+            ]
+        );
+        assert_eq!(
+            auth_server_metadata_urls(&u("https://as.example.com")),
+            [
+                "https://as.example.com/.well-known/oauth-authorization-server",
+                "https://as.example.com/.well-known/openid-configuration",
+            ]
+        );
+    }
+
+    fn meta() -> AuthServerMetadata {
+        AuthServerMetadata {
+            issuer: "https://as".into(),
+            authorization_endpoint: Some("https://as/authorize".into()),
+            token_endpoint: Some("https://as/token".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn metadata_without_s256_is_refused() {
+        let mut m = meta();
+        m.code_challenge_methods_supported = Some(vec!["plain".into()]);
+        assert!(matches!(
+            check_metadata(&m, "https://as"),
+            Err(OauthError::NoS256 { .. })
+        ));
+        m.code_challenge_methods_supported = Some(vec!["plain".into(), "S256".into()]);
+        assert!(check_metadata(&m, "https://as").is_ok());
+    }
+
+    #[test]
+    fn metadata_with_http_endpoint_off_machine_is_refused() {
+        let mut m = meta();
+        m.token_endpoint = Some("http://as.example.com/token".into());
+        assert!(matches!(
+            check_metadata(&m, "https://as"),
+            Err(OauthError::InsecureEndpoint { .. })
+        ));
+    }
+
+    #[test]
+    fn default_scopes_prefer_the_challenge_and_add_offline_access_only_when_listed() {
+        let mut d = Discovery {
+            server_url: "https://r/mcp".into(),
+            resource: "https://r/mcp".into(),
+            resource_metadata: Some(ResourceMetadata {
+                resource: "https://r/mcp".into(),
+                authorization_servers: vec![],
+                scopes_supported: Some(vec!["read".into(), "write".into()]),
+            }),
+            challenge: None,
+            issuer: "https://as".into(),
+            metadata: meta(),
+            metadata_source: MetadataSource::Defaults,
+        };
+        assert_eq!(d.default_scopes(), ["read", "write"]);
+        d.challenge = Some(BearerChallenge {
+            scope: Some("read".into()),
+            ..Default::default()
+        });
+        assert_eq!(d.default_scopes(), ["read"]);
+        d.metadata.scopes_supported = Some(vec!["read".into(), "offline_access".into()]);
+        assert_eq!(d.default_scopes(), ["read", "offline_access"]);
+    }
+}

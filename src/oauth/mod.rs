@@ -1,0 +1,152 @@
+//! The client side of MCP authorization: discovery, client registration, the
+//! authorization code flow with PKCE on a loopback redirect, and token requests.
+//!
+//! Nothing here touches the store or the config: callers pass in what they have and
+//! get back what to keep.
+
+pub mod authorize;
+pub mod challenge;
+pub mod discovery;
+pub mod http;
+pub mod registration;
+pub mod tokens;
+
+/// Errors of the OAuth layer. Messages name the endpoint or URL involved (those are not
+/// secret) and never carry a token, code, verifier or client secret.
+#[derive(Debug, thiserror::Error)]
+pub enum OauthError {
+    #[error("{what} `{url}` is not a valid URL: {reason}")]
+    BadUrl {
+        what: String,
+        url: String,
+        reason: String,
+    },
+    #[error(
+        "refusing to use {what} `{url}`: plain http is allowed only on this machine (127.0.0.1, ::1, localhost); use https"
+    )]
+    InsecureEndpoint { what: String, url: String },
+    #[error("cannot reach `{url}`")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error(
+        "`{server}` did not ask for authorization and publishes no resource metadata: there is nothing to sign in to"
+    )]
+    NoAuthRequired { server: String },
+    #[error(
+        "refusing to sign in: the resource metadata at `{metadata_url}` is for `{resource}`, which is not `{server}` (a server may only ask for grants for itself)"
+    )]
+    ResourceMismatch {
+        metadata_url: String,
+        resource: String,
+        server: String,
+    },
+    #[error(
+        "refusing to sign in: the authorization server metadata at `{url}` names issuer `{found}`, but `{expected}` was expected"
+    )]
+    IssuerMismatch {
+        url: String,
+        expected: String,
+        found: String,
+    },
+    #[error("malformed {what} at `{url}`: {reason}")]
+    MalformedMetadata {
+        what: String,
+        url: String,
+        reason: String,
+    },
+    #[error("no authorization server metadata found for issuer `{issuer}` (tried {tried})")]
+    NoMetadata { issuer: String, tried: String },
+    #[error(
+        "refusing to sign in: the authorization server `{issuer}` does not offer PKCE with S256 (it lists: {methods})"
+    )]
+    NoS256 { issuer: String, methods: String },
+    #[error(
+        "the authorization server `{issuer}` offers no client registration, and no client id was given"
+    )]
+    NoClient { issuer: String },
+    #[error(
+        "the authorization server `{issuer}` does not accept client ID metadata documents (client_id_metadata_document_supported is not true)"
+    )]
+    MetadataDocumentUnsupported { issuer: String },
+    #[error("client registration at `{url}` failed: {reason}")]
+    Registration { url: String, reason: String },
+    #[error("the sign-in was declined in the browser (access_denied{})", described(.description))]
+    AccessDenied { description: Option<String> },
+    #[error("the authorization server answered `{error}`{}", described(.description))]
+    AuthorizationFailed {
+        error: String,
+        description: Option<String>,
+    },
+    #[error(
+        "ignored a redirect whose `state` does not match this sign-in (a stale tab, or a forged request)"
+    )]
+    StateMismatch,
+    #[error(
+        "ignored a redirect from issuer `{found}`: this sign-in is with `{expected}` (RFC 9207 mix-up protection)"
+    )]
+    IssMismatch { expected: String, found: String },
+    #[error(
+        "ignored a redirect without `iss`: the authorization server `{expected}` promised to send it (RFC 9207)"
+    )]
+    IssMissing { expected: String },
+    #[error("the redirect carried no authorization code")]
+    NoCode,
+    #[error("no answer from the browser within {0}")]
+    Timeout(String),
+    #[error("interrupted")]
+    Interrupted,
+    #[error("cannot listen on 127.0.0.1:{port} for the browser's redirect")]
+    Listen {
+        port: u16,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("the token endpoint `{url}` answered `{error}`{}", described(.description))]
+    TokenRefused {
+        url: String,
+        error: String,
+        description: Option<String>,
+    },
+    #[error("the grant was revoked or has expired at the authorization server (invalid_grant)")]
+    InvalidGrant,
+    #[error("the token endpoint `{url}` failed: {reason}")]
+    TokenEndpoint { url: String, reason: String },
+    #[error("cannot start the browser command `{command}`")]
+    Browser {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Prompt(String),
+}
+
+impl OauthError {
+    pub fn unreachable(url: &str, source: reqwest::Error) -> Self {
+        Self::Unreachable {
+            url: url.to_owned(),
+            source: source.without_url(),
+        }
+    }
+
+    /// Failures worth retrying later: the network, a 5xx, `temporarily_unavailable`.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unreachable { .. } | Self::TokenEndpoint { .. } => true,
+            Self::TokenRefused { error, .. } => {
+                error == "temporarily_unavailable" || error == "server_error"
+            }
+            _ => false,
+        }
+    }
+}
+
+fn described(description: &Option<String>) -> String {
+    match description {
+        Some(d) if !d.is_empty() => format!(": {d}"),
+        _ => String::new(),
+    }
+}

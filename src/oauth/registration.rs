@@ -1,0 +1,170 @@
+//! RFC 7591 dynamic client registration, and the choice of token endpoint auth method.
+//!
+//! Which registration path to take (pre-registered, metadata document, stored, dynamic,
+//! prompt) is decided by the login command, which knows the store and the terminal; this
+//! module only speaks to the registration endpoint.
+
+use serde::Deserialize;
+
+use super::OauthError;
+use super::discovery::AuthServerMetadata;
+use crate::secret::Secret;
+
+/// What the registration endpoint gave back.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub auth_method: String,
+    /// Unix seconds, when the server set a lifetime on the secret.
+    pub secret_expires_at: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct RegistrationResponse {
+    client_id: String,
+    #[serde(default)]
+    client_secret: Option<Secret>,
+    #[serde(default)]
+    token_endpoint_auth_method: Option<String>,
+    #[serde(default)]
+    client_secret_expires_at: Option<i64>,
+}
+
+/// The auth method to ask for: a public client (`none`) when the server allows it, as a
+/// native app cannot keep a secret from its user; otherwise what the server lists.
+pub fn preferred_auth_method(m: &AuthServerMetadata) -> &'static str {
+    match &m.token_endpoint_auth_methods_supported {
+        None => "none",
+        Some(list) => {
+            let has = |x: &str| list.iter().any(|m| m == x);
+            if has("none") {
+                "none"
+            } else if has("client_secret_basic") {
+                "client_secret_basic"
+            } else if has("client_secret_post") {
+                "client_secret_post"
+            } else {
+                "none"
+            }
+        }
+    }
+}
+
+/// Registers mcpauth as a native client with loopback `redirect_uris`.
+pub async fn register(
+    http: &reqwest::Client,
+    endpoint: &str,
+    metadata: &AuthServerMetadata,
+    redirect_uris: &[String],
+    scopes: &[String],
+    initial_access_token: Option<&Secret>,
+) -> Result<Registered, OauthError> {
+    let asked = preferred_auth_method(metadata);
+    let mut body = serde_json::json!({
+        "client_name": "mcpauth",
+        "application_type": "native",
+        "redirect_uris": redirect_uris,
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": asked,
+        "software_id": "mcpauth",
+        "software_version": env!("CARGO_PKG_VERSION"),
+    });
+    if !scopes.is_empty() {
+        body["scope"] = scopes.join(" ").into();
+    }
+    let mut req = http.post(endpoint).json(&body);
+    if let Some(iat) = initial_access_token {
+        req = req.bearer_auth(iat.expose());
+    }
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| OauthError::unreachable(endpoint, e))?;
+    let status = resp.status();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| OauthError::unreachable(endpoint, e))?;
+    let fail = |reason: String| OauthError::Registration {
+        url: endpoint.to_owned(),
+        reason,
+    };
+    if !status.is_success() {
+        // RFC 7591 §3.2.2 error bodies carry no secrets; show the error code if any.
+        #[derive(Deserialize)]
+        struct ErrorBody {
+            error: String,
+            #[serde(default)]
+            error_description: Option<String>,
+        }
+        let reason = match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(e) => match e.error_description {
+                Some(d) => format!("{status}: {}: {d}", e.error),
+                None => format!("{status}: {}", e.error),
+            },
+            Err(_) => format!("it answered {status}"),
+        };
+        let hint = if status == reqwest::StatusCode::UNAUTHORIZED && initial_access_token.is_none()
+        {
+            " (the server may require an initial access token: pass --initial-access-token)"
+        } else {
+            ""
+        };
+        return Err(fail(format!("{reason}{hint}")));
+    }
+    let r: RegistrationResponse = serde_json::from_slice(&bytes)
+        .map_err(|e| fail(format!("unreadable answer: {}", e.classify_message())))?;
+    let auth_method = r.token_endpoint_auth_method.unwrap_or_else(|| {
+        if r.client_secret.is_some() && asked == "none" {
+            "client_secret_basic".to_owned()
+        } else {
+            asked.to_owned()
+        }
+    });
+    Ok(Registered {
+        client_id: r.client_id,
+        client_secret: r.client_secret.filter(|s| !s.is_empty()),
+        auth_method,
+        secret_expires_at: r.client_secret_expires_at.filter(|&t| t > 0),
+    })
+}
+
+trait ClassifyMessage {
+    fn classify_message(&self) -> String;
+}
+
+impl ClassifyMessage for serde_json::Error {
+    /// serde_json's message may quote part of the input, which here could be a secret:
+    /// keep only the kind of problem and its position.
+    fn classify_message(&self) -> String {
+        format!(
+            "{:?} error at line {} column {}",
+            self.classify(),
+            self.line(),
+            self.column()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefers_a_public_client() {
+        let mut m = AuthServerMetadata::default();
+        assert_eq!(preferred_auth_method(&m), "none");
+        m.token_endpoint_auth_methods_supported =
+            Some(vec!["client_secret_post".into(), "none".into()]);
+        assert_eq!(preferred_auth_method(&m), "none");
+        m.token_endpoint_auth_methods_supported = Some(vec![
+            "client_secret_post".into(),
+            "client_secret_basic".into(),
+        ]);
+        assert_eq!(preferred_auth_method(&m), "client_secret_basic");
+        m.token_endpoint_auth_methods_supported = Some(vec!["client_secret_post".into()]);
+        assert_eq!(preferred_auth_method(&m), "client_secret_post");
+    }
+}

@@ -1,0 +1,354 @@
+//! Token endpoint requests: the authorization code exchange, refresh, and revocation.
+//!
+//! The `oauth2` crate builds and parses the requests; it goes over mcpauth's own reqwest
+//! client through a small adapter that turns 5xx answers into transport errors, so that a
+//! server having a bad minute is told apart from one saying no.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, HttpRequest, HttpResponse,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
+};
+
+use super::OauthError;
+use crate::secret::Secret;
+
+/// The client as the token endpoint knows it.
+#[derive(Debug, Clone)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    /// `none`, `client_secret_basic` or `client_secret_post`.
+    pub auth_method: String,
+}
+
+/// What a token endpoint handed out.
+#[derive(Debug, Clone)]
+pub struct TokenSet {
+    pub access_token: Secret,
+    pub refresh_token: Option<Secret>,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+    /// The granted scopes, when the server said.
+    pub scopes: Option<Vec<String>>,
+}
+
+/// Parameters every token request carries besides the grant itself.
+#[derive(Debug, Clone, Default)]
+pub struct RequestExtras<'a> {
+    /// RFC 8707 resource.
+    pub resource: Option<&'a str>,
+    /// Per-server extra parameters (e.g. `access_type=offline`).
+    pub params: Vec<(&'a str, &'a str)>,
+}
+
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The `oauth2` client for these credentials, with the token URL set.
+fn oauth_client(
+    creds: &ClientCredentials,
+    token_url: &str,
+) -> Result<
+    BasicClient<
+        oauth2::EndpointNotSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointSet,
+    >,
+    OauthError,
+> {
+    let token_url = TokenUrl::new(token_url.to_owned()).map_err(|e| OauthError::BadUrl {
+        what: "token endpoint".into(),
+        url: token_url.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let mut client = BasicClient::new(ClientId::new(creds.client_id.clone()))
+        .set_token_uri(token_url)
+        .set_auth_type(match creds.auth_method.as_str() {
+            "client_secret_post" => AuthType::RequestBody,
+            _ => AuthType::BasicAuth,
+        });
+    // With no secret the crate sends `client_id` in the body: the `none` method.
+    if creds.auth_method != "none"
+        && let Some(secret) = &creds.client_secret
+    {
+        client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
+    }
+    Ok(client)
+}
+
+/// Exchanges an authorization code (with its PKCE verifier) for tokens.
+pub async fn exchange_code(
+    http: &reqwest::Client,
+    creds: &ClientCredentials,
+    token_url: &str,
+    redirect_uri: &str,
+    code: Secret,
+    verifier: Secret,
+    extras: &RequestExtras<'_>,
+) -> Result<TokenSet, OauthError> {
+    let redirect = RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| OauthError::BadUrl {
+        what: "redirect URI".into(),
+        url: redirect_uri.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let client = oauth_client(creds, token_url)?.set_redirect_uri(redirect);
+    let mut req = client
+        .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
+        .set_pkce_verifier(PkceCodeVerifier::new(verifier.expose().to_owned()));
+    if let Some(r) = extras.resource {
+        req = req.add_extra_param("resource", r.to_owned());
+    }
+    for (k, v) in &extras.params {
+        req = req.add_extra_param(k.to_string(), v.to_string());
+    }
+    let resp = req.request_async(&adapter(http)).await;
+    token_set(resp, token_url, None)
+}
+
+/// Uses a refresh token. The returned set keeps `refresh` when the server sent no new one
+/// (no rotation).
+pub async fn refresh(
+    http: &reqwest::Client,
+    creds: &ClientCredentials,
+    token_url: &str,
+    refresh: &Secret,
+    scopes: &[String],
+    extras: &RequestExtras<'_>,
+) -> Result<TokenSet, OauthError> {
+    let client = oauth_client(creds, token_url)?;
+    let rt = RefreshToken::new(refresh.expose().to_owned());
+    let mut req = client.exchange_refresh_token(&rt);
+    if !scopes.is_empty() {
+        req = req.add_scopes(scopes.iter().cloned().map(Scope::new));
+    }
+    if let Some(r) = extras.resource {
+        req = req.add_extra_param("resource", r.to_owned());
+    }
+    for (k, v) in &extras.params {
+        req = req.add_extra_param(k.to_string(), v.to_string());
+    }
+    let resp = req.request_async(&adapter(http)).await;
+    token_set(resp, token_url, Some(refresh))
+}
+
+/// RFC 7009 revocation, best effort: the caller forgets the grant whatever happens, so
+/// this only reports whether the server confirmed.
+pub async fn revoke(
+    http: &reqwest::Client,
+    creds: &ClientCredentials,
+    revocation_url: &str,
+    token: &Secret,
+    hint: &str,
+) -> Result<(), OauthError> {
+    let mut form = vec![("token", token.expose()), ("token_type_hint", hint)];
+    let mut req = http.post(revocation_url);
+    match (creds.auth_method.as_str(), &creds.client_secret) {
+        ("client_secret_basic", Some(secret)) => {
+            req = req.basic_auth(&creds.client_id, Some(secret.expose()));
+        }
+        ("client_secret_post", Some(secret)) => {
+            form.push(("client_id", &creds.client_id));
+            form.push(("client_secret", secret.expose()));
+        }
+        _ => form.push(("client_id", &creds.client_id)),
+    }
+    let resp = req
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| OauthError::unreachable(revocation_url, e))?;
+    if resp.status().is_success() {
+        Ok(())
+    } else {
+        Err(OauthError::TokenEndpoint {
+            url: revocation_url.to_owned(),
+            reason: format!("revocation answered {}", resp.status()),
+        })
+    }
+}
+
+fn token_set(
+    resp: Result<BasicTokenResponse, RequestTokenError<AdapterError, BasicErrorResponse>>,
+    token_url: &str,
+    previous_refresh: Option<&Secret>,
+) -> Result<TokenSet, OauthError> {
+    let resp = resp.map_err(|e| token_error(e, token_url))?;
+    Ok(TokenSet {
+        access_token: Secret::new(resp.access_token().secret().clone()),
+        refresh_token: resp
+            .refresh_token()
+            .map(|t| Secret::new(t.secret().clone()))
+            .or_else(|| previous_refresh.cloned()),
+        expires_at: resp.expires_in().map(|d| now() + d.as_secs() as i64),
+        scopes: resp
+            .scopes()
+            .map(|s| s.iter().map(|s| s.to_string()).collect()),
+    })
+}
+
+fn token_error(e: RequestTokenError<AdapterError, BasicErrorResponse>, url: &str) -> OauthError {
+    match e {
+        RequestTokenError::ServerResponse(resp) => {
+            let error = resp.error().as_ref().to_owned();
+            if error == "invalid_grant" {
+                return OauthError::InvalidGrant;
+            }
+            OauthError::TokenRefused {
+                url: url.to_owned(),
+                error,
+                description: resp.error_description().cloned(),
+            }
+        }
+        RequestTokenError::Request(AdapterError::Transport(source)) => {
+            OauthError::unreachable(url, source)
+        }
+        RequestTokenError::Request(AdapterError::Status(status)) => OauthError::TokenEndpoint {
+            url: url.to_owned(),
+            reason: format!("it answered {status}"),
+        },
+        // The body may hold tokens: report where parsing failed, never the body.
+        RequestTokenError::Parse(err, _body) => OauthError::TokenEndpoint {
+            url: url.to_owned(),
+            reason: format!("unreadable answer (at `{}`)", err.path()),
+        },
+        RequestTokenError::Other(reason) => OauthError::TokenEndpoint {
+            url: url.to_owned(),
+            reason,
+        },
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdapterError {
+    #[error("transport")]
+    Transport(#[source] reqwest::Error),
+    #[error("status {0}")]
+    Status(reqwest::StatusCode),
+}
+
+type AdapterFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, AdapterError>> + Send>>;
+
+/// Sends the crate's requests over our client; a 5xx becomes an error of its own.
+fn adapter(http: &reqwest::Client) -> impl Fn(HttpRequest) -> AdapterFuture + '_ {
+    move |req: HttpRequest| {
+        let http = http.clone();
+        Box::pin(async move {
+            let (parts, body) = req.into_parts();
+            let resp = http
+                .request(parts.method, parts.uri.to_string())
+                .headers(parts.headers)
+                .body(body)
+                .send()
+                .await
+                .map_err(AdapterError::Transport)?;
+            let status = resp.status();
+            if status.is_server_error() {
+                return Err(AdapterError::Status(status));
+            }
+            let headers = resp.headers().clone();
+            let bytes = resp.bytes().await.map_err(AdapterError::Transport)?;
+            let mut out = HttpResponse::new(bytes.to_vec());
+            *out.status_mut() = status;
+            *out.headers_mut() = headers;
+            Ok(out)
+        })
+    }
+}
+
+/// The authorization URL parameters for a PKCE S256 authorization request.
+pub struct AuthorizationRequest {
+    pub url: String,
+    pub state: Secret,
+    pub verifier: Secret,
+}
+
+/// Builds the authorization URL: code flow, PKCE S256, a random state, the resource and
+/// any extra parameters.
+pub fn authorization_request(
+    authorization_endpoint: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    scopes: &[String],
+    extras: &RequestExtras<'_>,
+) -> Result<AuthorizationRequest, OauthError> {
+    let bad = |what: &str, url: &str, e: url::ParseError| OauthError::BadUrl {
+        what: what.into(),
+        url: url.to_owned(),
+        reason: e.to_string(),
+    };
+    let client = BasicClient::new(ClientId::new(client_id.to_owned()))
+        .set_auth_uri(
+            AuthUrl::new(authorization_endpoint.to_owned())
+                .map_err(|e| bad("authorization endpoint", authorization_endpoint, e))?,
+        )
+        .set_redirect_uri(
+            RedirectUrl::new(redirect_uri.to_owned())
+                .map_err(|e| bad("redirect URI", redirect_uri, e))?,
+        );
+    let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
+    let mut req = client
+        .authorize_url(oauth2::CsrfToken::new_random)
+        .set_pkce_challenge(challenge)
+        .add_scopes(scopes.iter().cloned().map(Scope::new));
+    if let Some(r) = extras.resource {
+        req = req.add_extra_param("resource", r.to_owned());
+    }
+    for (k, v) in &extras.params {
+        req = req.add_extra_param(k.to_string(), v.to_string());
+    }
+    let (url, state) = req.url();
+    Ok(AuthorizationRequest {
+        url: url.to_string(),
+        state: Secret::new(state.secret().clone()),
+        verifier: Secret::new(verifier.secret().clone()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_url_carries_pkce_state_resource_and_extras() {
+        let req = authorization_request(
+            "https://as.example.com/authorize?tenant=x",
+            "client-1",
+            "http://127.0.0.1:4321/callback",
+            &["read".into(), "offline_access".into()],
+            &RequestExtras {
+                resource: Some("https://mcp.example.com/mcp"),
+                params: vec![("access_type", "offline")],
+            },
+        )
+        .unwrap();
+        let url = url::Url::parse(&req.url).unwrap();
+        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["tenant"], "x");
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["client_id"], "client-1");
+        assert_eq!(q["redirect_uri"], "http://127.0.0.1:4321/callback");
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["scope"], "read offline_access");
+        assert_eq!(q["resource"], "https://mcp.example.com/mcp");
+        assert_eq!(q["access_type"], "offline");
+        assert_eq!(q["state"], req.state.expose());
+        // The challenge is the S256 of the verifier, and the verifier is not in the URL.
+        use base64::Engine;
+        use sha2::Digest;
+        let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(req.verifier.expose().as_bytes()));
+        assert_eq!(q["code_challenge"], expected);
+        assert!(!req.url.contains(req.verifier.expose()));
+    }
+}
