@@ -8,8 +8,18 @@
 //!   names (with where they came from) for an unknown one, and never contains a header
 //!   value (headers often hold secrets).
 
+mod entry;
+mod error;
+mod expand;
+mod jsonc;
+mod sources;
+
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
+
+pub use error::{ConfigError, UnknownServer};
+use sources::Reader;
 
 /// How the server is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +71,7 @@ pub struct OauthSettings {
     pub scopes: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ServerEntry {
     /// The config name; for a URL on the command line, the URL itself.
     pub name: String,
@@ -84,8 +94,149 @@ pub struct Lookup {
     pub config_file: Option<PathBuf>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("todo")]
-    Todo,
+impl ServerEntry {
+    /// The server's URL, or an error for a stdio server: it runs on this machine and has
+    /// nothing to sign in to.
+    pub fn remote_url(&self) -> Result<&str, ConfigError> {
+        self.url.as_deref().ok_or_else(|| ConfigError::LocalServer {
+            name: self.name.clone(),
+            path: self.source.path.clone(),
+        })
+    }
+}
+
+/// Header values are left out: they are where API keys live, and entries get logged.
+impl fmt::Debug for ServerEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct HeaderNames<'a>(&'a BTreeMap<String, String>);
+        impl fmt::Debug for HeaderNames<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map()
+                    .entries(self.0.keys().map(|k| (k, format_args!("(redacted)"))))
+                    .finish()
+            }
+        }
+        f.debug_struct("ServerEntry")
+            .field("name", &self.name)
+            .field("source", &self.source)
+            .field("transport", &self.transport)
+            .field("url", &self.url)
+            .field("headers", &HeaderNames(&self.headers))
+            .field("oauth", &self.oauth)
+            .finish()
+    }
+}
+
+impl Lookup {
+    /// Where this process runs: its working directory and the user's home (from the
+    /// platform, falling back to `HOME`).
+    pub fn from_env(config_file: Option<PathBuf>) -> Lookup {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let home = directories::BaseDirs::new()
+            .map(|dirs| dirs.home_dir().to_path_buf())
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .filter(|h| !h.is_empty())
+                    .map(PathBuf::from)
+            });
+        Lookup {
+            cwd,
+            home,
+            config_file,
+        }
+    }
+}
+
+/// Resolves `target`, a server name or an `http(s)://` URL, to one server.
+///
+/// A URL is taken as is (an entry from [`SourceKind::CommandLine`]), without reading any
+/// config. A name is looked up source by source in precedence order, reading each file
+/// only when the earlier ones do not define it; only the matching entry is interpreted,
+/// so a broken entry elsewhere in the same file does not stand in the way.
+pub fn find(
+    target: &str,
+    lookup: &Lookup,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ServerEntry, ConfigError> {
+    if is_url(target) {
+        entry::check_url(target, || "the URL on the command line".to_owned())?;
+        return Ok(ServerEntry {
+            name: target.to_owned(),
+            source: Source {
+                kind: SourceKind::CommandLine,
+                path: PathBuf::new(),
+            },
+            transport: Transport::Http,
+            url: Some(target.to_owned()),
+            headers: BTreeMap::new(),
+            oauth: OauthSettings::default(),
+        });
+    }
+    let mut reader = Reader::new(lookup, env);
+    let mut known: Vec<(String, String)> = Vec::new();
+    for kind in reader.kinds() {
+        let Some(loaded) = reader.load(&kind)? else {
+            continue;
+        };
+        if let Some(value) = loaded.servers.get(target) {
+            let cx = entry::Context {
+                source: &loaded.source,
+                env,
+                predefined: &loaded.predefined,
+            };
+            return entry::parse(target, value, &cx);
+        }
+        let from = origin_label(&loaded.source, lookup);
+        for name in loaded.servers.keys() {
+            if !known.iter().any(|(n, _)| n == name) {
+                known.push((name.clone(), from.clone()));
+            }
+        }
+    }
+    Err(ConfigError::UnknownServer(UnknownServer::new(
+        target,
+        known,
+        reader.looked_in(),
+    )))
+}
+
+/// Every server of every source, in precedence order. A name defined in several sources
+/// appears once, from the source that wins; the losing definitions are not interpreted.
+pub fn list(
+    lookup: &Lookup,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<ServerEntry>, ConfigError> {
+    let mut reader = Reader::new(lookup, env);
+    let mut entries: Vec<ServerEntry> = Vec::new();
+    for kind in reader.kinds() {
+        let Some(loaded) = reader.load(&kind)? else {
+            continue;
+        };
+        let cx = entry::Context {
+            source: &loaded.source,
+            env,
+            predefined: &loaded.predefined,
+        };
+        for (name, value) in &loaded.servers {
+            if !entries.iter().any(|e| &e.name == name) {
+                entries.push(entry::parse(name, value, &cx)?);
+            }
+        }
+    }
+    Ok(entries)
+}
+
+/// Whether a command-line target is a URL rather than a name.
+fn is_url(target: &str) -> bool {
+    let head = target.get(..8).unwrap_or(target).to_ascii_lowercase();
+    head.starts_with("http://") || head.starts_with("https://")
+}
+
+/// Where a server came from, short enough for a list: `./.mcp.json`, `~/.claude.json`.
+fn origin_label(source: &Source, lookup: &Lookup) -> String {
+    let path = sources::short_path(&source.path, lookup);
+    match source.kind {
+        SourceKind::ClaudeCodeLocal => format!("{path}, this project"),
+        _ => path,
+    }
 }

@@ -1,0 +1,624 @@
+//! One server entry of a config file, from its JSON to a [`ServerEntry`].
+//!
+//! The clients agree on the core (`type`, `url`, `headers`, `command`, `args`) and differ at
+//! the edges; unknown keys are ignored so that a file written for any of them reads here.
+//! A stdio entry that only wraps a remote server in `mcp-remote` is read as that remote
+//! server, because that is how people put OAuth servers into Claude Desktop.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::error::ConfigError;
+use super::expand::{Unset, expand};
+use super::{OauthSettings, ServerEntry, Source, Transport};
+
+/// What an entry needs to know about the file it sits in.
+pub(crate) struct Context<'a> {
+    pub source: &'a Source,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Editor variables such as `${workspaceFolder}`, for the sources that define them.
+    pub predefined: &'a [(&'static str, String)],
+}
+
+impl Context<'_> {
+    fn shape(&self, what: String) -> ConfigError {
+        ConfigError::Shape {
+            path: self.source.path.clone(),
+            what,
+        }
+    }
+
+    fn unset(&self, server: &str, Unset(var): Unset) -> ConfigError {
+        ConfigError::UnsetVariable {
+            var,
+            server: server.to_owned(),
+            path: self.source.path.clone(),
+        }
+    }
+}
+
+pub(crate) fn parse(name: &str, value: &Value, cx: &Context) -> Result<ServerEntry, ConfigError> {
+    let obj = value
+        .as_object()
+        .ok_or_else(|| cx.shape(format!("server `{name}` is not an object")))?;
+    let str_field = |key: &str| -> Result<Option<&str>, ConfigError> {
+        match obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(cx.shape(format!("server `{name}`: `{key}` is not a string"))),
+        }
+    };
+    let kind = str_field("type")?;
+    let url = str_field("url")?;
+    let command = str_field("command")?;
+    let oauth = parse_oauth(name, obj, cx)?;
+
+    let transport = match kind {
+        Some("http" | "streamable-http") => Transport::Http,
+        Some("sse") => Transport::Sse,
+        Some("stdio") => Transport::Stdio,
+        Some(other) => {
+            return Err(cx.shape(format!(
+                "server `{name}` has type `{other}`; expected `http`, `streamable-http`, `sse` or `stdio`"
+            )));
+        }
+        None if url.is_some() => Transport::Http,
+        None if command.is_some() => Transport::Stdio,
+        None => {
+            return Err(cx.shape(format!("server `{name}` has neither `url` nor `command`")));
+        }
+    };
+
+    if transport == Transport::Stdio {
+        let args = string_list(name, obj, "args", cx)?;
+        if let Some(remote) = command.and_then(|command| mcp_remote(command, &args)) {
+            return remote_from_wrapper(name, obj, remote, oauth, cx);
+        }
+        return Ok(ServerEntry {
+            name: name.to_owned(),
+            source: cx.source.clone(),
+            transport,
+            url: None,
+            headers: BTreeMap::new(),
+            oauth,
+        });
+    }
+
+    let url = url.ok_or_else(|| {
+        cx.shape(format!(
+            "server `{name}` is a remote server (type `{}`) but has no `url`",
+            kind.unwrap_or("http")
+        ))
+    })?;
+    let url = expand(url, cx.env, cx.predefined).map_err(|e| cx.unset(name, e))?;
+    check_url(&url, || {
+        format!("server `{name}` in `{}`", cx.source.path.display())
+    })?;
+
+    let mut headers = BTreeMap::new();
+    match obj.get("headers") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (header, value) in map {
+                let Value::String(value) = value else {
+                    return Err(cx.shape(format!(
+                        "server `{name}`: header `{header}` is not a string"
+                    )));
+                };
+                let value = expand(value, cx.env, cx.predefined).map_err(|e| cx.unset(name, e))?;
+                headers.insert(header.clone(), value);
+            }
+        }
+        Some(_) => {
+            return Err(cx.shape(format!("server `{name}`: `headers` is not an object")));
+        }
+    }
+
+    Ok(ServerEntry {
+        name: name.to_owned(),
+        source: cx.source.clone(),
+        transport,
+        url: Some(url),
+        headers,
+        oauth,
+    })
+}
+
+/// Accepts only absolute http(s) URLs. `origin` says where the URL came from; the URL
+/// itself never goes into the error.
+pub(crate) fn check_url(url: &str, origin: impl FnOnce() -> String) -> Result<(), ConfigError> {
+    let problem = match url::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => return Ok(()),
+        Ok(parsed) => format!(
+            "the URL must start with http:// or https://, not `{}:`",
+            parsed.scheme()
+        ),
+        Err(e) => format!("the URL is not valid ({e})"),
+    };
+    Err(ConfigError::BadUrl {
+        origin: origin(),
+        problem,
+    })
+}
+
+fn string_list(
+    name: &str,
+    obj: &Map<String, Value>,
+    key: &str,
+    cx: &Context,
+) -> Result<Vec<String>, ConfigError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s.clone()),
+                _ => Err(cx.shape(format!("server `{name}`: `{key}` must hold only strings"))),
+            })
+            .collect(),
+        Some(_) => Err(cx.shape(format!("server `{name}`: `{key}` is not an array"))),
+    }
+}
+
+/// Claude Code's `oauth` block. Unknown keys are ignored like everywhere else.
+fn parse_oauth(
+    name: &str,
+    obj: &Map<String, Value>,
+    cx: &Context,
+) -> Result<OauthSettings, ConfigError> {
+    let block = match obj.get("oauth") {
+        None | Some(Value::Null) => return Ok(OauthSettings::default()),
+        Some(Value::Object(block)) => block,
+        Some(_) => return Err(cx.shape(format!("server `{name}`: `oauth` is not an object"))),
+    };
+    let text = |key: &str| -> Result<Option<String>, ConfigError> {
+        match block.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(cx.shape(format!("server `{name}`: `oauth.{key}` is not a string"))),
+        }
+    };
+    let callback_port = match block.get("callbackPort") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(
+            n.as_u64()
+                .and_then(|n| u16::try_from(n).ok())
+                .filter(|&n| n != 0)
+                .ok_or_else(|| {
+                    cx.shape(format!(
+                        "server `{name}`: `oauth.callbackPort` must be a port number from 1 to 65535, not {n}"
+                    ))
+                })?,
+        ),
+        Some(_) => {
+            return Err(cx.shape(format!(
+                "server `{name}`: `oauth.callbackPort` is not a number"
+            )));
+        }
+    };
+    let scopes = match block.get("scopes") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.split_whitespace().map(str::to_owned).collect()),
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    cx.shape(format!(
+                        "server `{name}`: `oauth.scopes` must hold only strings"
+                    ))
+                })?,
+        ),
+        Some(_) => {
+            return Err(cx.shape(format!(
+                "server `{name}`: `oauth.scopes` must be an array of strings or one space-separated string"
+            )));
+        }
+    };
+    Ok(OauthSettings {
+        client_id: text("clientId")?,
+        callback_port,
+        auth_server_metadata_url: text("authServerMetadataUrl")?,
+        scopes,
+    })
+}
+
+/// What an `mcp-remote` command line says about the server it wraps.
+#[derive(Debug, PartialEq, Eq)]
+struct McpRemote {
+    url: String,
+    /// `--header Name:value` pairs, values not yet expanded.
+    headers: Vec<(String, String)>,
+    /// mcp-remote's optional second positional argument, its OAuth callback port.
+    callback_port: Option<u16>,
+}
+
+/// Recognises `npx -y mcp-remote URL ...`, `mcp-remote URL ...` and wrappers around them
+/// (`cmd /c npx ...` on Windows): the first `mcp-remote` word, then its arguments as
+/// mcp-remote reads them: `--header V` pairs anywhere, the URL first among the rest.
+fn mcp_remote(command: &str, args: &[String]) -> Option<McpRemote> {
+    let words: Vec<&str> = std::iter::once(command)
+        .chain(args.iter().map(String::as_str))
+        .collect();
+    let at = words.iter().position(|w| is_mcp_remote(w))?;
+    let mut headers = Vec::new();
+    let mut positional = Vec::new();
+    let mut rest = words[at + 1..].iter();
+    while let Some(word) = rest.next() {
+        if *word == "--header" {
+            // mcp-remote skips a header it cannot parse (it logs a warning); so do we.
+            if let Some((header, value)) = rest.next().and_then(|v| split_header(v)) {
+                headers.push((header.to_owned(), value.to_owned()));
+            }
+        } else {
+            positional.push(*word);
+        }
+    }
+    let url = *positional.first()?;
+    let lower = url.to_ascii_lowercase();
+    if !lower.starts_with("http://") && !lower.starts_with("https://") {
+        return None;
+    }
+    let callback_port = positional
+        .get(1)
+        .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|p| p.parse::<u16>().ok())
+        .filter(|&p| p != 0);
+    Some(McpRemote {
+        url: url.to_owned(),
+        headers,
+        callback_port,
+    })
+}
+
+/// `mcp-remote`, `mcp-remote@1.2.3`, `/usr/bin/mcp-remote`, `mcp-remote.cmd`.
+fn is_mcp_remote(word: &str) -> bool {
+    let base = word.rsplit(['/', '\\']).next().unwrap_or(word);
+    let base = base.split('@').next().unwrap_or(base);
+    let base = [".cmd", ".exe", ".js"]
+        .iter()
+        .find_map(|ext| base.strip_suffix(ext))
+        .unwrap_or(base);
+    base == "mcp-remote"
+}
+
+/// `Name: value`, with the header name limited to what mcp-remote accepts.
+fn split_header(arg: &str) -> Option<(&str, &str)> {
+    let (header, value) = arg.split_once(':')?;
+    let valid = !header.is_empty()
+        && header
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    valid.then(|| (header, value.trim_start()))
+}
+
+fn remote_from_wrapper(
+    name: &str,
+    obj: &Map<String, Value>,
+    remote: McpRemote,
+    mut oauth: OauthSettings,
+    cx: &Context,
+) -> Result<ServerEntry, ConfigError> {
+    // mcp-remote expands `${VAR}` in headers from its own environment, which is the
+    // entry's `env` block on top of the client's: people keep the key in `env` so that
+    // the argument has no spaces (Windows clients split on them).
+    let entry_env: BTreeMap<String, String> = match obj.get("env") {
+        Some(Value::Object(vars)) => vars
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    let env = |var: &str| entry_env.get(var).cloned().or_else(|| (cx.env)(var));
+    let url = expand(&remote.url, &env, cx.predefined).map_err(|e| cx.unset(name, e))?;
+    check_url(&url, || {
+        format!(
+            "server `{name}` in `{}` (the mcp-remote argument)",
+            cx.source.path.display()
+        )
+    })?;
+    let mut headers = BTreeMap::new();
+    for (header, value) in remote.headers {
+        let value = expand(&value, &env, cx.predefined).map_err(|e| cx.unset(name, e))?;
+        headers.insert(header, value);
+    }
+    if oauth.callback_port.is_none() {
+        oauth.callback_port = remote.callback_port;
+    }
+    Ok(ServerEntry {
+        name: name.to_owned(),
+        source: cx.source.clone(),
+        transport: Transport::Http,
+        url: Some(url),
+        headers,
+        oauth,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::SourceKind;
+
+    fn source() -> Source {
+        Source {
+            kind: SourceKind::ProjectMcpJson,
+            path: PathBuf::from("/p/.mcp.json"),
+        }
+    }
+
+    fn env(var: &str) -> Option<String> {
+        match var {
+            "API_KEY" => Some("sk-live-SECRET".into()),
+            "HOST" => Some("mcp.example.com".into()),
+            _ => None,
+        }
+    }
+
+    fn parse_json(value: Value) -> Result<ServerEntry, ConfigError> {
+        let source = source();
+        let cx = Context {
+            source: &source,
+            env: &env,
+            predefined: &[],
+        };
+        parse("srv", &value, &cx)
+    }
+
+    fn shape_of(value: Value) -> String {
+        match parse_json(value) {
+            Err(ConfigError::Shape { what, .. }) => what,
+            other => panic!("expected a shape error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn type_is_inferred_from_url_or_command() {
+        let e = parse_json(json!({"url": "https://a.example/mcp"})).unwrap();
+        assert_eq!(e.transport, Transport::Http);
+        assert_eq!(e.url.as_deref(), Some("https://a.example/mcp"));
+        let e = parse_json(json!({"command": "node", "args": ["server.js"]})).unwrap();
+        assert_eq!(e.transport, Transport::Stdio);
+        assert_eq!(e.url, None);
+    }
+
+    #[test]
+    fn explicit_types() {
+        for (kind, transport) in [
+            ("http", Transport::Http),
+            ("streamable-http", Transport::Http),
+            ("sse", Transport::Sse),
+        ] {
+            let e = parse_json(json!({"type": kind, "url": "http://127.0.0.1:1/sse"})).unwrap();
+            assert_eq!(e.transport, transport, "{kind}");
+        }
+        let e = parse_json(json!({"type": "stdio", "command": "x", "url": "https://a/"})).unwrap();
+        assert_eq!(e.transport, Transport::Stdio);
+        assert_eq!(e.url, None);
+    }
+
+    #[test]
+    fn headers_expand_and_unknown_keys_are_ignored() {
+        let e = parse_json(json!({
+            "type": "http",
+            "url": "https://${HOST}/mcp",
+            "headers": {"X-Api-Key": "${API_KEY}", "X-Team": "${TEAM:-core}"},
+            "alwaysAllow": ["x"],
+            "disabled": false,
+        }))
+        .unwrap();
+        assert_eq!(e.url.as_deref(), Some("https://mcp.example.com/mcp"));
+        assert_eq!(e.headers["X-Api-Key"], "sk-live-SECRET");
+        assert_eq!(e.headers["X-Team"], "core");
+    }
+
+    #[test]
+    fn oauth_block_with_array_scopes() {
+        let e = parse_json(json!({
+            "url": "https://a.example/mcp",
+            "oauth": {
+                "clientId": "abc",
+                "callbackPort": 8976,
+                "authServerMetadataUrl": "https://as.example/.well-known/oauth-authorization-server",
+                "scopes": ["read", "write"],
+                "somethingNew": true
+            }
+        }))
+        .unwrap();
+        assert_eq!(
+            e.oauth,
+            OauthSettings {
+                client_id: Some("abc".into()),
+                callback_port: Some(8976),
+                auth_server_metadata_url: Some(
+                    "https://as.example/.well-known/oauth-authorization-server".into()
+                ),
+                scopes: Some(vec!["read".into(), "write".into()]),
+            }
+        );
+    }
+
+    #[test]
+    fn oauth_scopes_as_one_string() {
+        let e =
+            parse_json(json!({"url": "https://a/", "oauth": {"scopes": " read  write\tadmin "}}))
+                .unwrap();
+        assert_eq!(
+            e.oauth.scopes,
+            Some(vec!["read".into(), "write".into(), "admin".into()])
+        );
+    }
+
+    #[test]
+    fn oauth_wrong_shapes() {
+        assert!(
+            shape_of(json!({"url": "https://a/", "oauth": "x"}))
+                .contains("`oauth` is not an object")
+        );
+        assert!(
+            shape_of(json!({"url": "https://a/", "oauth": {"callbackPort": 70000}}))
+                .contains("65535")
+        );
+        assert!(
+            shape_of(json!({"url": "https://a/", "oauth": {"callbackPort": "80"}}))
+                .contains("not a number")
+        );
+        assert!(
+            shape_of(json!({"url": "https://a/", "oauth": {"scopes": [1]}}))
+                .contains("only strings")
+        );
+        assert!(
+            shape_of(json!({"url": "https://a/", "oauth": {"clientId": 5}}))
+                .contains("`oauth.clientId`")
+        );
+    }
+
+    #[test]
+    fn wrong_shapes_name_the_server_and_key() {
+        assert_eq!(
+            shape_of(json!("https://a/")),
+            "server `srv` is not an object"
+        );
+        assert_eq!(
+            shape_of(json!({"url": 5})),
+            "server `srv`: `url` is not a string"
+        );
+        assert_eq!(
+            shape_of(json!({"url": "https://a/", "headers": []})),
+            "server `srv`: `headers` is not an object"
+        );
+        assert_eq!(
+            shape_of(json!({"url": "https://a/", "headers": {"Authorization": 12345}})),
+            "server `srv`: header `Authorization` is not a string"
+        );
+        assert!(shape_of(json!({"type": "websocket", "url": "wss://a/"})).contains("`websocket`"));
+        assert!(shape_of(json!({})).contains("neither `url` nor `command`"));
+        assert!(shape_of(json!({"type": "sse"})).contains("no `url`"));
+        assert!(shape_of(json!({"command": "x", "args": "y"})).contains("`args` is not an array"));
+    }
+
+    #[test]
+    fn bad_urls_are_errors_without_the_url() {
+        for url in [
+            "ftp://a.example/mcp",
+            "not a url",
+            "https://",
+            "/relative/path",
+        ] {
+            match parse_json(json!({"url": url, "headers": {"A": "${API_KEY}"}})) {
+                Err(e @ ConfigError::BadUrl { .. }) => {
+                    let text = e.to_string();
+                    assert!(text.contains("server `srv` in `/p/.mcp.json`"), "{text}");
+                    assert!(!text.contains(url), "{text}");
+                }
+                other => panic!("{url}: expected BadUrl, got {other:?}"),
+            }
+        }
+        let text = parse_json(json!({"url": "ftp://a/"}))
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("not `ftp:`"), "{text}");
+    }
+
+    #[test]
+    fn unset_variable_names_variable_server_and_file_but_not_the_value() {
+        let e = parse_json(json!({
+            "url": "https://a/",
+            "headers": {"Authorization": "Bearer ${MISSING_TOKEN} and ${API_KEY}"}
+        }))
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("`MISSING_TOKEN`"), "{text}");
+        assert!(text.contains("server `srv`"), "{text}");
+        assert!(text.contains("/p/.mcp.json"), "{text}");
+        assert!(!text.contains("Bearer"), "{text}");
+        assert!(!text.contains("sk-live-SECRET"), "{text}");
+    }
+
+    #[test]
+    fn mcp_remote_through_npx_is_the_remote_server() {
+        let e = parse_json(json!({
+            "command": "npx",
+            "args": ["-y", "mcp-remote@latest", "https://mcp.linear.app/sse", "--header", "Authorization:Bearer ${AUTH}", "--header", "X-Team: core"],
+            "env": {"AUTH": "from-env-block"}
+        }))
+        .unwrap();
+        assert_eq!(e.transport, Transport::Http);
+        assert_eq!(e.url.as_deref(), Some("https://mcp.linear.app/sse"));
+        assert_eq!(e.headers["Authorization"], "Bearer from-env-block");
+        assert_eq!(e.headers["X-Team"], "core");
+    }
+
+    #[test]
+    fn mcp_remote_forms() {
+        let words = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let r = mcp_remote(
+            "mcp-remote",
+            &words(&["https://a.example/mcp", "3334", "--transport", "http-only"]),
+        )
+        .unwrap();
+        assert_eq!(r.url, "https://a.example/mcp");
+        assert_eq!(r.callback_port, Some(3334));
+        let r = mcp_remote(
+            "cmd",
+            &words(&[
+                "/c",
+                "npx",
+                "-y",
+                "mcp-remote",
+                "--header",
+                "A:b",
+                "https://a.example/",
+            ]),
+        )
+        .unwrap();
+        assert_eq!(r.url, "https://a.example/");
+        assert_eq!(r.headers, vec![("A".to_owned(), "b".to_owned())]);
+        let r = mcp_remote(
+            "/usr/local/bin/mcp-remote.cmd",
+            &words(&["http://127.0.0.1:9/mcp"]),
+        )
+        .unwrap();
+        assert_eq!(r.callback_port, None);
+        // Not a remote wrapper: no URL after mcp-remote, or no mcp-remote at all.
+        assert_eq!(mcp_remote("npx", &words(&["-y", "mcp-remote"])), None);
+        assert_eq!(
+            mcp_remote("npx", &words(&["-y", "mcp-remote", "--debug"])),
+            None
+        );
+        assert_eq!(
+            mcp_remote("npx", &words(&["-y", "server-everything", "https://a/"])),
+            None
+        );
+        assert_eq!(
+            mcp_remote("npx", &words(&["https://a/", "mcp-remote-ish"])),
+            None
+        );
+    }
+
+    #[test]
+    fn mcp_remote_callback_port_fills_oauth() {
+        let e = parse_json(
+            json!({"command": "npx", "args": ["mcp-remote", "https://a.example/", "9876"]}),
+        )
+        .unwrap();
+        assert_eq!(e.oauth.callback_port, Some(9876));
+    }
+
+    #[test]
+    fn plain_stdio_server_has_no_url() {
+        let e = parse_json(
+            json!({"command": "npx", "args": ["-y", "@modelcontextprotocol/server-everything"]}),
+        )
+        .unwrap();
+        assert_eq!(e.transport, Transport::Stdio);
+        assert_eq!(e.url, None);
+        assert!(e.headers.is_empty());
+    }
+}

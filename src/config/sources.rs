@@ -1,0 +1,432 @@
+//! The config files, where each one lives and how its server table is read.
+//!
+//! Files are read one at a time, in precedence order, only when the caller gets to them:
+//! `find` stops at the first file that defines the name, so `~/.claude.json` (which holds
+//! Claude Code's whole history and can run to megabytes) is not read at all when the name
+//! is in the project's `.mcp.json`. When it is read, only its top level and the one
+//! matching project are parsed into values; the rest is checked for syntax and skipped.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::error::ConfigError;
+use super::jsonc;
+use super::{Lookup, Source, SourceKind};
+
+/// The sources in precedence order, when no `--config` file is given.
+const ORDER: [SourceKind; 7] = [
+    SourceKind::ProjectMcpJson,
+    SourceKind::ClaudeCodeLocal,
+    SourceKind::CursorProject,
+    SourceKind::VsCodeProject,
+    SourceKind::ClaudeCodeUser,
+    SourceKind::CursorUser,
+    SourceKind::ClaudeDesktop,
+];
+
+/// One file's servers, in file order.
+pub(crate) struct Loaded {
+    pub source: Source,
+    pub servers: Map<String, Value>,
+    /// Editor variables the file may use (`${workspaceFolder}`, `${userHome}`).
+    pub predefined: Vec<(&'static str, String)>,
+}
+
+/// Reads sources on demand and remembers `~/.claude.json`, which feeds two of them.
+pub(crate) struct Reader<'a> {
+    lookup: &'a Lookup,
+    env: &'a dyn Fn(&str) -> Option<String>,
+    claude: Option<ClaudeServers>,
+}
+
+/// The two server tables of `~/.claude.json` that concern this directory.
+struct ClaudeServers {
+    path: PathBuf,
+    local: Option<Map<String, Value>>,
+    user: Option<Map<String, Value>>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(lookup: &'a Lookup, env: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        Self {
+            lookup,
+            env,
+            claude: None,
+        }
+    }
+
+    pub fn kinds(&self) -> Vec<SourceKind> {
+        match self.lookup.config_file {
+            Some(_) => vec![SourceKind::ExplicitFile],
+            None => ORDER.to_vec(),
+        }
+    }
+
+    /// The servers of one source; `None` when its file does not exist.
+    pub fn load(&mut self, kind: &SourceKind) -> Result<Option<Loaded>, ConfigError> {
+        let lookup = self.lookup;
+        let home = lookup.home.as_deref();
+        let user_home = || {
+            home.map(|h| ("userHome", h.display().to_string()))
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        let editor_vars = |dir: &Path| {
+            let mut vars = vec![("workspaceFolder", dir.display().to_string())];
+            vars.extend(user_home());
+            vars
+        };
+        let (path, key, predefined) = match kind {
+            SourceKind::ProjectMcpJson => match nearest(&lookup.cwd, ".mcp.json", None) {
+                Some(path) => (path, Key::McpServers, Vec::new()),
+                None => return Ok(None),
+            },
+            SourceKind::CursorProject => {
+                // `~/.cursor/mcp.json` is the user file, not a project's, even when the
+                // walk up from cwd passes through home.
+                match nearest(&lookup.cwd, ".cursor/mcp.json", home) {
+                    Some(path) => {
+                        let vars = editor_vars(project_dir(&path));
+                        (path, Key::McpServers, vars)
+                    }
+                    None => return Ok(None),
+                }
+            }
+            SourceKind::VsCodeProject => match nearest(&lookup.cwd, ".vscode/mcp.json", None) {
+                Some(path) => {
+                    let vars = editor_vars(project_dir(&path));
+                    (path, Key::Servers, vars)
+                }
+                None => return Ok(None),
+            },
+            SourceKind::CursorUser => match home {
+                Some(home) => (home.join(".cursor/mcp.json"), Key::McpServers, user_home()),
+                None => return Ok(None),
+            },
+            SourceKind::ClaudeDesktop => match home {
+                Some(home) => (
+                    claude_desktop_config(home, self.env),
+                    Key::McpServers,
+                    Vec::new(),
+                ),
+                None => return Ok(None),
+            },
+            SourceKind::ExplicitFile => match &lookup.config_file {
+                Some(path) => (path.clone(), Key::Either, Vec::new()),
+                None => return Ok(None),
+            },
+            SourceKind::ClaudeCodeLocal | SourceKind::ClaudeCodeUser => {
+                return self.load_claude(kind);
+            }
+            SourceKind::CommandLine => return Ok(None),
+        };
+        let required = *kind == SourceKind::ExplicitFile;
+        let Some(text) = read(&path, required)? else {
+            return Ok(None);
+        };
+        let servers = server_table(&path, &text, key)?;
+        Ok(Some(Loaded {
+            source: Source {
+                kind: kind.clone(),
+                path,
+            },
+            servers,
+            predefined,
+        }))
+    }
+
+    fn load_claude(&mut self, kind: &SourceKind) -> Result<Option<Loaded>, ConfigError> {
+        if self.claude.is_none() {
+            let Some(path) = claude_json(self.lookup.home.as_deref(), self.env) else {
+                return Ok(None);
+            };
+            let Some(text) = read(&path, false)? else {
+                return Ok(None);
+            };
+            let (local, user) = claude_tables(&path, &text, &self.lookup.cwd)?;
+            self.claude = Some(ClaudeServers { path, local, user });
+        }
+        let claude = self.claude.as_ref().expect("loaded above");
+        let table = if *kind == SourceKind::ClaudeCodeLocal {
+            &claude.local
+        } else {
+            &claude.user
+        };
+        Ok(table.as_ref().map(|servers| Loaded {
+            source: Source {
+                kind: kind.clone(),
+                path: claude.path.clone(),
+            },
+            servers: servers.clone(),
+            predefined: Vec::new(),
+        }))
+    }
+
+    /// Where each source would be, in short form, for "no servers are configured" errors.
+    pub fn looked_in(&self) -> Vec<String> {
+        let lookup = self.lookup;
+        let home = lookup.home.as_deref();
+        self.kinds()
+            .iter()
+            .filter_map(|kind| match kind {
+                SourceKind::ProjectMcpJson => Some("./.mcp.json (and parents)".to_owned()),
+                SourceKind::CursorProject => Some("./.cursor/mcp.json (and parents)".to_owned()),
+                SourceKind::VsCodeProject => Some("./.vscode/mcp.json (and parents)".to_owned()),
+                SourceKind::ClaudeCodeLocal => None,
+                SourceKind::ClaudeCodeUser => {
+                    claude_json(home, self.env).map(|p| short_path(&p, lookup))
+                }
+                SourceKind::CursorUser => {
+                    home.map(|h| short_path(&h.join(".cursor/mcp.json"), lookup))
+                }
+                SourceKind::ClaudeDesktop => {
+                    home.map(|h| short_path(&claude_desktop_config(h, self.env), lookup))
+                }
+                SourceKind::ExplicitFile => {
+                    lookup.config_file.as_deref().map(|p| short_path(p, lookup))
+                }
+                SourceKind::CommandLine => None,
+            })
+            .collect()
+    }
+}
+
+/// Where a source's servers are kept.
+#[derive(Clone, Copy)]
+enum Key {
+    /// `mcpServers` (Claude Code, Cursor, Claude Desktop).
+    McpServers,
+    /// `servers` (VS Code); such files may have comments.
+    Servers,
+    /// A `--config` file: either key, and comments allowed.
+    Either,
+}
+
+/// `dir/rel` in `start` or the nearest parent that has it, skipping `skip`. A path that
+/// exists but cannot be inspected counts as found, so that reading it reports the problem.
+fn nearest(start: &Path, rel: &str, skip: Option<&Path>) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .filter(|dir| Some(*dir) != skip)
+        .map(|dir| dir.join(rel))
+        .find(|path| match std::fs::metadata(path) {
+            Ok(_) => true,
+            Err(e) => !is_missing(&e),
+        })
+}
+
+/// The project directory of `<dir>/.vscode/mcp.json` or `<dir>/.cursor/mcp.json`.
+fn project_dir(path: &Path) -> &Path {
+    path.parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."))
+}
+
+fn is_missing(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
+}
+
+/// The file's text; `None` when it does not exist and is not `required`.
+fn read(path: &Path, required: bool) -> Result<Option<String>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if is_missing(&e) && !required => Ok(None),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Claude Code's global file: `$CLAUDE_CONFIG_DIR/.claude.json` when that is set (Claude
+/// Code moves the file with it), else `~/.claude.json`.
+fn claude_json(home: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    match env("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir).join(".claude.json")),
+        None => home.map(|h| h.join(".claude.json")),
+    }
+}
+
+/// Claude Desktop's config file for this OS, computed from `home` and the environment.
+pub(crate) fn claude_desktop_config(home: &Path, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    let file = "Claude/claude_desktop_config.json";
+    if cfg!(target_os = "macos") {
+        home.join("Library/Application Support").join(file)
+    } else if cfg!(windows) {
+        let appdata = env("APPDATA")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| home.join("AppData").join("Roaming"));
+        appdata.join("Claude").join("claude_desktop_config.json")
+    } else {
+        // No official Linux build; the community ones follow XDG like Electron does.
+        let config = env("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .filter(|d| d.is_absolute())
+            .unwrap_or_else(|| home.join(".config"));
+        config.join(file)
+    }
+}
+
+/// `./x` under cwd, `~/x` under home, else the path as is.
+pub(crate) fn short_path(path: &Path, lookup: &Lookup) -> String {
+    if let Ok(rel) = path.strip_prefix(&lookup.cwd) {
+        return format!(".{}{}", std::path::MAIN_SEPARATOR, rel.display());
+    }
+    if let Some(rel) = lookup
+        .home
+        .as_deref()
+        .and_then(|h| path.strip_prefix(h).ok())
+    {
+        return format!("~{}{}", std::path::MAIN_SEPARATOR, rel.display());
+    }
+    path.display().to_string()
+}
+
+fn malformed(path: &Path, e: &serde_json::Error) -> ConfigError {
+    // serde_json appends " at line L column C" to its message; the position goes in front
+    // instead, in the `file:line:col` form editors jump to.
+    let message = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = message.strip_suffix(&suffix).unwrap_or(&message).to_owned();
+    ConfigError::Malformed {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message,
+    }
+}
+
+fn shape(path: &Path, what: impl Into<String>) -> ConfigError {
+    ConfigError::Shape {
+        path: path.to_path_buf(),
+        what: what.into(),
+    }
+}
+
+/// A BOM is not JSON, but Windows editors write one.
+fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// The whole file as a JSON object. Parsed as an untyped value on purpose: serde_json's
+/// syntax errors never quote the input, while its type errors do, and the input may hold
+/// a header with an API key.
+fn parse_object(path: &Path, text: &str) -> Result<Map<String, Value>, ConfigError> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(shape(path, "the file is not a JSON object")),
+        Err(e) => Err(malformed(path, &e)),
+    }
+}
+
+fn server_table(path: &Path, text: &str, key: Key) -> Result<Map<String, Value>, ConfigError> {
+    let text = strip_bom(text);
+    let mut doc = match key {
+        Key::McpServers => parse_object(path, text)?,
+        Key::Servers | Key::Either => parse_object(path, &jsonc::blank_out(text))?,
+    };
+    let keys: &[&str] = match key {
+        Key::McpServers => &["mcpServers"],
+        Key::Servers => &["servers"],
+        Key::Either => &["mcpServers", "servers"],
+    };
+    let mut servers = Map::new();
+    for key in keys {
+        match doc.remove(*key) {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(table)) => {
+                for (name, entry) in table {
+                    // With both keys in one file, the first one's entry stands.
+                    servers.entry(name).or_insert(entry);
+                }
+            }
+            Some(_) => return Err(shape(path, format!("`{key}` is not an object"))),
+        }
+    }
+    Ok(servers)
+}
+
+#[derive(Deserialize)]
+struct ClaudeTop<'a> {
+    #[serde(rename = "mcpServers", borrow)]
+    mcp_servers: Option<&'a RawValue>,
+    #[serde(borrow)]
+    projects: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ClaudeProject<'a> {
+    #[serde(rename = "mcpServers", borrow)]
+    mcp_servers: Option<&'a RawValue>,
+}
+
+/// The servers of the project that `cwd` belongs to and the user's servers, from
+/// `~/.claude.json`. Everything else in the file is checked for syntax only.
+type ClaudeTables = (Option<Map<String, Value>>, Option<Map<String, Value>>);
+
+fn claude_tables(path: &Path, text: &str, cwd: &Path) -> Result<ClaudeTables, ConfigError> {
+    let text = strip_bom(text);
+    // The typed parse below would quote a non-object top level in its error; the untyped
+    // one reports it without the content.
+    if !starts_with_brace(text) {
+        parse_object(path, text)?;
+    }
+    let top: ClaudeTop = serde_json::from_str(text).map_err(|e| malformed(path, &e))?;
+    let user = servers_of(path, top.mcp_servers, "`mcpServers`")?;
+
+    let mut local = None;
+    if let Some(projects) = top.projects.filter(|raw| raw.get() != "null") {
+        if !starts_with_brace(projects.get()) {
+            return Err(shape(path, "`projects` is not an object"));
+        }
+        let projects: BTreeMap<String, &RawValue> =
+            serde_json::from_str(projects.get()).map_err(|e| malformed(path, &e))?;
+        // The deepest directory with an entry wins: Claude Code keys projects by the
+        // directory it was started in, and a subdirectory belongs to that project.
+        let found = projects
+            .iter()
+            .filter_map(|(dir, raw)| {
+                let depth = cwd.ancestors().position(|a| a == Path::new(dir))?;
+                Some((depth, dir, *raw))
+            })
+            .min_by_key(|(depth, _, _)| *depth);
+        if let Some((_, dir, raw)) = found {
+            let what = format!("`projects[\"{dir}\"]`");
+            if !starts_with_brace(raw.get()) {
+                return Err(shape(path, format!("{what} is not an object")));
+            }
+            let project: ClaudeProject =
+                serde_json::from_str(raw.get()).map_err(|e| malformed(path, &e))?;
+            local = servers_of(path, project.mcp_servers, &format!("{what}.mcpServers"))?;
+        }
+    }
+    Ok((local, user))
+}
+
+fn starts_with_brace(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+}
+
+fn servers_of(
+    path: &Path,
+    raw: Option<&RawValue>,
+    what: &str,
+) -> Result<Option<Map<String, Value>>, ConfigError> {
+    let Some(raw) = raw.filter(|raw| raw.get() != "null") else {
+        return Ok(None);
+    };
+    match serde_json::from_str::<Value>(raw.get()) {
+        Ok(Value::Object(map)) => Ok(Some(map)),
+        Ok(_) => Err(shape(path, format!("{what} is not an object"))),
+        Err(e) => Err(malformed(path, &e)),
+    }
+}
