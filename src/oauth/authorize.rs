@@ -340,7 +340,7 @@ mod tests {
         let cancel = AtomicBool::new(false);
         let browser = std::thread::spawn(move || {
             use std::io::{Read, Write};
-            let mut get = |path: &str| {
+            let get = |path: &str| {
                 let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
                 write!(
                     s,

@@ -1,0 +1,243 @@
+//! The command line, as clap types. The doc comments are the help text, the man pages
+//! and the completions; nothing here does I/O.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Sign in to OAuth-protected MCP servers and keep the tokens fresh.
+///
+/// Servers are named as in `.mcp.json` and the other MCP client configs (Claude Code,
+/// Claude Desktop, Cursor, VS Code), or given as an https URL.
+#[derive(Debug, Parser)]
+#[command(name = "mcpauth", version, max_term_width = 100)]
+#[command(after_help = "Exit codes: 0 ok, 1 failure, 2 usage, 4 login required, 130 interrupted.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Read servers from this file only (any MCP client's config format).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Where to keep secrets: the OS keychain, or a file readable only by you.
+    /// [default: the keychain when one can be reached, else the file]
+    #[arg(long, global = true, env = "MCPAUTH_STORE", value_name = "STORE")]
+    pub store: Option<StoreArg>,
+
+    /// More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreArg {
+    Keyring,
+    File,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign in to a server in the browser and store the grant.
+    Login(LoginArgs),
+    /// Show every known server and grant: state, expiry, issuer, scopes, where stored.
+    Status(StatusArgs),
+    /// Print a fresh access token on stdout, refreshing it first when needed.
+    Token(TokenArgs),
+    /// Print `{"Authorization": "Bearer ..."}` for a server (a `headersHelper`).
+    Headers(ServerArgs),
+    /// Revoke a grant at the server when it can, and forget it here.
+    Logout(LogoutArgs),
+}
+
+/// Which server, and which account on it.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// A server name from the MCP configs, or its URL.
+    #[arg(value_name = "SERVER")]
+    pub server: String,
+
+    /// Which of several accounts on the same server.
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub target: ServerArgs,
+
+    /// Use this pre-registered OAuth client id (else the config's `oauth.clientId`, a
+    /// stored registration, or dynamic registration).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Ask for the client secret of `--client-id` (a hidden prompt, or one line on
+    /// stdin). Never given on the command line.
+    #[arg(long, requires = "client_id")]
+    pub client_secret: bool,
+
+    /// How the client authenticates at the token endpoint.
+    #[arg(long, value_name = "METHOD", requires = "client_id")]
+    pub client_auth: Option<ClientAuth>,
+
+    /// Use this client ID metadata document URL as the client id, when the
+    /// authorization server accepts them.
+    #[arg(long, value_name = "URL", conflicts_with = "client_id")]
+    pub client_metadata_url: Option<String>,
+
+    /// Ask for an initial access token for dynamic registration (a hidden prompt, or a
+    /// line on stdin after the client secret).
+    #[arg(long)]
+    pub initial_access_token: bool,
+
+    /// Use this authorization server metadata URL instead of discovering it.
+    #[arg(long, value_name = "URL")]
+    pub auth_server_metadata_url: Option<String>,
+
+    /// Scopes to ask for (repeat or separate with spaces) [default: what the server
+    /// asks for].
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+
+    /// Extra authorization parameter, sent on the authorization request and on every
+    /// refresh (e.g. `access_type=offline`).
+    #[arg(long = "auth-param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub auth_params: Vec<(String, String)>,
+
+    /// The loopback port for the browser's redirect [default: any free port, or the
+    /// config's `oauth.callbackPort`].
+    #[arg(long, value_name = "PORT")]
+    pub callback_port: Option<u16>,
+
+    /// How long to wait for the browser (e.g. `90s`, `5m`).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientAuth {
+    /// A public client: no secret.
+    None,
+    /// HTTP Basic with the client id and secret.
+    ClientSecretBasic,
+    /// The client id and secret in the request body.
+    ClientSecretPost,
+}
+
+impl ClientAuth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this server.
+    #[arg(value_name = "SERVER")]
+    pub server: Option<String>,
+
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub target: ServerArgs,
+
+    /// Print JSON (`access_token`, `token_type`, `expires_at`, `scopes`) instead of the
+    /// bare token.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    #[command(flatten)]
+    pub target: ServerArgs,
+
+    /// Forget the grant without asking the server to revoke it.
+    #[arg(long)]
+    pub no_revoke: bool,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got `{s}`")),
+    }
+}
+
+/// `90`, `90s`, `5m`, `1h`, `1m30s`.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("expected a duration like `90s` or `5m`, got `{s}`");
+    let mut total = 0u64;
+    let mut digits = String::new();
+    for c in s.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        digits.clear();
+        total += n * match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(bad()),
+        };
+    }
+    if !digits.is_empty() {
+        total += digits.parse::<u64>().map_err(|_| bad())?;
+    }
+    if total == 0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        for bad in ["", "0", "5x", "m", "-1s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn key_values() {
+        assert_eq!(
+            parse_key_value("access_type=offline"),
+            Ok(("access_type".into(), "offline".into()))
+        );
+        assert_eq!(parse_key_value("a=b=c"), Ok(("a".into(), "b=c".into())));
+        assert!(parse_key_value("=x").is_err());
+        assert!(parse_key_value("x").is_err());
+    }
+}

@@ -1,0 +1,520 @@
+//! `mcpauth login`: discover, register (or reuse a registration), authorize in the
+//! browser, and store the grant.
+//!
+//! Nothing is stored until the code has been exchanged: a login that is cancelled, times
+//! out, or fails a check leaves the store exactly as it was.
+
+use std::io::BufRead;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::cli::LoginArgs;
+use crate::context::Ctx;
+use crate::error::{Context as _, Error, Result};
+use crate::grants::{self, Target};
+use crate::oauth::OauthError;
+use crate::oauth::authorize::{self, Expected, Listener, Opened};
+use crate::oauth::discovery::{self, Discovery};
+use crate::oauth::registration;
+use crate::oauth::tokens::{self, ClientCredentials, RequestExtras, now};
+use crate::secret::Secret;
+use crate::store::{ClientOrigin, ClientRecord, GrantKey, GrantRecord, GrantSecrets, Index};
+
+pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
+    let target = grants::resolve(ctx, &args.target.server, args.target.account.as_deref())?;
+    let name = target.name.clone();
+
+    // Secrets the user types come first, before any network or browser.
+    let typed_secret = if args.client_secret {
+        Some(read_secret(ctx, "Client secret")?)
+    } else {
+        None
+    };
+    let initial_access_token = if args.initial_access_token {
+        Some(read_secret(ctx, "Initial access token")?)
+    } else {
+        None
+    };
+
+    let pinned = args.auth_server_metadata_url.as_deref().or(target
+        .entry
+        .oauth
+        .auth_server_metadata_url
+        .as_deref());
+    let d = discovery::discover(&ctx.http, target.url.as_str(), pinned)
+        .await
+        .context(|| format!("cannot find out how to sign in to `{name}`"))?;
+    tracing::debug!(issuer = %d.issuer, resource = %d.resource, source = ?d.metadata_source, "discovered");
+
+    let scopes: Vec<String> = if !args.scopes.is_empty() {
+        args.scopes
+            .iter()
+            .flat_map(|s| s.split_ascii_whitespace().map(str::to_owned))
+            .collect()
+    } else if let Some(s) = &target.entry.oauth.scopes {
+        s.clone()
+    } else {
+        d.default_scopes()
+    };
+
+    let index = ctx.blocking(|v| v.index()).await?;
+    let chosen = choose_client(
+        ctx,
+        &args,
+        &target,
+        &d,
+        &index,
+        typed_secret,
+        initial_access_token.as_ref(),
+        &scopes,
+    )
+    .await
+    .context(|| format!("cannot register mcpauth with the authorization server of `{name}`"))?;
+    let Chosen {
+        client,
+        secret,
+        listener,
+        save_client,
+    } = chosen;
+
+    let extras = RequestExtras {
+        resource: Some(&d.resource),
+        params: args
+            .auth_params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
+    };
+    let redirect_uri = listener.redirect_uri();
+    let request = tokens::authorization_request(
+        d.authorization_endpoint(),
+        &client.client_id,
+        &redirect_uri,
+        &scopes,
+        &extras,
+    )?;
+
+    let code = authorize_in_browser(ctx, &name, &d, listener, &request, args.timeout).await?;
+
+    let creds = ClientCredentials {
+        client_id: client.client_id.clone(),
+        client_secret: secret.clone(),
+        auth_method: client.auth_method.clone(),
+    };
+    let set = tokens::exchange_code(
+        &ctx.http,
+        &creds,
+        d.token_endpoint(),
+        &redirect_uri,
+        code,
+        request.verifier,
+        &extras,
+    )
+    .await
+    .context(|| format!("the authorization server of `{name}` did not hand out a token"))?;
+
+    // Only now does anything get stored.
+    let kind = ctx.blocking(|v| v.default_kind()).await?;
+    if save_client {
+        let mut client = client.clone();
+        client.store = kind;
+        let secret = secret.clone();
+        ctx.blocking(move |v| v.save_client(client, secret.as_ref()))
+            .await
+            .context(|| "cannot store the client registration".to_owned())?;
+    }
+    let key = GrantKey {
+        resource: d.resource.clone(),
+        issuer: d.issuer.clone(),
+        client_id: client.client_id.clone(),
+        account: target.account.clone(),
+    };
+    let id = key.id();
+    let mut aliases = vec![target.entry.name.clone()];
+    if let Some(old) = index.grants.iter().find(|g| g.id == id) {
+        aliases.extend(
+            old.aliases
+                .iter()
+                .filter(|a| **a != target.entry.name)
+                .cloned(),
+        );
+    }
+    let rec = GrantRecord {
+        id,
+        key,
+        aliases,
+        store: kind,
+        token_endpoint: d.token_endpoint().to_owned(),
+        revocation_endpoint: d.metadata.revocation_endpoint.clone(),
+        auth_method: client.auth_method.clone(),
+        scopes: set.scopes.clone().unwrap_or(scopes),
+        extra_params: args.auth_params.iter().cloned().collect(),
+        expires_at: set.expires_at,
+        obtained_at: now(),
+        refreshed_at: None,
+        has_refresh_token: set.refresh_token.is_some(),
+        needs_login: false,
+    };
+    let secrets = GrantSecrets {
+        access_token: set.access_token,
+        refresh_token: set.refresh_token,
+        expires_at: set.expires_at,
+    };
+    let saved = ctx
+        .blocking(move |v| v.save_grant(rec, &secrets))
+        .await
+        .context(|| format!("signed in to `{name}` but cannot store the grant"))?;
+
+    let until = match saved.expires_at {
+        Some(t) => format!("the token is valid until {}", local_time(t)),
+        None => "the token has no stated expiry".to_owned(),
+    };
+    let refresh = if saved.has_refresh_token {
+        "; it is refreshed automatically"
+    } else {
+        "; there is no refresh token, so sign in again when it expires"
+    };
+    let account = match &saved.key.account {
+        Some(a) => format!(" as account `{a}`"),
+        None => String::new(),
+    };
+    eprintln!(
+        "Signed in to `{name}`{account} through `{}`: {until}{refresh}.",
+        saved.key.issuer
+    );
+    Ok(())
+}
+
+struct Chosen {
+    client: ClientRecord,
+    secret: Option<Secret>,
+    listener: Listener,
+    /// A registration made or typed in now, to be kept once the login succeeds.
+    save_client: bool,
+}
+
+/// Picks the client in the order PROTOCOL.md gives: pre-registered, client metadata
+/// document, a registration stored for this issuer, dynamic registration, and last a
+/// prompt. The loopback listener is bound here, since registrations name its port.
+#[allow(clippy::too_many_arguments)]
+async fn choose_client(
+    ctx: &Ctx,
+    args: &LoginArgs,
+    target: &Target,
+    d: &Discovery,
+    index: &Index,
+    typed_secret: Option<Secret>,
+    initial_access_token: Option<&Secret>,
+    scopes: &[String],
+) -> Result<Chosen> {
+    let pinned_port = args.callback_port.or(target.entry.oauth.callback_port);
+    let issuer = d.issuer.as_str();
+    let stored = |client_id: &str| {
+        index
+            .clients
+            .iter()
+            .find(|c| c.issuer == issuer && c.client_id == client_id)
+            .cloned()
+    };
+
+    // 1. Pre-registered: the command line, then the config.
+    if let Some(client_id) = args
+        .client_id
+        .clone()
+        .or(target.entry.oauth.client_id.clone())
+    {
+        let listener = Listener::bind(pinned_port.unwrap_or(0))?;
+        let previous = stored(&client_id);
+        let secret = match typed_secret {
+            Some(s) => Some(s),
+            None => match previous.clone().filter(|c| c.has_secret) {
+                Some(c) => ctx.blocking(move |v| v.client_secret(&c)).await?,
+                None => None,
+            },
+        };
+        let auth_method = match (args.client_auth, &secret) {
+            (Some(m), _) => m.as_str().to_owned(),
+            (None, None) => "none".to_owned(),
+            (None, Some(_)) => previous
+                .as_ref()
+                .filter(|c| c.auth_method != "none")
+                .map(|c| c.auth_method.clone())
+                .unwrap_or_else(|| secret_method(d).to_owned()),
+        };
+        if auth_method != "none" && secret.is_none() {
+            return Err(Error::Usage(format!(
+                "`{auth_method}` needs a client secret: add --client-secret"
+            )));
+        }
+        let client = ClientRecord {
+            issuer: issuer.to_owned(),
+            client_id,
+            auth_method,
+            origin: ClientOrigin::Preregistered,
+            redirect_uris: vec![listener.redirect_uri()],
+            has_secret: secret.is_some(),
+            store: crate::store::StoreKind::Memory,
+            registered_at: now(),
+            secret_expires_at: None,
+        };
+        return Ok(Chosen {
+            client,
+            secret,
+            listener,
+            save_client: true,
+        });
+    }
+
+    // 2. A client ID metadata document.
+    if let Some(url) = &args.client_metadata_url {
+        crate::oauth::http::check_endpoint("client metadata document URL", url)?;
+        if d.metadata.client_id_metadata_document_supported != Some(true) {
+            return Err(OauthError::MetadataDocumentUnsupported {
+                issuer: issuer.to_owned(),
+            }
+            .into());
+        }
+        let listener = Listener::bind(pinned_port.unwrap_or(0))?;
+        let client = ClientRecord {
+            issuer: issuer.to_owned(),
+            client_id: url.clone(),
+            auth_method: "none".into(),
+            origin: ClientOrigin::MetadataDocument,
+            redirect_uris: vec![listener.redirect_uri()],
+            has_secret: false,
+            store: crate::store::StoreKind::Memory,
+            registered_at: now(),
+            secret_expires_at: None,
+        };
+        return Ok(Chosen {
+            client,
+            secret: None,
+            listener,
+            save_client: true,
+        });
+    }
+
+    // 3. A registration made earlier with this issuer, on the port it names.
+    let reusable = index.clients.iter().rev().find(|c| {
+        c.issuer == issuer
+            && matches!(c.origin, ClientOrigin::Dynamic | ClientOrigin::Prompted)
+            && c.secret_expires_at.is_none_or(|t| t > now() + 60)
+    });
+    if let Some(c) = reusable {
+        let port = pinned_port.or_else(|| port_of(c.redirect_uris.first()?));
+        match Listener::bind(port.unwrap_or(0)) {
+            Ok(listener) if c.redirect_uris.contains(&listener.redirect_uri()) => {
+                let c = c.clone();
+                let secret = if c.has_secret {
+                    let c2 = c.clone();
+                    ctx.blocking(move |v| v.client_secret(&c2)).await?
+                } else {
+                    None
+                };
+                return Ok(Chosen {
+                    client: c,
+                    secret,
+                    listener,
+                    save_client: false,
+                });
+            }
+            // The port is taken now (or pinned elsewhere): register again below.
+            _ => tracing::debug!("stored registration's port is not available"),
+        }
+    }
+
+    // 4. Dynamic client registration.
+    if let Some(endpoint) = &d.metadata.registration_endpoint {
+        let listener = Listener::bind(pinned_port.unwrap_or(0))?;
+        let redirect_uris = vec![listener.redirect_uri()];
+        let r = registration::register(
+            &ctx.http,
+            endpoint,
+            &d.metadata,
+            &redirect_uris,
+            scopes,
+            initial_access_token,
+        )
+        .await?;
+        let client = ClientRecord {
+            issuer: issuer.to_owned(),
+            client_id: r.client_id,
+            auth_method: r.auth_method,
+            origin: ClientOrigin::Dynamic,
+            redirect_uris,
+            has_secret: r.client_secret.is_some(),
+            store: crate::store::StoreKind::Memory,
+            registered_at: now(),
+            secret_expires_at: r.secret_expires_at,
+        };
+        return Ok(Chosen {
+            client,
+            secret: r.client_secret,
+            listener,
+            save_client: true,
+        });
+    }
+
+    // 5. Ask the person.
+    if !ctx.interactive {
+        return Err(OauthError::NoClient {
+            issuer: issuer.to_owned(),
+        }
+        .into());
+    }
+    let listener = Listener::bind(pinned_port.unwrap_or(0))?;
+    eprintln!(
+        "The authorization server `{issuer}` does not let mcpauth register itself, and no client id is configured.\n\
+         Register an OAuth app there with the redirect URI {} and enter its credentials\n\
+         (next time, pin the port with --callback-port so the redirect URI stays the same).",
+        listener.redirect_uri()
+    );
+    let client_id: String = dialoguer::Input::new()
+        .with_prompt("Client id")
+        .interact_text()
+        .map_err(|e| OauthError::Prompt(e.to_string()))?;
+    let secret: String = dialoguer::Password::new()
+        .with_prompt("Client secret (empty for none)")
+        .allow_empty_password(true)
+        .interact()
+        .map_err(|e| OauthError::Prompt(e.to_string()))?;
+    let secret = (!secret.is_empty()).then(|| Secret::new(secret));
+    let client = ClientRecord {
+        issuer: issuer.to_owned(),
+        client_id: client_id.trim().to_owned(),
+        auth_method: if secret.is_some() {
+            secret_method(d).to_owned()
+        } else {
+            "none".to_owned()
+        },
+        origin: ClientOrigin::Prompted,
+        redirect_uris: vec![listener.redirect_uri()],
+        has_secret: secret.is_some(),
+        store: crate::store::StoreKind::Memory,
+        registered_at: now(),
+        secret_expires_at: None,
+    };
+    Ok(Chosen {
+        client,
+        secret,
+        listener,
+        save_client: true,
+    })
+}
+
+/// For a client with a secret: Basic unless the server lists only the body form.
+fn secret_method(d: &Discovery) -> &'static str {
+    match &d.metadata.token_endpoint_auth_methods_supported {
+        Some(m)
+            if m.iter().any(|x| x == "client_secret_post")
+                && !m.iter().any(|x| x == "client_secret_basic") =>
+        {
+            "client_secret_post"
+        }
+        _ => "client_secret_basic",
+    }
+}
+
+fn port_of(uri: &str) -> Option<u16> {
+    url::Url::parse(uri).ok()?.port()
+}
+
+/// Opens the browser on the authorization URL and waits for the redirect, with a
+/// spinner on a terminal, a timeout, and Ctrl-C.
+async fn authorize_in_browser(
+    ctx: &Ctx,
+    name: &str,
+    d: &Discovery,
+    listener: Listener,
+    request: &tokens::AuthorizationRequest,
+    timeout: Duration,
+) -> Result<Secret> {
+    let opened = authorize::open_browser(&request.url)?;
+    match opened {
+        Opened::NotOpened => eprintln!(
+            "No desktop session to open a browser in. Open this URL in a browser on this machine to sign in to `{name}`:\n\n  {}\n",
+            request.url
+        ),
+        Opened::Command | Opened::System => eprintln!(
+            "Opening the browser to sign in to `{name}`. If it does not open, visit:\n\n  {}\n",
+            request.url
+        ),
+    }
+
+    let spinner = ctx.stderr_tty.then(|| {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.set_message("Waiting for the browser (Ctrl-C to cancel)");
+        s.enable_steady_tick(Duration::from_millis(120));
+        s
+    });
+
+    let cancel = authorize::cancel_flag();
+    let state = request.state.clone();
+    let issuer = d.issuer.clone();
+    let iss_required = d.metadata.authorization_response_iss_parameter_supported == Some(true);
+    let server_name = name.to_owned();
+    let flag = cancel.clone();
+    let mut wait = tokio::task::spawn_blocking(move || {
+        authorize::wait_for_code(
+            listener,
+            &Expected {
+                state: &state,
+                issuer: &issuer,
+                iss_required,
+                server_name: &server_name,
+            },
+            timeout,
+            &flag,
+        )
+    });
+    let outcome = tokio::select! {
+        r = &mut wait => r,
+        _ = tokio::signal::ctrl_c() => {
+            cancel.store(true, Ordering::Relaxed);
+            wait.await
+        }
+    };
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    let code = outcome.expect("the wait does not panic");
+    code.context(|| format!("cannot sign in to `{name}`"))
+}
+
+/// Reads a secret: a hidden prompt on a terminal, else one line of stdin.
+fn read_secret(ctx: &Ctx, prompt: &str) -> Result<Secret> {
+    let value = if ctx.interactive {
+        dialoguer::Password::new()
+            .with_prompt(prompt)
+            .interact()
+            .map_err(|e| OauthError::Prompt(e.to_string()))?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|source| Error::Io {
+                what: format!("cannot read the {} from stdin", prompt.to_lowercase()),
+                source,
+            })?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    if value.is_empty() {
+        return Err(Error::Usage(format!(
+            "no {} given on stdin",
+            prompt.to_lowercase()
+        )));
+    }
+    Ok(Secret::new(value))
+}
+
+/// A unix time as local wall-clock time, e.g. `2026-11-24 15:05`.
+pub fn local_time(unix: i64) -> String {
+    match jiff::Timestamp::from_second(unix) {
+        Ok(ts) => ts
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        Err(_) => unix.to_string(),
+    }
+}

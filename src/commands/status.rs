@@ -1,0 +1,223 @@
+//! `mcpauth status`: every remote server from the configs and every stored grant, with
+//! its state. Reads the index only: no keychain access, no network, no secret.
+
+use serde::Serialize;
+
+use crate::cli::StatusArgs;
+use crate::config::{self, ServerEntry, Transport};
+use crate::context::{Ctx, env_var};
+use crate::error::Result;
+use crate::grants::{self, Target};
+use crate::oauth::tokens::now;
+use crate::store::{GrantRecord, StoreKind};
+
+#[derive(Debug, Serialize)]
+struct Row {
+    server: String,
+    url: Option<String>,
+    /// `valid`, `expiring`, `expired`, `needs_login`, `signed_out`.
+    state: &'static str,
+    /// Human text for the state column.
+    detail: String,
+    issuer: Option<String>,
+    scopes: Vec<String>,
+    store: Option<StoreKind>,
+    expires_at: Option<i64>,
+    account: Option<String>,
+}
+
+pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
+    let index = ctx.blocking(|v| v.index()).await?;
+
+    // Servers from the configs. A broken config must not hide the grants: warn and go on.
+    let entries: Vec<ServerEntry> = match &args.server {
+        Some(name) => vec![config::find(name, &ctx.lookup, &env_var)?],
+        None => config::list(&ctx.lookup, &env_var).unwrap_or_else(|e| {
+            eprintln!("mcpauth: warning: {e}");
+            Vec::new()
+        }),
+    };
+
+    let mut rows = Vec::new();
+    let mut shown = std::collections::HashSet::new();
+    for entry in entries.iter().filter(|e| e.transport != Transport::Stdio) {
+        let Some(url) = entry.url.as_deref().and_then(|u| url::Url::parse(u).ok()) else {
+            continue;
+        };
+        let target = Target {
+            name: entry.name.clone(),
+            entry: entry.clone(),
+            url,
+            account: None,
+        };
+        // Every account on this server, or a "signed out" row.
+        let mut any = false;
+        for g in index.grants.iter().filter(|g| {
+            url::Url::parse(&g.key.resource)
+                .is_ok_and(|r| crate::oauth::http::resource_covers(&r, &target.url))
+        }) {
+            let best = grants::find(
+                &index,
+                &Target {
+                    account: g.key.account.clone(),
+                    ..target.clone()
+                },
+            );
+            if best.map(|b| &b.id) != Some(&g.id) {
+                continue;
+            }
+            shown.insert(g.id.clone());
+            rows.push(row(&entry.name, Some(&target.url), g));
+            any = true;
+        }
+        if !any {
+            rows.push(Row {
+                server: entry.name.clone(),
+                url: entry.url.clone(),
+                state: "signed_out",
+                detail: "not signed in".into(),
+                issuer: None,
+                scopes: vec![],
+                store: None,
+                expires_at: None,
+                account: None,
+            });
+        }
+    }
+    // Grants no config names any more (renamed or removed servers, URLs used directly).
+    if args.server.is_none() {
+        for g in index.grants.iter().filter(|g| !shown.contains(&g.id)) {
+            let name = g
+                .aliases
+                .first()
+                .cloned()
+                .unwrap_or_else(|| g.key.resource.clone());
+            rows.push(row(&name, None, g));
+        }
+    }
+
+    if args.json {
+        return super::print_stdout(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&rows).expect("rows serialize")
+        ));
+    }
+    if rows.is_empty() {
+        eprintln!(
+            "No remote MCP servers in the configs here and no stored grants. Sign in with `mcpauth login NAME|URL`."
+        );
+        return Ok(());
+    }
+    super::print_stdout(&table(&rows))
+}
+
+fn row(name: &str, url: Option<&url::Url>, g: &GrantRecord) -> Row {
+    let (state, detail) = state_of(g);
+    Row {
+        server: match &g.key.account {
+            Some(a) => format!("{name} ({a})"),
+            None => name.to_owned(),
+        },
+        url: Some(
+            url.map(|u| u.to_string())
+                .unwrap_or_else(|| g.key.resource.clone()),
+        ),
+        state,
+        detail,
+        issuer: Some(g.key.issuer.clone()),
+        scopes: g.scopes.clone(),
+        store: Some(g.store),
+        expires_at: g.expires_at,
+        account: g.key.account.clone(),
+    }
+}
+
+fn state_of(g: &GrantRecord) -> (&'static str, String) {
+    if g.needs_login {
+        return ("needs_login", "needs login".into());
+    }
+    let Some(at) = g.expires_at else {
+        return ("valid", "valid".into());
+    };
+    let left = at - now();
+    if left > 0 {
+        (
+            "valid",
+            format!("valid, expires in {}", short_duration(left)),
+        )
+    } else if g.has_refresh_token {
+        ("expired", "expired, refreshes on use".into())
+    } else {
+        ("needs_login", "expired, needs login".into())
+    }
+}
+
+fn short_duration(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86400 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        s => format!("{}d", s / 86400),
+    }
+}
+
+fn table(rows: &[Row]) -> String {
+    let header = ["SERVER", "STATE", "ISSUER", "SCOPES", "STORE"];
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.server.clone(),
+                r.detail.clone(),
+                r.issuer.clone().unwrap_or_else(|| "-".into()),
+                if r.scopes.is_empty() {
+                    "-".into()
+                } else {
+                    r.scopes.join(" ")
+                },
+                match r.store {
+                    Some(StoreKind::Keyring) => "keychain".into(),
+                    Some(StoreKind::File) => "file".into(),
+                    Some(StoreKind::Memory) => "memory".into(),
+                    None => "-".into(),
+                },
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for c in &cells {
+        for (w, cell) in widths.iter_mut().zip(c) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |c: &[String]| {
+        let mut s = String::new();
+        for (i, (cell, w)) in c.iter().zip(widths).enumerate() {
+            if i + 1 == c.len() {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        s.push('\n');
+        s
+    };
+    let mut out = line(&header.map(String::from));
+    for c in &cells {
+        out.push_str(&line(c));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(short_duration(5), "5s");
+        assert_eq!(short_duration(12 * 60 + 5), "12m");
+        assert_eq!(short_duration(3 * 3600 + 7 * 60), "3h07m");
+        assert_eq!(short_duration(3 * 86400), "3d");
+    }
+}
