@@ -54,6 +54,43 @@ pub enum Command {
     Headers(ServerArgs),
     /// Revoke a grant at the server when it can, and forget it here.
     Logout(LogoutArgs),
+    /// Run as a stdio MCP server that forwards to the remote server with fresh tokens.
+    ///
+    /// Put `{"command": "mcpauth", "args": ["proxy", "NAME"]}` into Claude Desktop,
+    /// Claude Code, Cursor or any MCP client's config.
+    Proxy(ProxyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    #[command(flatten)]
+    pub target: ServerArgs,
+
+    /// Which remote transport to speak [default: Streamable HTTP, falling back to the
+    /// legacy HTTP+SSE transport when the server only speaks that].
+    #[arg(long, value_name = "TRANSPORT", default_value = "auto")]
+    pub transport: TransportArg,
+
+    /// When there is no usable grant: `auto` opens the browser once (only on a
+    /// desktop); `never` answers each request with an error saying to run
+    /// `mcpauth login`.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub login: LoginMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransportArg {
+    Auto,
+    /// Streamable HTTP (MCP 2025-03-26 and later).
+    Http,
+    /// HTTP+SSE (MCP 2024-11-05).
+    Sse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LoginMode {
+    Auto,
+    Never,
 }
 
 /// Which server, and which account on it.
@@ -119,6 +156,28 @@ pub struct LoginArgs {
     /// How long to wait for the browser (e.g. `90s`, `5m`).
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub timeout: Duration,
+}
+
+impl LoginArgs {
+    /// A login with every option at its default, as the proxy starts one.
+    pub fn defaults(server: &str, account: Option<&str>) -> Self {
+        Self {
+            target: ServerArgs {
+                server: server.to_owned(),
+                account: account.map(str::to_owned),
+            },
+            client_id: None,
+            client_secret: false,
+            client_auth: None,
+            client_metadata_url: None,
+            initial_access_token: false,
+            auth_server_metadata_url: None,
+            scopes: Vec::new(),
+            auth_params: Vec::new(),
+            callback_port: None,
+            timeout: Duration::from_secs(300),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

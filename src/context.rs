@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::home::Home;
 use crate::store::{StoreChoice, Vault};
 
+#[derive(Clone)]
 pub struct Ctx {
     pub home: Home,
     pub vault: Arc<Vault>,

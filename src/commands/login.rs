@@ -22,6 +22,17 @@ use crate::store::{ClientOrigin, ClientRecord, GrantKey, GrantRecord, GrantSecre
 
 pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
     let target = grants::resolve(ctx, &args.target.server, args.target.account.as_deref())?;
+    sign_in(ctx, &target, &args, &[]).await.map(drop)
+}
+
+/// The whole login for `target`, also used by the proxy when a grant is missing or needs
+/// more scopes. `more_scopes` are added to the ones the login would ask for.
+pub async fn sign_in(
+    ctx: &Ctx,
+    target: &Target,
+    args: &LoginArgs,
+    more_scopes: &[String],
+) -> Result<GrantRecord> {
     let name = target.name.clone();
 
     // Secrets the user types come first, before any network or browser.
@@ -46,7 +57,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         .context(|| format!("cannot find out how to sign in to `{name}`"))?;
     tracing::debug!(issuer = %d.issuer, resource = %d.resource, source = ?d.metadata_source, "discovered");
 
-    let scopes: Vec<String> = if !args.scopes.is_empty() {
+    let mut scopes: Vec<String> = if !args.scopes.is_empty() {
         args.scopes
             .iter()
             .flat_map(|s| s.split_ascii_whitespace().map(str::to_owned))
@@ -56,6 +67,11 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
     } else {
         d.default_scopes()
     };
+    for s in more_scopes {
+        if !scopes.contains(s) {
+            scopes.push(s.clone());
+        }
+    }
 
     let index = ctx.blocking(|v| v.index()).await?;
     let chosen = choose_client(
@@ -182,7 +198,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         "Signed in to `{name}`{account} through `{}`: {until}{refresh}.",
         saved.key.issuer
     );
-    Ok(())
+    Ok(saved)
 }
 
 struct Chosen {

@@ -3,6 +3,7 @@
 pub mod headers;
 pub mod login;
 pub mod logout;
+pub mod proxy;
 pub mod status;
 pub mod token;
 
@@ -20,6 +21,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Token(args) => token::run(&ctx, args).await,
         Command::Headers(args) => headers::run(&ctx, args).await,
         Command::Logout(args) => logout::run(&ctx, args).await,
+        Command::Proxy(args) => proxy::run(ctx, args).await,
     }
 }
 
