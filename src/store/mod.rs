@@ -17,10 +17,24 @@
 //! - Every keychain call runs under a timeout; a locked keychain says so and how to
 //!   unlock it. All calls here are blocking: async callers use `spawn_blocking`.
 
+mod disk;
+mod file;
+mod index;
+mod keyring;
+mod memory;
+
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use self::disk::{DEFAULT_LOCK_WAIT, lock_exclusive};
+use self::file::FileStore;
+use self::keyring::Keychain;
+use self::memory::MemoryStore;
 use crate::secret::Secret;
 
 /// Where a grant's or a client's secrets live.
@@ -162,17 +176,183 @@ pub struct Index {
     pub clients: Vec<ClientRecord>,
 }
 
-/// Errors from the store. Messages never contain a secret.
+impl StoreKind {
+    /// How `status` and messages name the store.
+    pub fn describe(self) -> &'static str {
+        match self {
+            StoreKind::Keyring => "keychain",
+            StoreKind::File => "file store",
+            StoreKind::Memory => "memory store",
+        }
+    }
+}
+
+impl std::fmt::Display for StoreKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// Errors from the store. Messages never contain a secret: they name files, entries
+/// (`grant:<id>`) and stores, never values.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("todo")]
-    Todo,
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write `{}`", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot lock `{}`", path.display())]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "gave up after {} s waiting for `{}`, held by another mcpauth process; \
+         if none is running, delete that file",
+        waited.as_secs(), path.display()
+    )]
+    LockTimeout { path: PathBuf, waited: Duration },
+    #[error(
+        "the grant index `{}` is damaged ({detail}); mcpauth leaves it untouched: \
+         repair it, or move it away and log in again",
+        path.display()
+    )]
+    CorruptIndex { path: PathBuf, detail: String },
+    #[error(
+        "the grant index `{}` has version {found}, but this mcpauth understands only \
+         version {supported}; upgrade mcpauth",
+        path.display()
+    )]
+    NewerIndex {
+        path: PathBuf,
+        found: u64,
+        supported: u64,
+    },
+    #[error(
+        "the secrets file `{}` is damaged ({detail}); mcpauth leaves it untouched: \
+         repair it, or move it away and log in again",
+        path.display()
+    )]
+    CorruptSecretsFile { path: PathBuf, detail: String },
+    #[error("the secrets of `{entry}` in the {store} are damaged ({detail}); log in again")]
+    CorruptSecret {
+        entry: String,
+        store: StoreKind,
+        detail: String,
+    },
+    #[error(
+        "the keychain did not answer within {} s while {op}; it may be waiting for a \
+         password prompt that nobody can see",
+        waited.as_secs()
+    )]
+    KeychainTimeout { op: String, waited: Duration },
+    #[error("the keychain is locked ({detail}); {UNLOCK_HINT}")]
+    KeychainLocked { detail: String },
+    #[error(
+        "no keychain could be reached ({reason}); use --store file to keep secrets in a \
+         file readable only by you"
+    )]
+    KeychainUnreachable { reason: String },
+    #[error("the keychain failed while {op}: {detail}")]
+    Keychain { op: String, detail: String },
+    #[error("`{id}` is not a grant id (expected letters, digits, `-` and `_`)")]
+    InvalidGrantId { id: String },
+}
+
+#[cfg(target_os = "macos")]
+const UNLOCK_HINT: &str =
+    "unlock the login keychain in Keychain Access, or run `security unlock-keychain`";
+#[cfg(windows)]
+const UNLOCK_HINT: &str = "log in to Windows interactively so Credential Manager is available";
+#[cfg(not(any(target_os = "macos", windows)))]
+const UNLOCK_HINT: &str = "log in to the desktop session, unlock the \"Login\" keyring in \
+     Seahorse (Passwords and Keys), or run `gnome-keyring-daemon --unlock` and type your \
+     password followed by Ctrl-D";
+
+impl StoreError {
+    /// Fills in which keychain operation failed, for errors raised deep in a call.
+    fn with_op(self, op: &str) -> Self {
+        match self {
+            StoreError::Keychain { op: o, detail } if o.is_empty() => StoreError::Keychain {
+                op: op.to_owned(),
+                detail,
+            },
+            other => other,
+        }
+    }
+}
+
+/// The one line printed when `--store auto` finds no keychain.
+pub fn fallback_warning(reason: &str, path: &Path) -> String {
+    format!(
+        "mcpauth: warning: no keychain could be reached ({reason}); keeping secrets in `{}`, \
+         readable only by you (use --store keyring to require the keychain)",
+        path.display()
+    )
+}
+
+/// Prints `line` on stderr unless this process already printed a fallback warning.
+fn warn_once(line: &str) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::SeqCst) {
+        eprintln!("{line}");
+    }
+}
+
+/// The keychain entry / file store key of a grant's secrets.
+pub fn grant_entry(id: &str) -> String {
+    format!("grant:{id}")
+}
+
+/// The keychain entry / file store key of a client secret: hashes, so that entry names
+/// carry no URL and stay short.
+pub fn client_entry(issuer: &str, client_id: &str) -> String {
+    format!("client:{}:{}", short_hash(issuer), short_hash(client_id))
+}
+
+fn short_hash(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(s.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn valid_grant_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The store as the rest of mcpauth sees it. Opening it touches nothing: the index is
 /// read, and the keychain reached, only when a call needs them.
 pub struct Vault {
-    _private: (),
+    choice: StoreChoice,
+    /// `Vault::in_memory`: new secrets go to the memory store.
+    in_memory: bool,
+    index_path: PathBuf,
+    index_lock: PathBuf,
+    lock_dir: PathBuf,
+    lock_wait: Duration,
+    keyring_service: String,
+    keychain: Keychain,
+    file: FileStore,
+    memory: MemoryStore,
+    /// Where new secrets go, once known.
+    resolved: Mutex<Option<StoreKind>>,
+    /// The warning, when `Auto` fell back to the file store.
+    fell_back: Mutex<Option<String>>,
 }
 
 /// Holds the per-grant OS file lock until dropped.
@@ -180,66 +360,282 @@ pub struct GrantLock {
     _file: std::fs::File,
 }
 
-#[allow(unused_variables)]
 impl Vault {
     pub fn open(home: &crate::home::Home, choice: StoreChoice) -> Vault {
-        todo!()
+        Vault {
+            choice,
+            in_memory: false,
+            index_path: home.data_dir.join("grants.json"),
+            index_lock: home.lock_dir.join("index.lock"),
+            lock_dir: home.lock_dir.clone(),
+            lock_wait: DEFAULT_LOCK_WAIT,
+            keyring_service: home.keyring_service.clone(),
+            keychain: Keychain::new(&home.keyring_service),
+            file: FileStore::new(
+                home.data_dir.join("secrets.json"),
+                home.lock_dir.join("secrets.lock"),
+                DEFAULT_LOCK_WAIT,
+            ),
+            memory: MemoryStore::new(&home.keyring_service),
+            resolved: Mutex::new(None),
+            fell_back: Mutex::new(None),
+        }
+    }
+
+    /// A vault whose new secrets stay in this process (shared by vaults on the same
+    /// home); the index and locks are the real files under `home`. For tests of the
+    /// code above the store.
+    pub fn in_memory(home: &crate::home::Home) -> Vault {
+        Vault {
+            in_memory: true,
+            ..Vault::open(home, StoreChoice::Auto)
+        }
+    }
+
+    /// How long to wait for a lock another process holds (default 2 minutes).
+    pub fn with_lock_wait(mut self, wait: Duration) -> Vault {
+        self.lock_wait = wait;
+        self.file.set_lock_wait(wait);
+        self
+    }
+
+    /// How long one keychain call may take (default 20 s).
+    pub fn with_keychain_timeout(mut self, timeout: Duration) -> Vault {
+        self.keychain.set_timeout(timeout);
+        self
+    }
+
+    /// Where `kind` keeps secrets, for people: `status` shows this.
+    pub fn location(&self, kind: StoreKind) -> String {
+        match kind {
+            StoreKind::Keyring => format!("keychain, service `{}`", self.keyring_service),
+            StoreKind::File => format!("file `{}`", self.file.path().display()),
+            StoreKind::Memory => "memory (this process only)".to_owned(),
+        }
+    }
+
+    /// The warning line, if this vault fell back from the keychain to the file store.
+    pub fn fallback_warning(&self) -> Option<String> {
+        self.fell_back
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The index as it is now (empty when there is no index file yet).
     pub fn index(&self) -> Result<Index, StoreError> {
-        todo!()
+        index::load(&self.index_path)
     }
 
-    /// Read-modify-write of the index under its lock, saved atomically when `f` returns.
+    /// Read-modify-write of the index under its lock, saved atomically when `f` returns
+    /// (and only if `f` changed something).
     pub fn update_index<T>(&self, f: impl FnOnce(&mut Index) -> T) -> Result<T, StoreError> {
-        todo!()
+        index::update(&self.index_path, &self.index_lock, self.lock_wait, f)
     }
 
     /// The secrets of `rec`, from the store the record names.
     pub fn grant_secrets(&self, rec: &GrantRecord) -> Result<Option<GrantSecrets>, StoreError> {
-        todo!()
+        let entry = grant_entry(&rec.id);
+        let Some(text) = self.get(rec.store, &entry)? else {
+            return Ok(None);
+        };
+        // serde's message could quote part of a token: keep only the position.
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| StoreError::CorruptSecret {
+                entry,
+                store: rec.store,
+                detail: format!(
+                    "not the expected JSON at line {}, column {}",
+                    e.line(),
+                    e.column()
+                ),
+            })
     }
 
     /// Stores `secrets` (a new grant goes to the default store, an existing one stays
     /// where it is), then puts `rec` into the index in place of any record with its id.
-    /// Returns the record as saved (with its `store` set).
+    /// Returns the record as saved (with its `store` set, its `id` filled in from its
+    /// key when empty, and `has_refresh_token` matching `secrets`).
     pub fn save_grant(
         &self,
-        rec: GrantRecord,
+        mut rec: GrantRecord,
         secrets: &GrantSecrets,
     ) -> Result<GrantRecord, StoreError> {
-        todo!()
+        if rec.id.is_empty() {
+            rec.id = rec.key.id();
+        }
+        let existing = self.index()?.grants.into_iter().find(|g| g.id == rec.id);
+        rec.store = match existing {
+            Some(old) => old.store,
+            None => self.default_kind()?,
+        };
+        rec.has_refresh_token = secrets.refresh_token.is_some();
+        let value = serde_json::to_string(secrets).expect("grant secrets serialize");
+        self.put(rec.store, &grant_entry(&rec.id), &value)?;
+        let saved = rec.clone();
+        self.update_index(
+            move |idx| match idx.grants.iter_mut().find(|g| g.id == rec.id) {
+                Some(slot) => *slot = rec,
+                None => idx.grants.push(rec),
+            },
+        )?;
+        Ok(saved)
     }
 
     /// Forgets a grant: its secrets, then its record. Returns the record that was there.
+    /// When the secrets cannot be deleted the record stays, so nothing is orphaned
+    /// without a trace.
     pub fn remove_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError> {
-        todo!()
+        let Some(rec) = self.index()?.grants.into_iter().find(|g| g.id == id) else {
+            return Ok(None);
+        };
+        self.delete(rec.store, &grant_entry(id))?;
+        let removed = self.update_index(|idx| {
+            let at = idx.grants.iter().position(|g| g.id == id)?;
+            Some(idx.grants.remove(at))
+        })?;
+        Ok(removed.or(Some(rec)))
     }
 
     pub fn client_secret(&self, rec: &ClientRecord) -> Result<Option<Secret>, StoreError> {
-        todo!()
+        if !rec.has_secret {
+            return Ok(None);
+        }
+        let entry = client_entry(&rec.issuer, &rec.client_id);
+        Ok(self.get(rec.store, &entry)?.map(Secret::from))
     }
 
     /// Stores the client's secret (if any) and its record, replacing a record with the
-    /// same issuer and client id.
+    /// same issuer and client id. A client without a secret never reaches the keychain.
     pub fn save_client(
         &self,
-        rec: ClientRecord,
+        mut rec: ClientRecord,
         secret: Option<&Secret>,
     ) -> Result<ClientRecord, StoreError> {
-        todo!()
+        let same = |c: &ClientRecord, rec: &ClientRecord| {
+            c.issuer == rec.issuer && c.client_id == rec.client_id
+        };
+        let existing = self.index()?.clients.into_iter().find(|c| same(c, &rec));
+        let entry = client_entry(&rec.issuer, &rec.client_id);
+        rec.has_secret = secret.is_some();
+        rec.store = match (&existing, secret) {
+            (Some(old), _) if old.has_secret => old.store,
+            (_, Some(_)) => self.default_kind()?,
+            (Some(old), None) => old.store,
+            (None, None) => self.nominal_kind(),
+        };
+        if let Some(secret) = secret {
+            self.put(rec.store, &entry, secret.expose())?;
+        }
+        let saved = rec.clone();
+        self.update_index(
+            move |idx| match idx.clients.iter_mut().find(|c| same(c, &rec)) {
+                Some(slot) => *slot = rec,
+                None => idx.clients.push(rec),
+            },
+        )?;
+        if let (Some(old), None) = (existing, secret)
+            && old.has_secret
+        {
+            // The record no longer claims a secret; a leftover one is only clutter, so
+            // failing to delete it does not fail the save.
+            if let Err(e) = self.delete(old.store, &entry) {
+                tracing::warn!("could not delete the old client secret `{entry}`: {e}");
+            }
+        }
+        Ok(saved)
     }
 
     /// Takes the exclusive per-grant lock (`<lock_dir>/<id>.lock`), waiting for another
-    /// process that holds it.
+    /// process that holds it (at most the lock wait, then an error).
     pub fn lock_grant(&self, id: &str) -> Result<GrantLock, StoreError> {
-        todo!()
+        if !valid_grant_id(id) {
+            return Err(StoreError::InvalidGrantId { id: id.to_owned() });
+        }
+        let path = self.lock_dir.join(format!("{id}.lock"));
+        Ok(GrantLock {
+            _file: lock_exclusive(&path, self.lock_wait)?,
+        })
     }
 
     /// Where new secrets go: resolves `Auto` by reaching the keychain once (cached), and
     /// prints the one warning when it falls back to the file store.
     pub fn default_kind(&self) -> Result<StoreKind, StoreError> {
-        todo!()
+        if self.in_memory {
+            return Ok(StoreKind::Memory);
+        }
+        match self.choice {
+            StoreChoice::File => return Ok(StoreKind::File),
+            StoreChoice::Keyring => return Ok(StoreKind::Keyring),
+            StoreChoice::Auto => {}
+        }
+        let mut resolved = self.resolved.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(kind) = *resolved {
+            return Ok(kind);
+        }
+        let kind = match self.keychain.connect() {
+            Ok(_) => StoreKind::Keyring,
+            Err(StoreError::KeychainUnreachable { reason }) => {
+                let line = fallback_warning(&reason, self.file.path());
+                warn_once(&line);
+                *self.fell_back.lock().unwrap_or_else(|p| p.into_inner()) = Some(line);
+                StoreKind::File
+            }
+            // Locked or hung: the keychain is there, so say so rather than quietly
+            // moving secrets into a file.
+            Err(e) => return Err(e),
+        };
+        *resolved = Some(kind);
+        Ok(kind)
+    }
+
+    /// A store to name in a record that has no secret, without reaching anything.
+    fn nominal_kind(&self) -> StoreKind {
+        if self.in_memory {
+            return StoreKind::Memory;
+        }
+        match self.choice {
+            StoreChoice::File => StoreKind::File,
+            StoreChoice::Keyring => StoreKind::Keyring,
+            StoreChoice::Auto => self
+                .resolved
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or(StoreKind::Keyring),
+        }
+    }
+
+    fn get(&self, kind: StoreKind, entry: &str) -> Result<Option<String>, StoreError> {
+        match kind {
+            StoreKind::Keyring => self.keychain.get(entry),
+            StoreKind::File => self.file.get(entry),
+            StoreKind::Memory => Ok(self.memory.get(entry)),
+        }
+    }
+
+    fn put(&self, kind: StoreKind, entry: &str, value: &str) -> Result<(), StoreError> {
+        match kind {
+            StoreKind::Keyring => self.keychain.set(entry, value),
+            StoreKind::File => self.file.set(entry, value),
+            StoreKind::Memory => {
+                self.memory.set(entry, value);
+                Ok(())
+            }
+        }
+    }
+
+    fn delete(&self, kind: StoreKind, entry: &str) -> Result<(), StoreError> {
+        match kind {
+            StoreKind::Keyring => self.keychain.delete(entry),
+            StoreKind::File => self.file.delete(entry),
+            StoreKind::Memory => {
+                self.memory.delete(entry);
+                Ok(())
+            }
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,167 @@
+//! The two file-system moves every store file depends on: an OS file lock taken with a
+//! bounded wait, and an atomic private write (temp file in the same directory, fsync,
+//! rename). Both the index and the file store go through here so that a crash or a
+//! second mcpauth process never sees half a file and never loses a write.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::StoreError;
+use crate::home::create_private_dir;
+
+/// How long a lock may be held by someone else before we give up. Generous: a login
+/// holding a grant lock may wait for a person in a browser.
+pub(crate) const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(120);
+
+/// Opens (creating, 0600) `path` and takes an exclusive lock on it, polling for at most
+/// `wait`. `File::lock` alone would block forever behind a hung process, so we poll
+/// `try_lock` with a short, growing pause.
+pub(crate) fn lock_exclusive(path: &Path, wait: Duration) -> Result<File, StoreError> {
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir).map_err(|source| StoreError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    let file = open_private(path, false).map_err(|source| StoreError::Lock {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(source)) => {
+                return Err(StoreError::Lock {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(StoreError::LockTimeout {
+                path: path.to_path_buf(),
+                waited: wait,
+            });
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(250));
+    }
+}
+
+/// Opens `path` for writing with mode 0600 from the start (never a window where the
+/// file is readable by others).
+fn open_private(path: &Path, create_new: bool) -> io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.read(true).write(true);
+    if create_new {
+        opts.create_new(true);
+    } else {
+        opts.create(true).truncate(false);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)
+}
+
+/// Reads a whole file; `None` when it does not exist.
+pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(StoreError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Replaces `path` with `bytes` atomically: a reader sees the old file or the new one,
+/// never a mix, and after a crash the old one survives. The file is 0600.
+pub(crate) fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let err = |source| StoreError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    create_private_dir(dir).map_err(err)?;
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut f = open_private(&tmp, true)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        // The rename itself lives in the directory: sync it so it survives a crash.
+        #[cfg(unix)]
+        File::open(dir)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
+
+/// A temp name in the same directory (so the rename stays on one file system), unique
+/// per process and call.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let nonce: u32 = rand::random();
+    path.with_file_name(format!(".{name}.{}.{nonce:08x}.tmp", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_content_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("f.json");
+        write_private_atomic(&path, b"one").unwrap();
+        write_private_atomic(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("f.json")]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_makes_a_0600_file_even_over_a_wider_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.json");
+        std::fs::write(&path, b"old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private_atomic(&path, b"new").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn a_held_lock_makes_a_second_taker_give_up_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("locks").join("x.lock");
+        let held = lock_exclusive(&path, Duration::ZERO).unwrap();
+        let err = lock_exclusive(&path, Duration::from_millis(50)).unwrap_err();
+        assert!(matches!(err, StoreError::LockTimeout { .. }), "{err}");
+        assert!(err.to_string().contains("x.lock"), "{err}");
+        drop(held);
+        lock_exclusive(&path, Duration::ZERO).expect("free once the holder is gone");
+    }
+}
