@@ -505,7 +505,7 @@ fn wrong_shapes_name_the_file() {
     let text = w.find("a").unwrap_err().to_string();
     assert_eq!(
         text,
-        format!("`{}`: `projects` is not an object", claude.display())
+        format!("`{}`:1:19: `projects` is not an object", claude.display())
     );
 }
 
