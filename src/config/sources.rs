@@ -375,8 +375,8 @@ struct Projects<'a>(Vec<(String, &'a RawValue)>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Projects<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // `Projects<'de>` shortens to `Projects<'a>`.
-        Ok(d.deserialize_any(ProjectsVisitor)?)
+        // The visitor yields `Projects<'de>`, which shortens to `Projects<'a>`.
+        d.deserialize_any(ProjectsVisitor)
     }
 }
 
