@@ -158,7 +158,7 @@ mod tests {
         let names = ["notion", "linear", "github"];
         assert_eq!(closest("notoin", names.into_iter()), Some("notion"));
         assert_eq!(closest("Linear", names.into_iter()), Some("linear"));
-        assert_eq!(closest("gitlab", names.into_iter()), None);
+        assert_eq!(closest("slack", names.into_iter()), None);
         assert_eq!(closest("x", names.into_iter()), None);
     }
 

@@ -28,7 +28,8 @@ pub(crate) fn expand(
         let after = &rest[start + 2..];
         let Some(end) = after.find('}') else {
             // No closing brace anywhere after: the rest is literal text.
-            break;
+            out.push_str(&rest[start..]);
+            return Ok(out);
         };
         let inner = &after[..end];
         match resolve(inner, env, predefined)? {

@@ -240,3 +240,6 @@ fn origin_label(source: &Source, lookup: &Lookup) -> String {
         _ => path,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,7 +6,6 @@
 //! is in the project's `.mcp.json`. When it is read, only its top level and the one
 //! matching project are parsed into values; the rest is checked for syntax and skipped.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -359,14 +358,53 @@ fn server_table(path: &Path, text: &str, key: Key) -> Result<Map<String, Value>,
 struct ClaudeTop<'a> {
     #[serde(rename = "mcpServers", borrow)]
     mcp_servers: Option<&'a RawValue>,
-    #[serde(borrow)]
-    projects: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    projects: Projects<'a>,
 }
 
 #[derive(Deserialize)]
 struct ClaudeProject<'a> {
     #[serde(rename = "mcpServers", borrow)]
     mcp_servers: Option<&'a RawValue>,
+}
+
+/// `projects`, read in the same pass as the rest of the file: directory keys with their
+/// entries left as raw text, since only one entry (at most) is ever looked at.
+#[derive(Default)]
+struct Projects<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Projects<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // The visitor yields `Projects<'de>`, which shortens to `Projects<'a>`.
+        d.deserialize_any(ProjectsVisitor)
+    }
+}
+
+struct ProjectsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ProjectsVisitor {
+    type Value = Projects<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut projects = Vec::new();
+        while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+            projects.push(entry);
+        }
+        Ok(Projects(projects))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Projects::default())
+    }
+
+    // serde's default error for these quotes the string; it could be anything.
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Err(E::custom("`projects` is not an object"))
+    }
 }
 
 /// The servers of the project that `cwd` belongs to and the user's servers, from
@@ -383,31 +421,26 @@ fn claude_tables(path: &Path, text: &str, cwd: &Path) -> Result<ClaudeTables, Co
     let top: ClaudeTop = serde_json::from_str(text).map_err(|e| malformed(path, &e))?;
     let user = servers_of(path, top.mcp_servers, "`mcpServers`")?;
 
+    // The deepest directory with an entry wins: Claude Code keys projects by the
+    // directory it was started in, and a subdirectory belongs to that project.
+    let found = top
+        .projects
+        .0
+        .iter()
+        .filter_map(|(dir, raw)| {
+            let depth = cwd.ancestors().position(|a| a == Path::new(dir))?;
+            Some((depth, dir, *raw))
+        })
+        .min_by_key(|(depth, _, _)| *depth);
     let mut local = None;
-    if let Some(projects) = top.projects.filter(|raw| raw.get() != "null") {
-        if !starts_with_brace(projects.get()) {
-            return Err(shape(path, "`projects` is not an object"));
+    if let Some((_, dir, raw)) = found {
+        let what = format!("`projects[\"{dir}\"]`");
+        if !starts_with_brace(raw.get()) {
+            return Err(shape(path, format!("{what} is not an object")));
         }
-        let projects: BTreeMap<String, &RawValue> =
-            serde_json::from_str(projects.get()).map_err(|e| malformed(path, &e))?;
-        // The deepest directory with an entry wins: Claude Code keys projects by the
-        // directory it was started in, and a subdirectory belongs to that project.
-        let found = projects
-            .iter()
-            .filter_map(|(dir, raw)| {
-                let depth = cwd.ancestors().position(|a| a == Path::new(dir))?;
-                Some((depth, dir, *raw))
-            })
-            .min_by_key(|(depth, _, _)| *depth);
-        if let Some((_, dir, raw)) = found {
-            let what = format!("`projects[\"{dir}\"]`");
-            if !starts_with_brace(raw.get()) {
-                return Err(shape(path, format!("{what} is not an object")));
-            }
-            let project: ClaudeProject =
-                serde_json::from_str(raw.get()).map_err(|e| malformed(path, &e))?;
-            local = servers_of(path, project.mcp_servers, &format!("{what}.mcpServers"))?;
-        }
+        let project: ClaudeProject =
+            serde_json::from_str(raw.get()).map_err(|e| malformed(path, &e))?;
+        local = servers_of(path, project.mcp_servers, &format!("{what}.mcpServers"))?;
     }
     Ok((local, user))
 }
