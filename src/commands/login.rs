@@ -35,6 +35,10 @@ pub async fn sign_in(
 ) -> Result<GrantRecord> {
     let name = target.name.clone();
 
+    // Where the grant will go is settled first: a keychain that is required but cannot be
+    // reached must fail the login before a browser opens, not after.
+    let kind = ctx.blocking(|v| v.default_kind()).await?;
+
     // Secrets the user types come first, before any network or browser.
     let typed_secret = if args.client_secret {
         Some(read_secret(ctx, "Client secret")?)
@@ -130,7 +134,6 @@ pub async fn sign_in(
     .context(|| format!("the authorization server of `{name}` did not hand out a token"))?;
 
     // Only now does anything get stored.
-    let kind = ctx.blocking(|v| v.default_kind()).await?;
     if save_client {
         let mut client = client.clone();
         client.store = kind;

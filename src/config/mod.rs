@@ -79,7 +79,7 @@ pub struct ServerEntry {
     pub transport: Transport,
     /// Absolute http(s) URL after `${VAR}` expansion; `None` for stdio servers.
     pub url: Option<String>,
-    /// Static headers after `${VAR}` expansion, in file order.
+    /// Static headers after `${VAR}` expansion (HTTP header order carries no meaning).
     pub headers: BTreeMap<String, String>,
     pub oauth: OauthSettings,
 }

@@ -25,12 +25,8 @@ pub enum OauthError {
         "refusing to use {what} `{url}`: plain http is allowed only on this machine (127.0.0.1, ::1, localhost); use https"
     )]
     InsecureEndpoint { what: String, url: String },
-    #[error("cannot reach `{url}`")]
-    Unreachable {
-        url: String,
-        #[source]
-        source: reqwest::Error,
-    },
+    #[error("cannot reach `{url}`: {reason}")]
+    Unreachable { url: String, reason: String },
     #[error(
         "`{server}` did not ask for authorization and publishes no resource metadata: there is nothing to sign in to"
     )]
@@ -125,10 +121,21 @@ pub enum OauthError {
 }
 
 impl OauthError {
+    /// A transport failure, told by its innermost cause ("connection refused"), which is
+    /// the part a person can act on; reqwest's outer layers only repeat "request failed".
     pub fn unreachable(url: &str, source: reqwest::Error) -> Self {
+        let reason = if source.is_timeout() {
+            "no answer in time".to_owned()
+        } else {
+            let mut inner: &dyn std::error::Error = &source;
+            while let Some(next) = inner.source() {
+                inner = next;
+            }
+            inner.to_string()
+        };
         Self::Unreachable {
             url: url.to_owned(),
-            source: source.without_url(),
+            reason,
         }
     }
 
