@@ -387,7 +387,9 @@ fn child_home() -> Option<Home> {
 /// Runs one test of this binary, by exact name, as a child (optionally under
 /// `wrapper`), with `envs` set on top of ours. The variables through which a keyring
 /// session reaches its daemon are not passed on: a child that makes its own session
-/// must not find the parent's gnome-keyring.
+/// must not find the parent's gnome-keyring. Under a wrapper, XDG_RUNTIME_DIR goes too:
+/// gnome-keyring finds (and `--replace` would take over) the daemon whose control
+/// socket lives there.
 fn run_child(
     test: &str,
     home_dir: &Path,
@@ -406,8 +408,11 @@ fn run_child(
     cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_HOME, home_dir)
         .env_remove("GNOME_KEYRING_CONTROL")
-        .env_remove("SSH_AUTH_SOCK")
-        .envs(envs.iter().copied());
+        .env_remove("SSH_AUTH_SOCK");
+    if !wrapper.is_empty() {
+        cmd.env_remove("XDG_RUNTIME_DIR");
+    }
+    cmd.envs(envs.iter().copied());
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run `{}` for {test}: {e}", exe.display()));
@@ -575,6 +580,91 @@ fn a_keychain_with_no_unlocked_collection_is_an_error_not_a_fallback() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("mcpauth: warning"), "{stderr}");
+    assert!(!dir.path().join("data/secrets.json").exists());
+}
+
+#[test]
+fn a_grant_lock_held_here_excludes_another_process() {
+    if let Some(home) = child_home() {
+        let vault =
+            Vault::open(&home, StoreChoice::File).with_lock_wait(Duration::from_millis(100));
+        let err = vault
+            .lock_grant("shared")
+            .err()
+            .expect("the parent holds it");
+        assert!(matches!(err, StoreError::LockTimeout { .. }), "{err}");
+        vault
+            .lock_grant("other")
+            .expect("a different grant is free");
+        return;
+    }
+    let (dir, home) = temp_home();
+    let vault = Vault::open(&home, StoreChoice::File);
+    let _held = vault.lock_grant("shared").unwrap();
+    run_child(
+        "store::tests::a_grant_lock_held_here_excludes_another_process",
+        dir.path(),
+        &[],
+        &[],
+    );
+}
+
+/// Needs tests/keyring-session's tools (dbus-run-session, gnome-keyring, dbus-send).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_keychain_that_stops_answering_times_out_and_is_not_a_fallback() {
+    if let Some(home) = child_home() {
+        // Child, in its own keyring session: prove the keychain works, then freeze
+        // the daemon (SIGSTOP) so it takes calls and never answers.
+        let working = Vault::open(&home, StoreChoice::Keyring);
+        let saved = working
+            .save_grant(sample_grant(1), &secrets("at-1", None))
+            .unwrap();
+        let out = Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.GetConnectionUnixProcessID",
+                "string:org.freedesktop.secrets",
+            ])
+            .output()
+            .expect("dbus-send (package dbus-bin) runs");
+        let reply = String::from_utf8_lossy(&out.stdout);
+        let pid = reply
+            .split_whitespace()
+            .skip_while(|w| *w != "uint32")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no pid in dbus-send's reply: {reply}"))
+            .to_owned();
+        let signal = |sig: &str| {
+            let ok = Command::new("kill").args([sig, &pid]).status().unwrap();
+            assert!(ok.success(), "kill {sig} {pid}");
+        };
+        signal("-STOP");
+        let short = Duration::from_millis(500);
+        let frozen = Vault::open(&home, StoreChoice::Keyring).with_keychain_timeout(short);
+        let read = frozen.grant_secrets(&saved);
+        let auto = Vault::open(&home, StoreChoice::Auto).with_keychain_timeout(short);
+        let resolved = auto.default_kind();
+        signal("-CONT");
+        let err = read.unwrap_err();
+        assert!(matches!(err, StoreError::KeychainTimeout { .. }), "{err}");
+        assert!(err.to_string().contains("did not answer"), "{err}");
+        let err = resolved.unwrap_err();
+        assert!(matches!(err, StoreError::KeychainTimeout { .. }), "{err}");
+        assert!(auto.fallback_warning().is_none());
+        return;
+    }
+    let (dir, _home) = temp_home();
+    let session = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keyring-session");
+    run_child(
+        "store::tests::a_keychain_that_stops_answering_times_out_and_is_not_a_fallback",
+        dir.path(),
+        &[session],
+        &[],
+    );
     assert!(!dir.path().join("data/secrets.json").exists());
 }
 
