@@ -16,6 +16,11 @@
 //!   the refresh token that came with it never get out of step.
 //! - Every keychain call runs under a timeout; a locked keychain says so and how to
 //!   unlock it. All calls here are blocking: async callers use `spawn_blocking`.
+//!
+//! Layout: `index.rs` (the index file), `keyring.rs` (keychain calls, timeouts, error
+//! sorting, Windows splitting), `file.rs` and `memory.rs` (the other two stores),
+//! `disk.rs` (file locks with a bounded wait, atomic private writes); this file ties
+//! them into [`Vault`].
 
 mod disk;
 mod file;
