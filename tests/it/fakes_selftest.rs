@@ -660,22 +660,8 @@ async fn refresh_rotation_kills_the_old_token() {
     assert_ne!(rt1, rt2);
     assert_eq!(body["scope"], "mcp:tools");
     assert!(!fx.refresh_token_alive(&rt1) && fx.refresh_token_alive(&rt2));
-    mcp_session(&fx, body["access_token"].as_str().unwrap()).await;
-
-    let reuse = refresh(&fx, &d, &creds, &rt1).await;
-    assert_eq!(reuse.status(), 400);
-    assert_eq!(
-        reuse.json::<Value>().await.unwrap()["error"],
-        "invalid_grant"
-    );
-    assert_eq!(fx.counters().refresh_requests, 2);
-    let refusals: Vec<_> = fx
-        .requests_to(Endpoint::Token)
-        .into_iter()
-        .filter_map(|r| r.refusal)
-        .collect();
-    assert_eq!(refusals.len(), 1);
-    assert!(refusals[0].starts_with("invalid_grant"), "{refusals:?}");
+    let access2 = body["access_token"].as_str().unwrap().to_owned();
+    mcp_session(&fx, &access2).await;
 
     // Refresh must name the resource again (RFC 8707 on every refresh).
     let no_resource = token_request(
@@ -692,6 +678,46 @@ async fn refresh_rotation_kills_the_old_token() {
         no_resource.json::<Value>().await.unwrap()["error"],
         "invalid_target"
     );
+    assert!(
+        fx.refresh_token_alive(&rt2),
+        "a refused refresh kills nothing"
+    );
+
+    let reuse = refresh(&fx, &d, &creds, &rt1).await;
+    assert_eq!(reuse.status(), 400);
+    assert_eq!(
+        reuse.json::<Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+    assert_eq!(fx.counters().refresh_requests, 3);
+    let refusals: Vec<_> = fx
+        .requests_to(Endpoint::Token)
+        .into_iter()
+        .filter_map(|r| r.refusal)
+        .collect();
+    assert_eq!(refusals.len(), 2);
+    assert!(refusals[1].starts_with("invalid_grant"), "{refusals:?}");
+    // Reuse detection ends the whole grant.
+    assert!(!fx.refresh_token_alive(&rt2));
+    assert!(!fx.access_token_valid(&access2));
+}
+
+#[tokio::test]
+async fn refresh_reuse_without_family_revocation_spares_the_new_token() {
+    let fx = Fixture::start(Knobs {
+        revoke_family_on_refresh_reuse: false,
+        ..Knobs::default()
+    });
+    let (d, creds) = dcr_public(&fx).await;
+    let rt1 = code_flow(&fx, &d, &creds, "mcp:tools")
+        .await
+        .refresh
+        .unwrap();
+    let body: Value = refresh(&fx, &d, &creds, &rt1).await.json().await.unwrap();
+    let rt2 = body["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(refresh(&fx, &d, &creds, &rt1).await.status(), 400);
+    assert!(fx.refresh_token_alive(&rt2));
+    assert_eq!(refresh(&fx, &d, &creds, &rt2).await.status(), 200);
 }
 
 #[tokio::test]
@@ -969,14 +995,50 @@ async fn code_exchange_checks_verifier_redirect_resource_and_reuse() {
     let (s, b) = exchange(code, REDIRECT, verifier, format!("{}x", fx.mcp_url())).await;
     assert_eq!((s, b["error"].as_str()), (400, Some("invalid_target")));
     let (code, verifier) = new_code().await;
-    let (s, _) = exchange(code.clone(), REDIRECT, verifier.clone(), fx.mcp_url()).await;
+    let (s, first) = exchange(code.clone(), REDIRECT, verifier.clone(), fx.mcp_url()).await;
     assert_eq!(s, 200);
+    let access = first["access_token"].as_str().unwrap().to_owned();
+    assert!(fx.access_token_valid(&access));
     let (s, b) = exchange(code, REDIRECT, verifier, fx.mcp_url()).await;
     assert_eq!(
         (s, b["error"].as_str()),
         (400, Some("invalid_grant")),
         "a code works once"
     );
+    assert!(
+        !fx.access_token_valid(&access),
+        "a replayed code ends its grant"
+    );
+}
+
+#[tokio::test]
+async fn sse_responses_knob_wraps_answers_in_one_event() {
+    let fx = Fixture::start(Knobs {
+        sse_responses: true,
+        ..Knobs::default()
+    });
+    let token = fx.mint_access_token("x", &["mcp:tools"]);
+    let init = mcp_post(
+        &fx,
+        Some(&token),
+        None,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}),
+    )
+    .await;
+    let session = init.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let r = echo(&fx, &token, &session, "streamed").await;
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    let text = r.text().await.unwrap();
+    let data = text
+        .lines()
+        .find_map(|l| l.strip_prefix("data: "))
+        .expect("a data line");
+    let msg: Value = serde_json::from_str(data).unwrap();
+    assert_eq!(msg["result"]["content"][0]["text"], "streamed");
+    assert!(text.contains("event: message") && text.ends_with("\n\n"));
 }
 
 #[tokio::test]

@@ -250,6 +250,7 @@ pub(super) fn handle_authorize(shared: &Shared, req: &Incoming) -> Handled {
                 resource: resource.clone(),
                 scopes: scopes.clone(),
                 used: false,
+                issued_grant: None,
             },
         );
         code
@@ -497,6 +498,10 @@ pub(super) fn handle_token(shared: &Shared, req: &Incoming) -> Handled {
                 return token_error(400, "invalid_grant", "unknown code");
             };
             if grant.used {
+                // RFC 6749 §4.1.2: a code used twice ends what it granted.
+                if let Some(g) = grant.issued_grant {
+                    state.end_grant(g);
+                }
                 return token_error(400, "invalid_grant", "code already used");
             }
             if grant.client_id != client.id {
@@ -514,9 +519,6 @@ pub(super) fn handle_token(shared: &Shared, req: &Incoming) -> Handled {
             if resource.is_some() && grant.resource.is_some() && resource != grant.resource {
                 return token_error(400, "invalid_target", "resource differs from authorization");
             }
-            if let Some(g) = state.codes.get_mut(code) {
-                g.used = true;
-            }
             let with_refresh = state.knobs.refresh_without_offline_access
                 || grant.scopes.iter().any(|s| s == "offline_access");
             let body = state.issue_tokens(
@@ -525,6 +527,11 @@ pub(super) fn handle_token(shared: &Shared, req: &Incoming) -> Handled {
                 grant.scopes,
                 with_refresh,
             );
+            let issued = state.next_grant;
+            if let Some(g) = state.codes.get_mut(code) {
+                g.used = true;
+                g.issued_grant = Some(issued);
+            }
             token_ok(body)
         }
         "refresh_token" => {
@@ -535,6 +542,9 @@ pub(super) fn handle_token(shared: &Shared, req: &Incoming) -> Handled {
                 return token_error(400, "invalid_grant", "unknown refresh token");
             };
             if !grant.alive {
+                if state.knobs.revoke_family_on_refresh_reuse {
+                    state.end_grant(grant.grant);
+                }
                 return token_error(400, "invalid_grant", "refresh token is no longer valid");
             }
             if grant.client_id != client.id {
@@ -761,22 +771,16 @@ pub(super) fn handle_revoke(shared: &Shared, req: &Incoming) -> Handled {
     };
     // RFC 7009 §2.2: an unknown token still answers 200. Revoking a refresh token also
     // ends the access tokens of its grant.
-    let mut grant = None;
-    if let Some(r) = state.refresh.get_mut(token)
+    if let Some(r) = state.refresh.get(token)
         && r.client_id == client.id
     {
-        r.alive = false;
-        grant = Some(r.grant);
+        let grant = r.grant;
+        state.end_grant(grant);
     }
     if let Some(a) = state.access.get_mut(token)
         && a.client_id == client.id
     {
         a.revoked = true;
-    }
-    if let Some(g) = grant {
-        for a in state.access.values_mut().filter(|a| a.grant == g) {
-            a.revoked = true;
-        }
     }
     Handled::ok(Endpoint::Revoke, Reply::empty(200))
 }

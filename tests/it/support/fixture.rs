@@ -158,6 +158,10 @@ pub struct Knobs {
     /// Refresh tokens rotate: each use kills the old one and issues a new one. When off,
     /// the refresh answer carries no `refresh_token` and the old one stays good.
     pub rotate_refresh_tokens: bool,
+    /// A rotated-out refresh token that comes back ends its whole grant (reuse
+    /// detection, as Auth0 and Okta do): two processes refreshing one grant without a
+    /// shared lock lose it.
+    pub revoke_family_on_refresh_reuse: bool,
     /// Issue a refresh token whether or not `offline_access` was granted.
     pub refresh_without_offline_access: bool,
     pub access_token_ttl: Duration,
@@ -177,6 +181,8 @@ pub struct Knobs {
     /// A GET of `verification_uri_complete` approves the device grant (so a "browser"
     /// that only fetches the page signs in).
     pub device_approve_on_visit: bool,
+    /// MCP answers come as a one-event SSE stream instead of a JSON body.
+    pub sse_responses: bool,
 }
 
 impl Default for Knobs {
@@ -197,6 +203,7 @@ impl Default for Knobs {
             broken_metadata: None,
             authorize_outcome: AuthorizeOutcome::Approve,
             rotate_refresh_tokens: true,
+            revoke_family_on_refresh_reuse: true,
             refresh_without_offline_access: true,
             access_token_ttl: Duration::from_secs(3600),
             transient_failure: TransientFailure::ServiceUnavailable,
@@ -208,6 +215,7 @@ impl Default for Knobs {
             device_interval_secs: 1,
             device_expires_in_secs: 600,
             device_approve_on_visit: false,
+            sse_responses: false,
         }
     }
 }
@@ -335,6 +343,8 @@ pub(super) struct CodeGrant {
     pub resource: Option<String>,
     pub scopes: Vec<String>,
     pub used: bool,
+    /// The grant the code's exchange created, ended if the code comes back.
+    pub issued_grant: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -518,6 +528,16 @@ impl State {
             body["scope"] = scopes.join(" ").into();
         }
         (token, body)
+    }
+
+    /// Ends a grant: its refresh tokens die and its access tokens are revoked.
+    pub fn end_grant(&mut self, grant: u64) {
+        for r in self.refresh.values_mut().filter(|r| r.grant == grant) {
+            r.alive = false;
+        }
+        for a in self.access.values_mut().filter(|a| a.grant == grant) {
+            a.revoked = true;
+        }
     }
 
     /// Every scope a client may ask for.

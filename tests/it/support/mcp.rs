@@ -294,5 +294,27 @@ fn post(state: &mut State, req: &Incoming, scopes: &[String]) -> Handled {
         }
         _ => rpc_error(&id, -32601, "method not found"),
     };
+    if state.knobs.sse_responses {
+        // One event carrying the answer, then the stream ends (2025-11-25 §Streamable HTTP).
+        let event = format!(
+            "id: {}\nevent: message\ndata: {answer}\n\n",
+            id_for_event(&id)
+        );
+        return Handled::ok(
+            Endpoint::Mcp,
+            Reply::empty(200)
+                .header("Content-Type", "text/event-stream")
+                .header("Cache-Control", "no-cache")
+                .body(event),
+        );
+    }
     Handled::ok(Endpoint::Mcp, Reply::json(200, &answer))
+}
+
+/// An SSE event id derived from the request id, unique enough within one stream.
+fn id_for_event(id: &Value) -> String {
+    match id {
+        Value::String(s) => s.chars().filter(char::is_ascii_alphanumeric).collect(),
+        other => other.to_string(),
+    }
 }
