@@ -1278,11 +1278,18 @@ async fn mcp_challenges_and_token_checks() {
         Some("invalid_token")
     );
 
-    // A token issued for another resource is not accepted here.
-    let other = Fixture::new(Variant::PrmPathForm);
-    let foreign = other.mint_access_token("x", &["mcp:tools"]);
+    // A token this server's issuer made for another resource is not accepted here.
+    let foreign = fx.mint_access_token_for("http://127.0.0.1:9/mcp", "x", &["mcp:tools"]);
+    assert!(fx.access_token_valid(&foreign));
     let r = mcp_post(&fx, Some(&foreign), None, ping).await;
     assert_eq!(r.status(), 401);
+    let h = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert_eq!(
+        challenge_param(&h, "error").as_deref(),
+        Some("invalid_token")
+    );
+    let last = fx.requests_to(Endpoint::Mcp).pop().unwrap();
+    assert_eq!(last.refusal.as_deref(), Some("token for another resource"));
     assert_eq!(fx.counters().mcp_auth_failures, 5);
     assert_eq!(fx.counters().tool_calls, 1);
 }

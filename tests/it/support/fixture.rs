@@ -757,8 +757,19 @@ impl Fixture {
 
     /// Issues an access token for the MCP resource without a flow.
     pub fn mint_access_token(&self, client_id: &str, scopes: &[&str]) -> String {
+        self.mint_access_token_for(&self.layout.mcp_url, client_id, scopes)
+    }
+
+    /// Issues an access token whose audience is `resource` (which need not be this MCP
+    /// server: the resource server must refuse it then).
+    pub fn mint_access_token_for(
+        &self,
+        resource: &str,
+        client_id: &str,
+        scopes: &[&str],
+    ) -> String {
         let mut state = lock(&self.shared);
-        let resource = Some(state.layout.mcp_url.clone());
+        let resource = Some(resource.to_owned());
         state.next_grant += 1;
         let grant = state.next_grant;
         let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
