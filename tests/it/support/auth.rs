@@ -190,7 +190,9 @@ pub(super) fn handle_authorize(shared: &Shared, req: &Incoming) -> Handled {
             },
         );
     }
-    let client = state.clients[client_id].clone();
+    let Some(client) = state.clients.get(client_id).cloned() else {
+        return bad_authorize(format!("unknown client_id `{client_id}`"));
+    };
 
     let Some(redirect_uri) = q("redirect_uri") else {
         return bad_authorize("redirect_uri is missing".into());

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::fixture::{Endpoint, Handled, ResourceMismatch, Shared, State, lock};
+use super::fixture::{Endpoint, Handled, ResourceMismatch, Shared, State, Variant, lock};
 use super::http::{Incoming, Reply};
 
 const PROTOCOL_VERSION: &str = "2025-11-25";
@@ -48,12 +48,12 @@ fn challenge_metadata_url(state: &State) -> Option<String> {
     let layout = &state.layout;
     let default = matches!(
         state.knobs.variant,
-        super::fixture::Variant::HeaderNamesCustomPrm
-            | super::fixture::Variant::IssuerWithPath
-            | super::fixture::Variant::Oidc
-            | super::fixture::Variant::OidcPathInserted
-            | super::fixture::Variant::OidcPathAppended
-            | super::fixture::Variant::PinnedMetadataUrl
+        Variant::HeaderNamesCustomPrm
+            | Variant::IssuerWithPath
+            | Variant::Oidc
+            | Variant::OidcPathInserted
+            | Variant::OidcPathAppended
+            | Variant::PinnedMetadataUrl
     );
     if !state.knobs.challenge_resource_metadata.unwrap_or(default) {
         return None;
