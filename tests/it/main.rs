@@ -1,1 +1,7 @@
-fn main() {}
+//! mcpauth's integration tests: one binary (`autotests = false`), so one link and one run.
+
+// Support code is shared by every test module; not every helper is used by each of them.
+#[allow(dead_code, unused_imports)]
+mod support;
+
+mod fakes_selftest;
