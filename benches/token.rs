@@ -18,7 +18,10 @@ const RUNS: usize = 200;
 fn main() {
     let bin = env!("CARGO_BIN_EXE_mcpauth");
     let mut rows = Vec::new();
-    rows.push(("mcpauth --version (process start)", measure(bin, &["--version"], None)));
+    rows.push((
+        "mcpauth --version (process start)",
+        measure(bin, &["--version"], None),
+    ));
     for (label, choice) in [
         ("mcpauth token, file store", StoreChoice::File),
         ("mcpauth token, Secret Service", StoreChoice::Keyring),
@@ -28,11 +31,21 @@ fn main() {
             panic!("the keychain case needs a Secret Service: run through tests/keyring-session");
         }
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = if choice == StoreChoice::File { "file" } else { "keyring" };
+        let store = if choice == StoreChoice::File {
+            "file"
+        } else {
+            "keyring"
+        };
         seed(dir.path(), choice);
-        rows.push((label, measure(bin, &["token", "demo"], Some((dir.path(), store)))));
+        rows.push((
+            label,
+            measure(bin, &["token", "demo"], Some((dir.path(), store))),
+        ));
     }
-    println!("{:<36} {:>10} {:>10} {:>8}", "case", "median", "p90", "ratio");
+    println!(
+        "{:<36} {:>10} {:>10} {:>8}",
+        "case", "median", "p90", "ratio"
+    );
     let base = rows[0].1.0;
     for (label, (median, p90)) in &rows {
         println!(
@@ -67,7 +80,11 @@ fn seed(dir: &Path, choice: StoreChoice) {
         id: key.id(),
         key,
         aliases: vec!["demo".into()],
-        store: if choice == StoreChoice::File { StoreKind::File } else { StoreKind::Keyring },
+        store: if choice == StoreChoice::File {
+            StoreKind::File
+        } else {
+            StoreKind::Keyring
+        },
         token_endpoint: "http://127.0.0.1:9/token".into(),
         revocation_endpoint: None,
         auth_method: "none".into(),
@@ -100,7 +117,11 @@ fn measure(bin: &str, args: &[&str], seeded: Option<(&Path, &str)>) -> (Duration
         let start = Instant::now();
         let out = cmd.output().expect("run mcpauth");
         let took = start.elapsed();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         times.push(took);
     }
     times.sort();

@@ -183,10 +183,13 @@ impl LoginArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ClientAuth {
     /// A public client: no secret.
+    #[value(name = "none")]
     None,
     /// HTTP Basic with the client id and secret.
+    #[value(name = "client_secret_basic")]
     ClientSecretBasic,
     /// The client id and secret in the request body.
+    #[value(name = "client_secret_post")]
     ClientSecretPost,
 }
 

@@ -80,8 +80,8 @@ pub async fn sign_in(
     let index = ctx.blocking(|v| v.index()).await?;
     let chosen = choose_client(
         ctx,
-        &args,
-        &target,
+        args,
+        target,
         &d,
         &index,
         typed_secret,

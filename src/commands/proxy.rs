@@ -50,7 +50,7 @@ impl GrantTokens {
         }
     }
 
-    fn from_error(&self, e: &Error) -> AuthUnavailable {
+    fn explain(&self, e: &Error) -> AuthUnavailable {
         match e {
             Error::LoginRequired { reason, .. } => self.unavailable(reason),
             other => AuthUnavailable {
@@ -64,7 +64,7 @@ impl GrantTokens {
             .ctx
             .blocking(|v| v.index())
             .await
-            .map_err(|e| self.from_error(&e.into()))?;
+            .map_err(|e| self.explain(&e.into()))?;
         Ok(grants::find(&index, &self.target).cloned())
     }
 
@@ -96,7 +96,7 @@ impl GrantTokens {
             .ctx
             .blocking(move |v| v.lock_grant(&lock_name))
             .await
-            .map_err(|e| self.from_error(&e.into()))?;
+            .map_err(|e| self.explain(&e.into()))?;
         if let Some(rec) = self.current().await?
             && rec.obtained_at >= started
             && !rec.needs_login
@@ -109,7 +109,7 @@ impl GrantTokens {
             Ok(rec) => self.token_of(&rec).await,
             Err(e) => {
                 *self.last_failed_login.lock().unwrap() = Some(Instant::now());
-                Err(self.from_error(&e))
+                Err(self.explain(&e))
             }
         }
     }
@@ -118,7 +118,7 @@ impl GrantTokens {
         grants::fresh_token(&self.ctx, &self.target.name, rec, None)
             .await
             .map(|(_, s)| s.access_token)
-            .map_err(|e| self.from_error(&e))
+            .map_err(|e| self.explain(&e))
     }
 }
 
@@ -134,7 +134,7 @@ impl TokenSource for GrantTokens {
                 Err(Error::LoginRequired { reason, .. }) => {
                     self.login(&reason, Vec::new()).await.map(Some)
                 }
-                Err(e) => Err(self.from_error(&e)),
+                Err(e) => Err(self.explain(&e)),
             }
         })
     }
@@ -162,7 +162,7 @@ impl TokenSource for GrantTokens {
                         .await
                 }
                 Err(Error::LoginRequired { reason, .. }) => self.login(&reason, scopes).await,
-                Err(e) => Err(self.from_error(&e)),
+                Err(e) => Err(self.explain(&e)),
             }
         })
     }

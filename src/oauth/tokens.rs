@@ -155,7 +155,10 @@ pub async fn revoke(
     let mut req = http.post(revocation_url);
     match (creds.auth_method.as_str(), &creds.client_secret) {
         ("client_secret_basic", Some(secret)) => {
-            req = req.basic_auth(&creds.client_id, Some(secret.expose()));
+            // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+            let enc =
+                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            req = req.basic_auth(enc(&creds.client_id), Some(enc(secret.expose())));
         }
         ("client_secret_post", Some(secret)) => {
             form.push(("client_id", &creds.client_id));

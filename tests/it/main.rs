@@ -5,3 +5,8 @@
 mod support;
 
 mod fakes_selftest;
+mod login;
+mod refresh;
+mod refusals;
+mod secrets;
+mod stores;

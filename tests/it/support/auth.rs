@@ -722,7 +722,7 @@ pub(super) fn handle_register(shared: &Shared, req: &Incoming) -> Handled {
             }
         },
     };
-    let id = state.mint("client");
+    let id = state.mint_public("client");
     let secret = (method != AuthMethod::None).then(|| state.mint("cs"));
     state.clients.insert(
         id.clone(),

@@ -456,6 +456,12 @@ pub(super) struct State {
 
 impl State {
     /// A fresh random secret with a readable prefix, remembered for the leak tests.
+    /// A random identifier that is public by design (a client id travels in the
+    /// authorization URL), so it is not counted among the secrets.
+    pub fn mint_public(&mut self, prefix: &str) -> String {
+        format!("{prefix}_{}", random_b64(24))
+    }
+
     pub fn mint(&mut self, prefix: &str) -> String {
         let value = format!("{prefix}_{}", random_b64(24));
         self.secrets.push(value.clone());
@@ -789,6 +795,14 @@ impl Fixture {
             .access
             .get(token)
             .is_some_and(|g| !g.revoked && g.expires_at > Instant::now())
+    }
+
+    /// Kills every refresh token, as an administrator revoking the grants would: the next
+    /// refresh answers `invalid_grant`.
+    pub fn revoke_refresh_tokens(&self) {
+        for grant in lock(&self.shared).refresh.values_mut() {
+            grant.alive = false;
+        }
     }
 
     pub fn refresh_token_alive(&self, token: &str) -> bool {
