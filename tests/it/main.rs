@@ -1,1 +1,4 @@
-fn main() {}
+//! The one integration test binary (see `autotests = false` in Cargo.toml).
+
+mod proxy_fake;
+mod proxy_http;
