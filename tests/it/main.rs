@@ -2,3 +2,4 @@
 
 mod proxy_fake;
 mod proxy_http;
+mod proxy_peers;
