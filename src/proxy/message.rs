@@ -29,10 +29,15 @@ pub struct Peek<'a> {
     pub batch: bool,
     /// The line did not parse as JSON-RPC; it is forwarded as it is anyway.
     pub opaque: bool,
+    /// Some message in the line has a `jsonrpc` member: it is JSON-RPC, not some other
+    /// JSON a server put in a body (`{}`, `"Accepted"`).
+    pub jsonrpc: bool,
 }
 
 #[derive(Deserialize)]
 struct RawMessage<'a> {
+    #[serde(borrow, default)]
+    jsonrpc: Option<&'a RawValue>,
     #[serde(borrow, default)]
     id: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -72,6 +77,7 @@ impl<'a> Peek<'a> {
             result_version: None,
             batch: false,
             opaque: false,
+            jsonrpc: false,
         };
         let first = line.iter().find(|b| !b.is_ascii_whitespace());
         if first == Some(&b'[') {
@@ -94,6 +100,7 @@ impl<'a> Peek<'a> {
     }
 
     fn add(&mut self, m: RawMessage<'a>, first: bool) {
+        self.jsonrpc |= m.jsonrpc.is_some();
         let method = m.method.and_then(as_str);
         // A null id is no id: nothing can be matched against it.
         let id = m.id.filter(|id| id.get() != "null");
@@ -203,8 +210,12 @@ mod tests {
         assert!(!p.opaque);
         assert!(p.name.is_none());
         assert_eq!(p.request_ids.len(), 1);
+        assert!(p.jsonrpc);
         let p = Peek::of(b"not json");
         assert!(p.opaque);
+        assert!(!p.jsonrpc);
+        assert!(!Peek::of(b"{}").jsonrpc);
+        assert!(!Peek::of(b"\"Accepted\"").jsonrpc);
         assert!(p.request_ids.is_empty());
     }
 

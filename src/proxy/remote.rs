@@ -671,6 +671,11 @@ impl Inner {
     ) {
         {
             let peek = Peek::of(&message);
+            if !peek.jsonrpc {
+                // stdout is for JSON-RPC only; a stray body would break the host.
+                tracing::debug!(server = %self.server, "ignoring a non-JSON-RPC message");
+                return;
+            }
             if let Some(waiting) = waiting {
                 for id in &peek.response_ids {
                     waiting.remove(&id_key(id));
@@ -740,12 +745,16 @@ impl Inner {
 
     fn start_listener(self: &Arc<Self>) {
         let task = tokio::spawn(Arc::clone(self).listen());
-        let old = self
-            .listener
-            .lock()
-            .expect("listener lock")
-            .replace(task.abort_handle());
-        if let Some(old) = old {
+        self.replace_listener(task.abort_handle());
+    }
+
+    /// Installs a new stream task and stops the old one, unless the old one is the
+    /// caller itself (a legacy stream reconnecting), which ends on its own.
+    fn replace_listener(&self, new: AbortHandle) {
+        let old = self.listener.lock().expect("listener lock").replace(new);
+        if let Some(old) = old
+            && Some(old.id()) != tokio::task::try_id()
+        {
             old.abort();
         }
     }
@@ -772,7 +781,7 @@ impl Inner {
                         while let Some(event) = parser.next_event() {
                             failures = 0;
                             if !event.data.is_empty() {
-                                self.emit(event.data).await;
+                                self.deliver(event.data, false, Sink::Host, None).await;
                             }
                         }
                     }
@@ -835,14 +844,7 @@ impl Inner {
         }
         self.lock().mode = Mode::Legacy { endpoint };
         let task = tokio::spawn(Arc::clone(self).legacy_read(body.boxed(), parser));
-        if let Some(old) = self
-            .listener
-            .lock()
-            .expect("listener lock")
-            .replace(task.abort_handle())
-        {
-            old.abort();
-        }
+        self.replace_listener(task.abort_handle());
         Ok(())
     }
 
@@ -902,6 +904,9 @@ impl Inner {
         }
         let swallowed = {
             let peek = Peek::of(&event.data);
+            if !peek.jsonrpc {
+                return;
+            }
             let mut state = self.lock();
             let mut swallowed = false;
             for id in &peek.response_ids {

@@ -793,3 +793,88 @@ async fn stateless_2026_requests_carry_routing_headers_and_no_session() {
     assert_eq!(log[1].header("mcp-name"), Some("file:///a.txt"));
     assert!(log.iter().all(|r| r.header("mcp-session-id").is_none()));
 }
+
+type EventSender = mpsc::UnboundedSender<Vec<u8>>;
+
+#[tokio::test]
+async fn a_lost_legacy_stream_fails_pending_requests_and_reconnects() {
+    // Event streams by session number; dropping a sender cuts that stream.
+    let streams: Arc<Mutex<Vec<Option<EventSender>>>> = Arc::default();
+    let server_streams = Arc::clone(&streams);
+    let server = FakeServer::start(script(move |r: Recorded| {
+        let streams = Arc::clone(&server_streams);
+        async move {
+            if r.method == "GET" {
+                let (tx, rx) = mpsc::unbounded_channel();
+                let mut streams = streams.lock().unwrap();
+                let n = streams.len() + 1;
+                tx.send(format!("event: endpoint\ndata: /messages?session={n}\n\n").into_bytes())
+                    .unwrap();
+                streams.push(Some(tx));
+                return Reply::Stream(200, vec![], rx);
+            }
+            let Some(n) = r.path.strip_prefix("/messages?session=") else {
+                return Reply::status(405);
+            };
+            let n: usize = n.parse().unwrap();
+            let streams = streams.lock().unwrap();
+            let Some(Some(tx)) = streams.get(n - 1) else {
+                return Reply::status(404);
+            };
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            let answer = match v["method"].as_str() {
+                Some("initialize") => Some(INIT_ANSWER.to_owned()),
+                Some("tools/list") => Some(format!(
+                    r#"{{"jsonrpc":"2.0","id":{},"result":{{"session":{n}}}}}"#,
+                    v["id"]
+                )),
+                _ => None,
+            };
+            if let Some(answer) = answer {
+                tx.send(format!("event: message\ndata: {answer}\n\n").into_bytes())
+                    .unwrap();
+            }
+            Reply::status(202)
+        }
+    }))
+    .await;
+    let mut options = opts(&server);
+    options.transport = Transport::Sse;
+    let mut host = Host::start(options, no_auth());
+    handshake(&mut host).await;
+    host.send(r#"{"jsonrpc":"2.0","id":"p","method":"tools/call","params":{"name":"never"}}"#)
+        .await;
+    wait_for_log(&server, "the pending call", |log| {
+        log.iter().any(|r| r.body_str().contains("never"))
+    })
+    .await;
+    streams.lock().unwrap()[0] = None;
+    let lost = host.recv_json().await;
+    assert_eq!(lost["id"], "p");
+    assert_eq!(lost["error"]["code"], -32000);
+    wait_for_log(&server, "the replayed handshake", |log| {
+        log.iter()
+            .any(|r| r.path == "/messages?session=2" && r.body_str() == INITIALIZED)
+    })
+    .await;
+    host.send(r#"{"jsonrpc":"2.0","id":9,"method":"tools/list"}"#)
+        .await;
+    assert_eq!(
+        host.recv().await,
+        r#"{"jsonrpc":"2.0","id":9,"result":{"session":2}}"#
+    );
+    let (result, rest) = host.finish().await;
+    result.unwrap();
+    assert_eq!(rest, "", "the replayed initialize answer stays hidden");
+    let replayed: Vec<&str> = server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/messages?session=2")
+        .map(|r| match r.body_str() {
+            INIT => "init",
+            INITIALIZED => "initialized",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(replayed, ["init", "initialized", "other"]);
+}
