@@ -150,7 +150,7 @@ impl ProxyOptions {
             headers: BTreeMap::new(),
             transport: Transport::Auto,
             server_name: server_name.into(),
-            drain: Duration::from_millis(500),
+            drain: Duration::from_millis(300),
         }
     }
 }
@@ -221,7 +221,7 @@ pub async fn run_until(
     remote.close().await;
     drop(remote);
     // The writer ends once every sender is gone; stdout gets what was queued.
-    let _ = tokio::time::timeout(Duration::from_millis(500), writer).await;
+    let _ = tokio::time::timeout(Duration::from_millis(200), writer).await;
     match failed {
         Some(e) => Err(ProxyError::Stdin(e)),
         None => Ok(()),

@@ -50,7 +50,7 @@ const DEFAULT_RETRY: Duration = Duration::from_millis(1000);
 const MAX_RETRY: Duration = Duration::from_secs(30);
 /// How long a legacy server may take to name its message endpoint.
 const ENDPOINT_WAIT: Duration = Duration::from_secs(30);
-const DELETE_WAIT: Duration = Duration::from_millis(400);
+const DELETE_WAIT: Duration = Duration::from_millis(500);
 
 /// Why a message could not be delivered; becomes a JSON-RPC error for each request in it.
 #[derive(Debug)]
@@ -306,22 +306,23 @@ impl Remote {
             (state.session.clone(), state.protocol_version.clone())
         };
         let Some(session) = session else { return };
-        let token = tokio::time::timeout(DELETE_WAIT, inner.tokens.bearer()).await;
-        let token = match token {
-            Ok(Ok(token)) => token,
-            _ => None,
+        // One deadline for token and request together: the host expects us gone
+        // within a second of closing stdin or sending SIGTERM.
+        let delete = async {
+            let token = inner.tokens.bearer().await.ok().flatten();
+            let mut headers = inner.base_headers(token.as_ref());
+            headers.insert(SESSION_ID, session);
+            if let Some(v) = version.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                headers.insert(PROTOCOL_VERSION, v);
+            }
+            inner
+                .client
+                .delete(inner.url.clone())
+                .headers(headers)
+                .send()
+                .await
         };
-        let mut headers = inner.base_headers(token.as_ref());
-        headers.insert(SESSION_ID, session);
-        if let Some(v) = version.and_then(|v| HeaderValue::from_str(&v).ok()) {
-            headers.insert(PROTOCOL_VERSION, v);
-        }
-        let request = inner
-            .client
-            .delete(inner.url.clone())
-            .headers(headers)
-            .send();
-        match tokio::time::timeout(DELETE_WAIT, request).await {
+        match tokio::time::timeout(DELETE_WAIT, delete).await {
             Ok(Ok(resp)) => tracing::debug!(status = %resp.status(), "session closed"),
             Ok(Err(e)) => tracing::debug!(error = %e.without_url(), "closing the session failed"),
             Err(_) => tracing::debug!("closing the session timed out"),
