@@ -240,8 +240,12 @@ impl Remote {
         if info.is_init {
             inner.lock().init_line = Some(line.clone());
         }
-        if inner.mode() == Mode::Undecided {
-            inner.decide(&info).await;
+        if inner.mode() == Mode::Undecided
+            && let Err(failure) = inner.decide(&info).await
+        {
+            // Undecided still: the next message tries again.
+            inner.settle(&info, Err(failure)).await;
+            return;
         }
         if let Mode::Legacy { .. } = inner.mode() {
             let result = inner.legacy_post(&line, &info, Sink::Host).await;
@@ -341,22 +345,16 @@ impl Inner {
 
     /// Picks the transport from the first message. A host that starts without
     /// initialize and names a protocol version in `_meta` speaks 2026-07-28.
-    async fn decide(self: &Arc<Self>, info: &Info) {
+    async fn decide(self: &Arc<Self>, info: &Info) -> Result<(), Failure> {
         if self.transport == Transport::Sse {
-            match self.connect_legacy().await {
-                Ok(()) => return,
-                Err(failure) => {
-                    tracing::warn!(server = %self.server, "cannot open the legacy SSE stream: {}", failure.message(&self.server));
-                    return;
-                }
-            }
+            return self.connect_legacy().await;
         }
-        let mut state = self.lock();
-        state.mode = if !info.is_init && info.meta_version.is_some() {
+        self.lock().mode = if !info.is_init && info.meta_version.is_some() {
             Mode::Stateless
         } else {
             Mode::Streamable
         };
+        Ok(())
     }
 
     /// Reports the outcome of delivering a line: errors for its requests, a log line

@@ -878,3 +878,23 @@ async fn a_lost_legacy_stream_fails_pending_requests_and_reconnects() {
         .collect();
     assert_eq!(replayed, ["init", "initialized", "other"]);
 }
+
+#[tokio::test]
+async fn forced_sse_transport_never_posts_to_the_server_url() {
+    // `--transport sse` against a server whose event stream is refused: the host gets
+    // an error, and the Streamable HTTP POST is not tried behind its back.
+    let server = FakeServer::start(script(|_| async { Reply::status(404) })).await;
+    let mut options = opts(&server);
+    options.transport = Transport::Sse;
+    let mut host = Host::start(options, no_auth());
+    host.send(INIT).await;
+    let answer = host.recv_json().await;
+    assert_eq!(answer["id"], 0);
+    assert!(
+        answer["error"]["message"].as_str().unwrap().contains("404"),
+        "{answer}"
+    );
+    host.finish().await.0.unwrap();
+    let methods: Vec<String> = server.requests().iter().map(|r| r.method.clone()).collect();
+    assert_eq!(methods, ["GET"]);
+}
