@@ -6,6 +6,9 @@ mod support;
 
 mod fakes_selftest;
 mod login;
+mod proxy_fake;
+mod proxy_http;
+mod proxy_peers;
 mod refresh;
 mod refusals;
 mod secrets;
