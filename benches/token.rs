@@ -95,6 +95,7 @@ fn seed(dir: &Path, choice: StoreChoice) {
         refreshed_at: None,
         has_refresh_token: true,
         needs_login: false,
+        client_credentials: false,
     };
     let secrets = GrantSecrets {
         access_token: Secret::new("a".repeat(900)),

@@ -125,12 +125,13 @@ pub async fn fresh_token(
     if !needs_refresh(&rec, &secrets) {
         return Ok((rec, secrets));
     }
-    let Some(refresh_token) = secrets.refresh_token.clone() else {
+    let refresh_token = secrets.refresh_token.clone();
+    if refresh_token.is_none() && !rec.client_credentials {
         return Err(Error::login_required(
             name,
             format!("the token for `{name}` has expired and the server gave no refresh token"),
         ));
-    };
+    }
 
     let creds = client_credentials(ctx, &index, &rec).await?;
     let extras = RequestExtras {
@@ -144,16 +145,24 @@ pub async fn fresh_token(
     let mut attempt = 0;
     let set = loop {
         attempt += 1;
-        match tokens::refresh(
-            &ctx.http,
-            &creds,
-            &rec.token_endpoint,
-            &refresh_token,
-            &[],
-            &extras,
-        )
-        .await
-        {
+        let result = match &refresh_token {
+            Some(rt) => {
+                tokens::refresh(&ctx.http, &creds, &rec.token_endpoint, rt, &[], &extras).await
+            }
+            // A client credentials grant is renewed by asking again.
+            None => {
+                tokens::client_credentials(
+                    &ctx.http,
+                    &creds,
+                    &rec.token_endpoint,
+                    &rec.key.issuer,
+                    &rec.scopes,
+                    &extras,
+                )
+                .await
+            }
+        };
+        match result {
             Ok(set) => break set,
             Err(OauthError::InvalidGrant) => {
                 let id = rec.id.clone();
@@ -268,6 +277,7 @@ mod tests {
             refreshed_at: None,
             has_refresh_token: true,
             needs_login: false,
+            client_credentials: false,
         }
     }
 

@@ -104,7 +104,10 @@ impl GrantTokens {
         {
             return self.token_of(&rec).await;
         }
-        let args = LoginArgs::defaults(&self.target.name, self.target.account.as_deref());
+        let mut args = LoginArgs::defaults(&self.target.name, self.target.account.as_deref());
+        args.client_metadata_url = std::env::var("MCPAUTH_CLIENT_METADATA_URL")
+            .ok()
+            .filter(|u| !u.is_empty());
         match crate::commands::login::sign_in(&self.ctx, &self.target, &args, &scopes).await {
             Ok(rec) => self.token_of(&rec).await,
             Err(e) => {
@@ -202,7 +205,22 @@ fn short_hash(s: &str) -> String {
         .collect()
 }
 
+/// Runs the proxy until stdin ends or the process is told to stop.
 pub async fn run(ctx: Ctx, args: crate::cli::ProxyArgs) -> crate::error::Result<()> {
-    let _ = (ctx, args);
-    Err(Error::Other("the proxy transport is not wired yet".into()))
+    use crate::cli::TransportArg;
+    use crate::config::Transport as Configured;
+    use crate::proxy::{ProxyOptions, Transport};
+
+    let target = grants::resolve(&ctx, &args.target.server, args.target.account.as_deref())?;
+    let mut opts = ProxyOptions::new(target.url.clone(), target.name.clone());
+    opts.headers = target.entry.headers.clone();
+    opts.transport = match (args.transport, target.entry.transport) {
+        (TransportArg::Http, _) => Transport::Http,
+        (TransportArg::Sse, _) | (TransportArg::Auto, Configured::Sse) => Transport::Sse,
+        (TransportArg::Auto, _) => Transport::Auto,
+    };
+    let tokens = std::sync::Arc::new(GrantTokens::new(ctx, target, args.login));
+    let stdin = tokio::io::BufReader::with_capacity(64 * 1024, tokio::io::stdin());
+    crate::proxy::run(opts, tokens, stdin, tokio::io::stdout()).await?;
+    Ok(())
 }

@@ -142,6 +142,106 @@ pub async fn refresh(
     token_set(resp, token_url, Some(refresh))
 }
 
+/// The client credentials grant (RFC 6749 §4.4): a token for the client itself, no user.
+/// `private_key_jwt` clients (RFC 7523) sign an assertion for `issuer` with the key held
+/// as their secret; the others authenticate as for any token request.
+pub async fn client_credentials(
+    http: &reqwest::Client,
+    creds: &ClientCredentials,
+    token_url: &str,
+    issuer: &str,
+    scopes: &[String],
+    extras: &RequestExtras<'_>,
+) -> Result<TokenSet, OauthError> {
+    let jwt = creds.auth_method == PRIVATE_KEY_JWT;
+    let plain = ClientCredentials {
+        client_secret: if jwt {
+            None
+        } else {
+            creds.client_secret.clone()
+        },
+        auth_method: if jwt {
+            "none".into()
+        } else {
+            creds.auth_method.clone()
+        },
+        ..creds.clone()
+    };
+    let client = oauth_client(&plain, token_url)?;
+    let mut req = client.exchange_client_credentials();
+    if !scopes.is_empty() {
+        req = req.add_scopes(scopes.iter().cloned().map(Scope::new));
+    }
+    if let Some(r) = extras.resource {
+        req = req.add_extra_param("resource", r.to_owned());
+    }
+    for (k, v) in &extras.params {
+        req = req.add_extra_param(k.to_string(), v.to_string());
+    }
+    if jwt {
+        let key = creds
+            .client_secret
+            .as_ref()
+            .ok_or_else(|| OauthError::TokenEndpoint {
+                url: token_url.to_owned(),
+                reason: "no private key is stored for this client".into(),
+            })?;
+        let assertion = client_assertion(&creds.client_id, issuer, key)?;
+        req = req
+            .add_extra_param(
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            )
+            .add_extra_param("client_assertion", assertion.expose().to_owned());
+    }
+    let resp = req.request_async(&adapter(http)).await;
+    token_set(resp, token_url, None)
+}
+
+/// The `token_endpoint_auth_method` of clients that sign a JWT with a private key.
+pub const PRIVATE_KEY_JWT: &str = "private_key_jwt";
+
+/// An RFC 7523 client assertion: `iss` and `sub` are the client, `aud` the issuer, valid
+/// for five minutes, with a fresh `jti`. EC P-256 keys sign ES256, RSA keys RS256.
+pub fn client_assertion(
+    client_id: &str,
+    audience: &str,
+    pem: &Secret,
+) -> Result<Secret, OauthError> {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let bad_key = |e: jsonwebtoken::errors::Error| {
+        OauthError::Prompt(format!(
+            "the client's private key is not a PEM EC P-256 or RSA key: {e}"
+        ))
+    };
+    let pem_bytes = pem.expose().as_bytes();
+    let (alg, key) = match EncodingKey::from_ec_pem(pem_bytes) {
+        Ok(k) => (Algorithm::ES256, k),
+        Err(_) => (
+            Algorithm::RS256,
+            EncodingKey::from_rsa_pem(pem_bytes).map_err(bad_key)?,
+        ),
+    };
+    let iat = now();
+    let jti: String = {
+        use rand::RngCore;
+        let mut b = [0u8; 16];
+        rand::rng().fill_bytes(&mut b);
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    };
+    let claims = serde_json::json!({
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "iat": iat,
+        "exp": iat + 300,
+        "jti": jti,
+    });
+    jsonwebtoken::encode(&Header::new(alg), &claims, &key)
+        .map(Secret::new)
+        .map_err(bad_key)
+}
+
 /// RFC 7009 revocation, best effort: the caller forgets the grant whatever happens, so
 /// this only reports whether the server confirmed.
 pub async fn revoke(

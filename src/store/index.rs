@@ -128,6 +128,7 @@ pub(crate) mod tests {
             refreshed_at: None,
             has_refresh_token: true,
             needs_login: false,
+            client_credentials: false,
         }
     }
 

@@ -127,6 +127,10 @@ pub struct GrantRecord {
     /// Set when the authorization server said `invalid_grant`: only a login helps.
     #[serde(default)]
     pub needs_login: bool,
+    /// Obtained with the client credentials grant (no user): renewed by asking again
+    /// with the client's own credentials, not with a refresh token.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub client_credentials: bool,
 }
 
 /// The secret half of a grant: one keychain entry.

@@ -4,6 +4,7 @@
 #[allow(dead_code, unused_imports)]
 mod support;
 
+mod conformance;
 mod fakes_selftest;
 mod login;
 mod proxy_fake;

@@ -16,7 +16,10 @@
 //   npx --prefix tests/peers conformance client \
 //     --command "node tests/peers/conformance-host.mjs" --suite all
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const url = process.argv[2];
@@ -27,9 +30,42 @@ if (!url) {
 const bin = process.env.MCPAUTH_BIN || 'mcpauth';
 const REQUEST_TIMEOUT_MS = Number(process.env.CONFORMANCE_HOST_TIMEOUT_MS || 25000);
 
+// The suite hands each scenario's client configuration (pre-registered credentials, a
+// private key) to the client in MCP_CONFORMANCE_CONTEXT. A person would configure
+// mcpauth once with `mcpauth login` before adding the proxy to their MCP client; the
+// host does the same, feeding secrets on stdin and keys through a 0600 file, never argv.
+const env = { ...process.env };
+const scenario = env.MCP_CONFORMANCE_SCENARIO || '';
+const context = env.MCP_CONFORMANCE_CONTEXT ? JSON.parse(env.MCP_CONFORMANCE_CONTEXT) : {};
+if (scenario === 'auth/basic-cimd') {
+  // The document URL a deployment of mcpauth would publish; the suite expects this one.
+  env.MCPAUTH_CLIENT_METADATA_URL = 'https://conformance-test.local/client-metadata.json';
+}
+if (context.client_id && !scenario.startsWith('auth/cross-app-access')) {
+  const args = ['login', url, '--client-id', context.client_id];
+  let input = '';
+  let keyDir;
+  if (scenario.startsWith('auth/client-credentials')) args.push('--client-credentials');
+  if (context.private_key_pem) {
+    keyDir = mkdtempSync(join(tmpdir(), 'mcpauth-key-'));
+    const keyFile = join(keyDir, 'client.pem');
+    writeFileSync(keyFile, context.private_key_pem, { mode: 0o600 });
+    args.push('--client-key-file', keyFile);
+  } else if (context.client_secret) {
+    args.push('--client-secret');
+    input = `${context.client_secret}\n`;
+  }
+  const login = spawnSync(bin, args, { input, env, stdio: ['pipe', 'inherit', 'inherit'], timeout: REQUEST_TIMEOUT_MS });
+  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
+  if (login.status !== 0) {
+    process.stderr.write(`conformance-host: \`mcpauth login\` failed (${login.status ?? login.error})\n`);
+    process.exit(1);
+  }
+}
+
 const proxy = spawn(bin, ['proxy', url], {
   stdio: ['pipe', 'pipe', 'inherit'],
-  env: process.env,
+  env,
 });
 proxy.on('error', (e) => {
   process.stderr.write(`conformance-host: cannot start \`${bin}\`: ${e.message}\n`);
