@@ -42,6 +42,34 @@ fn main() {
             measure(bin, &["token", "demo"], Some((dir.path(), store))),
         ));
     }
+    // The reference client of the Secret Service (libsecret's secret-tool) reading one
+    // secret: the floor for any program that asks the keychain.
+    let mut store = Command::new("secret-tool")
+        .args([
+            "store",
+            "--label=mcpauth bench",
+            "service",
+            "mcpauth-bench",
+            "user",
+            "u",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("secret-tool is installed by tests/run");
+    {
+        use std::io::Write;
+        store.stdin.take().unwrap().write_all(b"a-secret").unwrap();
+    }
+    assert!(store.wait().unwrap().success(), "secret-tool store failed");
+    rows.push((
+        "secret-tool lookup (libsecret)",
+        measure(
+            "secret-tool",
+            &["lookup", "service", "mcpauth-bench", "user", "u"],
+            None,
+        ),
+    ));
+
     println!(
         "{:<36} {:>10} {:>10} {:>8}",
         "case", "median", "p90", "ratio"

@@ -147,12 +147,12 @@ pub async fn fresh_token(
         attempt += 1;
         let result = match &refresh_token {
             Some(rt) => {
-                tokens::refresh(&ctx.http, &creds, &rec.token_endpoint, rt, &[], &extras).await
+                tokens::refresh(ctx.http(), &creds, &rec.token_endpoint, rt, &[], &extras).await
             }
             // A client credentials grant is renewed by asking again.
             None => {
                 tokens::client_credentials(
-                    &ctx.http,
+                    ctx.http(),
                     &creds,
                     &rec.token_endpoint,
                     &rec.key.issuer,

@@ -56,7 +56,7 @@ pub async fn sign_in(
         .oauth
         .auth_server_metadata_url
         .as_deref());
-    let d = discovery::discover(&ctx.http, target.url.as_str(), pinned)
+    let d = discovery::discover(ctx.http(), target.url.as_str(), pinned)
         .await
         .context(|| format!("cannot find out how to sign in to `{name}`"))?;
     tracing::debug!(issuer = %d.issuer, resource = %d.resource, source = ?d.metadata_source, "discovered");
@@ -138,7 +138,7 @@ pub async fn sign_in(
         auth_method: client.auth_method.clone(),
     };
     let set = tokens::exchange_code(
-        &ctx.http,
+        ctx.http(),
         &creds,
         d.token_endpoint(),
         &redirect_uri,
@@ -373,7 +373,7 @@ async fn choose_client(
         let listener = Listener::bind(pinned_port.unwrap_or(0))?;
         let redirect_uris = vec![listener.redirect_uri()];
         let r = registration::register(
-            &ctx.http,
+            ctx.http(),
             endpoint,
             &d.metadata,
             &redirect_uris,
@@ -480,7 +480,7 @@ async fn client_credentials(
             .collect(),
     };
     let set = tokens::client_credentials(
-        &ctx.http,
+        ctx.http(),
         &creds,
         d.token_endpoint(),
         &d.issuer,
