@@ -336,6 +336,7 @@ mod tests {
         };
         // A one-hour token is stale a minute before it expires.
         assert!(!is_stale(&r, &s(t + 3600)));
+        r.obtained_at = t - 3570;
         assert!(is_stale(&r, &s(t + 30)));
         // A 20-second token is good for 15 of them.
         r.obtained_at = t;
