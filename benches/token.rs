@@ -97,7 +97,7 @@ fn seed(dir: &Path, choice: StoreChoice) {
     .unwrap();
     let home = Home::at(&dir.join("home"));
     let vault = Vault::open(&home, choice);
-    let now = mcpauth::oauth::tokens::now();
+    let now = mcpauth::oauth::tokens::now_ms();
     let key = GrantKey {
         resource: url.into(),
         issuer: "http://127.0.0.1:9".into(),
@@ -118,9 +118,9 @@ fn seed(dir: &Path, choice: StoreChoice) {
         auth_method: "none".into(),
         scopes: vec!["mcp".into()],
         extra_params: Default::default(),
-        expires_at: Some(now + 86_400),
-        obtained_at: now,
-        refreshed_at: None,
+        expires_at_ms: Some(now + 86_400_000),
+        obtained_at_ms: now,
+        refreshed_at_ms: None,
         has_refresh_token: true,
         needs_login: false,
         client_credentials: false,
@@ -128,7 +128,7 @@ fn seed(dir: &Path, choice: StoreChoice) {
     let secrets = GrantSecrets {
         access_token: Secret::new("a".repeat(900)),
         refresh_token: Some(Secret::new("r".repeat(64))),
-        expires_at: Some(now + 86_400),
+        expires_at_ms: Some(now + 86_400_000),
     };
     vault.save_grant(rec, &secrets).expect("seed the grant");
 }

@@ -16,7 +16,7 @@ use crate::oauth::OauthError;
 use crate::oauth::authorize::{self, Expected, Listener, Opened};
 use crate::oauth::discovery::{self, Discovery};
 use crate::oauth::registration;
-use crate::oauth::tokens::{self, ClientCredentials, RequestExtras, now};
+use crate::oauth::tokens::{self, ClientCredentials, RequestExtras, now, now_ms};
 use crate::secret::Secret;
 use crate::store::{ClientOrigin, ClientRecord, GrantKey, GrantRecord, GrantSecrets, Index};
 
@@ -184,9 +184,9 @@ pub async fn sign_in(
         auth_method: client.auth_method.clone(),
         scopes: set.scopes.clone().unwrap_or(scopes),
         extra_params: args.auth_params.iter().cloned().collect(),
-        expires_at: set.expires_at,
-        obtained_at: now(),
-        refreshed_at: None,
+        expires_at_ms: set.expires_at_ms,
+        obtained_at_ms: now_ms(),
+        refreshed_at_ms: None,
         has_refresh_token: set.refresh_token.is_some(),
         needs_login: false,
         client_credentials: false,
@@ -194,15 +194,15 @@ pub async fn sign_in(
     let secrets = GrantSecrets {
         access_token: set.access_token,
         refresh_token: set.refresh_token,
-        expires_at: set.expires_at,
+        expires_at_ms: set.expires_at_ms,
     };
     let saved = ctx
         .blocking(move |v| v.save_grant(rec, &secrets))
         .await
         .context(|| format!("signed in to `{name}` but cannot store the grant"))?;
 
-    let until = match saved.expires_at {
-        Some(t) => format!("the token is valid until {}", local_time(t)),
+    let until = match saved.expires_at_ms {
+        Some(ms) => format!("the token is valid until {}", local_time(ms / 1000)),
         None => "the token has no stated expiry".to_owned(),
     };
     let refresh = if saved.has_refresh_token {
@@ -512,9 +512,9 @@ async fn client_credentials(
         auth_method: client.auth_method.clone(),
         scopes: set.scopes.clone().unwrap_or(scopes),
         extra_params: args.auth_params.iter().cloned().collect(),
-        expires_at: set.expires_at,
-        obtained_at: now(),
-        refreshed_at: None,
+        expires_at_ms: set.expires_at_ms,
+        obtained_at_ms: now_ms(),
+        refreshed_at_ms: None,
         has_refresh_token: false,
         needs_login: false,
         client_credentials: true,
@@ -522,7 +522,7 @@ async fn client_credentials(
     let secrets = GrantSecrets {
         access_token: set.access_token,
         refresh_token: None,
-        expires_at: set.expires_at,
+        expires_at_ms: set.expires_at_ms,
     };
     let saved = ctx
         .blocking(move |v| v.save_grant(rec, &secrets))

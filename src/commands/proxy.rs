@@ -88,7 +88,7 @@ impl GrantTokens {
         {
             return Err(self.unavailable(&format!("{why} (the last sign-in failed)")));
         }
-        let started = crate::oauth::tokens::now();
+        let started = crate::oauth::tokens::now_ms();
         // One login per server across processes: whoever holds the lock signs in; the
         // others wait and then use the grant it stored.
         let lock_name = format!("login-{}", short_hash(self.target.url.as_str()));
@@ -98,7 +98,7 @@ impl GrantTokens {
             .await
             .map_err(|e| self.explain(&e.into()))?;
         if let Some(rec) = self.current().await?
-            && rec.obtained_at >= started
+            && rec.obtained_at_ms >= started
             && !rec.needs_login
             && scopes.iter().all(|s| rec.scopes.contains(s))
         {

@@ -31,8 +31,9 @@ pub struct ClientCredentials {
 pub struct TokenSet {
     pub access_token: Secret,
     pub refresh_token: Option<Secret>,
-    /// Unix seconds.
-    pub expires_at: Option<i64>,
+    /// Unix milliseconds, counted from when the request was sent, so never later than
+    /// the server's own idea of the expiry.
+    pub expires_at_ms: Option<i64>,
     /// The granted scopes, when the server said.
     pub scopes: Option<Vec<String>>,
 }
@@ -46,10 +47,17 @@ pub struct RequestExtras<'a> {
     pub params: Vec<(&'a str, &'a str)>,
 }
 
+/// Unix seconds.
 pub fn now() -> i64 {
+    now_ms() / 1000
+}
+
+/// Unix milliseconds: token lifetimes can be a few seconds, so expiry is kept finer than
+/// whole seconds.
+pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
 
@@ -112,8 +120,9 @@ pub async fn exchange_code(
     for (k, v) in &extras.params {
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
+    let sent_ms = now_ms();
     let resp = req.request_async(&adapter(http)).await;
-    token_set(resp, token_url, None)
+    token_set(resp, token_url, None, sent_ms)
 }
 
 /// Uses a refresh token. The returned set keeps `refresh` when the server sent no new one
@@ -138,8 +147,9 @@ pub async fn refresh(
     for (k, v) in &extras.params {
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
+    let sent_ms = now_ms();
     let resp = req.request_async(&adapter(http)).await;
-    token_set(resp, token_url, Some(refresh))
+    token_set(resp, token_url, Some(refresh), sent_ms)
 }
 
 /// The client credentials grant (RFC 6749 §4.4): a token for the client itself, no user.
@@ -194,8 +204,9 @@ pub async fn client_credentials(
             )
             .add_extra_param("client_assertion", assertion.expose().to_owned());
     }
+    let sent_ms = now_ms();
     let resp = req.request_async(&adapter(http)).await;
-    token_set(resp, token_url, None)
+    token_set(resp, token_url, None, sent_ms)
 }
 
 /// The `token_endpoint_auth_method` of clients that sign a JWT with a private key.
@@ -285,6 +296,7 @@ fn token_set(
     resp: Result<BasicTokenResponse, RequestTokenError<AdapterError, BasicErrorResponse>>,
     token_url: &str,
     previous_refresh: Option<&Secret>,
+    sent_ms: i64,
 ) -> Result<TokenSet, OauthError> {
     let resp = resp.map_err(|e| token_error(e, token_url))?;
     Ok(TokenSet {
@@ -293,7 +305,9 @@ fn token_set(
             .refresh_token()
             .map(|t| Secret::new(t.secret().clone()))
             .or_else(|| previous_refresh.cloned()),
-        expires_at: resp.expires_in().map(|d| now() + d.as_secs() as i64),
+        expires_at_ms: resp
+            .expires_in()
+            .map(|d| sent_ms.saturating_add(d.as_millis() as i64)),
         scopes: resp
             .scopes()
             .map(|s| s.iter().map(|s| s.to_string()).collect()),

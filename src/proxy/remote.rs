@@ -390,7 +390,8 @@ impl Inner {
     }
 
     /// Sends a request built by `make` with the current token, handling 401 (refresh or
-    /// sign in, then resend once), 403 insufficient_scope (up to three upgrades) and an
+    /// sign in, then resend once), 403 insufficient_scope (up to two upgrades, so that with
+    /// the first sign-in one message never causes more than three authorizations) and an
     /// unreachable server (a few tries with backoff). Any other answer is returned.
     async fn send(
         &self,
@@ -403,6 +404,7 @@ impl Inner {
             .map_err(|e| Failure::Auth(e.message))?;
         let mut reauthorized = false;
         let mut upgrades = 0;
+        const MAX_UPGRADES: u32 = 2;
         let mut connect_failures = 0;
         loop {
             let resp = match make(token.as_ref()).send().await {
@@ -433,7 +435,7 @@ impl Inner {
                     token = Some(fresh);
                 }
                 StatusCode::FORBIDDEN
-                    if upgrades < 3
+                    if upgrades < MAX_UPGRADES
                         && challenge
                             .as_deref()
                             .is_some_and(|c| c.contains("insufficient_scope")) =>

@@ -117,12 +117,12 @@ pub struct GrantRecord {
     /// Extra parameters sent on authorization and refresh (e.g. `access_type=offline`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra_params: BTreeMap<String, String>,
-    /// Unix seconds; `None` when the server gave no lifetime.
+    /// Unix milliseconds (as are the two below); `None` when the server gave no lifetime.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<i64>,
-    pub obtained_at: i64,
+    pub expires_at_ms: Option<i64>,
+    pub obtained_at_ms: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refreshed_at: Option<i64>,
+    pub refreshed_at_ms: Option<i64>,
     pub has_refresh_token: bool,
     /// Set when the authorization server said `invalid_grant`: only a login helps.
     #[serde(default)]
@@ -139,10 +139,10 @@ pub struct GrantSecrets {
     pub access_token: Secret,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<Secret>,
-    /// Unix seconds; kept beside the tokens so a re-read under the refresh lock sees the
+    /// Unix milliseconds; kept beside the tokens so a re-read under the refresh lock sees the
     /// expiry that belongs to exactly these tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<i64>,
+    pub expires_at_ms: Option<i64>,
 }
 
 /// How a client registration came about.

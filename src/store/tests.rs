@@ -15,7 +15,7 @@ fn secrets(access: &str, refresh: Option<&str>) -> GrantSecrets {
     GrantSecrets {
         access_token: Secret::new(access),
         refresh_token: refresh.map(Secret::new),
-        expires_at: Some(1_700_000_000),
+        expires_at_ms: Some(1_700_000_000),
     }
 }
 

@@ -7,6 +7,7 @@ mod support;
 mod conformance;
 mod fakes_selftest;
 mod login;
+mod proxy_cli;
 mod proxy_fake;
 mod proxy_http;
 mod proxy_peers;
