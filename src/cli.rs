@@ -169,6 +169,16 @@ pub struct LoginArgs {
     #[arg(long, value_name = "PORT")]
     pub callback_port: Option<u16>,
 
+    /// Sign in with a code shown here and approved on any other device (the OAuth device
+    /// authorization grant), when the authorization server offers it.
+    #[arg(long, conflicts_with_all = ["client_credentials", "no_browser"])]
+    pub device: bool,
+
+    /// Open no browser here: print the authorization URL to open on any machine, then
+    /// paste back the address the browser ended on. Works over SSH.
+    #[arg(long, conflicts_with = "client_credentials")]
+    pub no_browser: bool,
+
     /// How long to wait for the browser (e.g. `90s`, `5m`).
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub timeout: Duration,
@@ -193,6 +203,8 @@ impl LoginArgs {
             scopes: Vec::new(),
             auth_params: Vec::new(),
             callback_port: None,
+            device: false,
+            no_browser: false,
             timeout: Duration::from_secs(300),
         }
     }

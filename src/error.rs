@@ -76,6 +76,12 @@ impl Error {
             Self::Oauth(OauthError::Timeout(_)) => Some(
                 "open the printed URL in a browser on this machine, or raise --timeout".into(),
             ),
+            Self::Oauth(OauthError::NoDeviceFlow { .. }) => Some(
+                "sign in with --no-browser instead: it works over SSH too".into(),
+            ),
+            Self::Oauth(OauthError::DeviceCodeExpired) => {
+                Some("run the login again and approve it sooner".into())
+            }
             Self::Oauth(OauthError::NoClient { .. }) => Some(
                 "register an OAuth app with the provider and pass --client-id (and --client-secret)"
                     .into(),

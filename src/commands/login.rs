@@ -1,11 +1,11 @@
-//! `mcpauth login`: discover, register (or reuse a registration), authorize in the
-//! browser, and store the grant.
+//! `mcpauth login`: discover, register (or reuse a registration), authorize (in the
+//! browser, by pasting the redirect back, or with a device code), and store the grant.
 //!
-//! Nothing is stored until the code has been exchanged: a login that is cancelled, times
-//! out, or fails a check leaves the store exactly as it was.
+//! Nothing is stored until the token endpoint has answered: a login that is cancelled,
+//! times out, or fails a check leaves the store exactly as it was. [`obtain`] does
+//! everything but the storing, so that `export` can mint a grant for another host.
 
 use std::io::BufRead;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::cli::LoginArgs;
@@ -16,7 +16,7 @@ use crate::oauth::OauthError;
 use crate::oauth::authorize::{self, Expected, Listener, Opened};
 use crate::oauth::discovery::{self, Discovery};
 use crate::oauth::registration;
-use crate::oauth::tokens::{self, ClientCredentials, RequestExtras, now, now_ms};
+use crate::oauth::tokens::{self, ClientCredentials, RequestExtras, TokenSet, now, now_ms};
 use crate::secret::Secret;
 use crate::store::{ClientOrigin, ClientRecord, GrantKey, GrantRecord, GrantSecrets, Index};
 
@@ -33,6 +33,28 @@ pub async fn sign_in(
     args: &LoginArgs,
     more_scopes: &[String],
 ) -> Result<GrantRecord> {
+    let obtained = obtain(ctx, target, args, more_scopes).await?;
+    keep(ctx, target, obtained).await
+}
+
+/// A grant fresh from the token endpoint, not stored anywhere yet.
+pub struct Obtained {
+    /// `store` names where [`keep`] would put it.
+    pub grant: GrantRecord,
+    pub secrets: GrantSecrets,
+    pub client: ClientRecord,
+    pub client_secret: Option<Secret>,
+    /// The registration was made or typed in for this login: keep it with the grant.
+    pub new_client: bool,
+}
+
+/// Discovers, registers and authorizes, and returns the grant without storing it.
+pub async fn obtain(
+    ctx: &Ctx,
+    target: &Target,
+    args: &LoginArgs,
+    more_scopes: &[String],
+) -> Result<Obtained> {
     let name = target.name.clone();
 
     // Where the grant will go is settled first: a keychain that is required but cannot be
@@ -60,6 +82,12 @@ pub async fn sign_in(
         .await
         .context(|| format!("cannot find out how to sign in to `{name}`"))?;
     tracing::debug!(issuer = %d.issuer, resource = %d.resource, source = ?d.metadata_source, "discovered");
+    if args.device && d.metadata.device_authorization_endpoint.is_none() {
+        return Err(OauthError::NoDeviceFlow {
+            issuer: d.issuer.clone(),
+        }
+        .into());
+    }
 
     let mut scopes: Vec<String> = if !args.scopes.is_empty() {
         args.scopes
@@ -97,22 +125,6 @@ pub async fn sign_in(
         save_client,
     } = chosen;
 
-    if args.client_credentials {
-        drop(listener);
-        return client_credentials(
-            ctx,
-            target,
-            &d,
-            client,
-            secret,
-            save_client,
-            kind,
-            scopes,
-            args,
-        )
-        .await;
-    }
-
     let extras = RequestExtras {
         resource: Some(&d.resource),
         params: args
@@ -121,43 +133,59 @@ pub async fn sign_in(
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect(),
     };
-    let redirect_uri = listener.redirect_uri();
-    let request = tokens::authorization_request(
-        d.authorization_endpoint(),
-        &client.client_id,
-        &redirect_uri,
-        &scopes,
-        &extras,
-    )?;
-
-    let code = authorize_in_browser(ctx, &name, &d, listener, &request, args.timeout).await?;
-
     let creds = ClientCredentials {
         client_id: client.client_id.clone(),
         client_secret: secret.clone(),
         auth_method: client.auth_method.clone(),
     };
-    let set = tokens::exchange_code(
-        ctx.http(),
-        &creds,
-        d.token_endpoint(),
-        &redirect_uri,
-        code,
-        request.verifier,
-        &extras,
-    )
-    .await
-    .context(|| format!("the authorization server of `{name}` did not hand out a token"))?;
+    let no_token = || format!("the authorization server of `{name}` did not hand out a token");
+    let set = if args.client_credentials {
+        drop(listener);
+        if secret.is_none() {
+            return Err(Error::Usage(
+                "the client credentials grant needs --client-secret or --client-key-file".into(),
+            ));
+        }
+        tokens::client_credentials(
+            ctx.http(),
+            &creds,
+            d.token_endpoint(),
+            &d.issuer,
+            &scopes,
+            &extras,
+        )
+        .await
+        .context(no_token)?
+    } else if args.device {
+        drop(listener);
+        authorize_on_device(ctx, &name, &d, &creds, &scopes, &extras, args.timeout).await?
+    } else {
+        let redirect_uri = listener.redirect_uri();
+        let request = tokens::authorization_request(
+            d.authorization_endpoint(),
+            &client.client_id,
+            &redirect_uri,
+            &scopes,
+            &extras,
+        )?;
+        let code = if args.no_browser {
+            authorize_by_paste(ctx, &name, &d, listener, &request, args.timeout).await?
+        } else {
+            authorize_in_browser(ctx, &name, &d, listener, &request, args.timeout).await?
+        };
+        tokens::exchange_code(
+            ctx.http(),
+            &creds,
+            d.token_endpoint(),
+            &redirect_uri,
+            code,
+            request.verifier,
+            &extras,
+        )
+        .await
+        .context(no_token)?
+    };
 
-    // Only now does anything get stored.
-    if save_client {
-        let mut client = client.clone();
-        client.store = kind;
-        let secret = secret.clone();
-        ctx.blocking(move |v| v.save_client(client, secret.as_ref()))
-            .await
-            .context(|| "cannot store the client registration".to_owned())?;
-    }
     let key = GrantKey {
         resource: d.resource.clone(),
         issuer: d.issuer.clone(),
@@ -174,7 +202,13 @@ pub async fn sign_in(
                 .cloned(),
         );
     }
-    let rec = GrantRecord {
+    let TokenSet {
+        access_token,
+        refresh_token,
+        expires_at_ms,
+        scopes: granted,
+    } = set;
+    let grant = GrantRecord {
         id,
         key,
         aliases,
@@ -182,25 +216,57 @@ pub async fn sign_in(
         token_endpoint: d.token_endpoint().to_owned(),
         revocation_endpoint: d.metadata.revocation_endpoint.clone(),
         auth_method: client.auth_method.clone(),
-        scopes: set.scopes.clone().unwrap_or(scopes),
+        scopes: granted.unwrap_or(scopes),
         extra_params: args.auth_params.iter().cloned().collect(),
-        expires_at_ms: set.expires_at_ms,
+        expires_at_ms,
         obtained_at_ms: now_ms(),
         refreshed_at_ms: None,
-        has_refresh_token: set.refresh_token.is_some(),
+        has_refresh_token: refresh_token.is_some(),
         needs_login: false,
-        client_credentials: false,
+        client_credentials: args.client_credentials,
     };
     let secrets = GrantSecrets {
-        access_token: set.access_token,
-        refresh_token: set.refresh_token,
-        expires_at_ms: set.expires_at_ms,
+        access_token,
+        refresh_token,
+        expires_at_ms,
     };
+    Ok(Obtained {
+        grant,
+        secrets,
+        client,
+        client_secret: secret,
+        new_client: save_client,
+    })
+}
+
+/// Stores what [`obtain`] got (the registration first, if it is new) and says so.
+pub async fn keep(ctx: &Ctx, target: &Target, obtained: Obtained) -> Result<GrantRecord> {
+    let name = &target.name;
+    let Obtained {
+        grant,
+        secrets,
+        mut client,
+        client_secret,
+        new_client,
+    } = obtained;
+    if new_client {
+        client.store = grant.store;
+        ctx.blocking(move |v| v.save_client(client, client_secret.as_ref()))
+            .await
+            .context(|| "cannot store the client registration".to_owned())?;
+    }
     let saved = ctx
-        .blocking(move |v| v.save_grant(rec, &secrets))
+        .blocking(move |v| v.save_grant(grant, &secrets))
         .await
         .context(|| format!("signed in to `{name}` but cannot store the grant"))?;
 
+    if saved.client_credentials {
+        eprintln!(
+            "Signed in to `{name}` as client `{}` (client credentials); the token is renewed automatically.",
+            saved.key.client_id
+        );
+        return Ok(saved);
+    }
     let until = match saved.expires_at_ms {
         Some(ms) => format!("the token is valid until {}", local_time(ms / 1000)),
         None => "the token has no stated expiry".to_owned(),
@@ -447,94 +513,6 @@ async fn choose_client(
     })
 }
 
-/// The client credentials grant: no browser; the grant is renewed the same way.
-#[allow(clippy::too_many_arguments)]
-async fn client_credentials(
-    ctx: &Ctx,
-    target: &Target,
-    d: &Discovery,
-    client: ClientRecord,
-    secret: Option<Secret>,
-    save_client: bool,
-    kind: crate::store::StoreKind,
-    scopes: Vec<String>,
-    args: &LoginArgs,
-) -> Result<GrantRecord> {
-    let name = &target.name;
-    if secret.is_none() {
-        return Err(Error::Usage(
-            "the client credentials grant needs --client-secret or --client-key-file".into(),
-        ));
-    }
-    let creds = ClientCredentials {
-        client_id: client.client_id.clone(),
-        client_secret: secret.clone(),
-        auth_method: client.auth_method.clone(),
-    };
-    let extras = RequestExtras {
-        resource: Some(&d.resource),
-        params: args
-            .auth_params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect(),
-    };
-    let set = tokens::client_credentials(
-        ctx.http(),
-        &creds,
-        d.token_endpoint(),
-        &d.issuer,
-        &scopes,
-        &extras,
-    )
-    .await
-    .context(|| format!("the authorization server of `{name}` did not hand out a token"))?;
-    if save_client {
-        let mut client = client.clone();
-        client.store = kind;
-        ctx.blocking(move |v| v.save_client(client, secret.as_ref()))
-            .await
-            .context(|| "cannot store the client registration".to_owned())?;
-    }
-    let key = GrantKey {
-        resource: d.resource.clone(),
-        issuer: d.issuer.clone(),
-        client_id: client.client_id.clone(),
-        account: target.account.clone(),
-    };
-    let rec = GrantRecord {
-        id: key.id(),
-        key,
-        aliases: vec![target.entry.name.clone()],
-        store: kind,
-        token_endpoint: d.token_endpoint().to_owned(),
-        revocation_endpoint: d.metadata.revocation_endpoint.clone(),
-        auth_method: client.auth_method.clone(),
-        scopes: set.scopes.clone().unwrap_or(scopes),
-        extra_params: args.auth_params.iter().cloned().collect(),
-        expires_at_ms: set.expires_at_ms,
-        obtained_at_ms: now_ms(),
-        refreshed_at_ms: None,
-        has_refresh_token: false,
-        needs_login: false,
-        client_credentials: true,
-    };
-    let secrets = GrantSecrets {
-        access_token: set.access_token,
-        refresh_token: None,
-        expires_at_ms: set.expires_at_ms,
-    };
-    let saved = ctx
-        .blocking(move |v| v.save_grant(rec, &secrets))
-        .await
-        .context(|| format!("got a token for `{name}` but cannot store it"))?;
-    eprintln!(
-        "Signed in to `{name}` as client `{}` (client credentials); the token is renewed automatically.",
-        saved.key.client_id
-    );
-    Ok(saved)
-}
-
 /// A private key for `private_key_jwt`, read from a file (never from argv).
 fn read_key_file(path: &std::path::Path) -> Result<Secret> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
@@ -577,10 +555,10 @@ async fn authorize_in_browser(
     request: &tokens::AuthorizationRequest,
     timeout: Duration,
 ) -> Result<Secret> {
-    let opened = authorize::open_browser(&request.url)?;
-    match opened {
+    match authorize::open_browser(&request.url)? {
         Opened::NotOpened => eprintln!(
-            "No desktop session to open a browser in. Open this URL in a browser on this machine to sign in to `{name}`:\n\n  {}\n",
+            "No desktop session to open a browser in. Open this URL in a browser on this machine to sign in to `{name}`\n\
+             (or sign in with --no-browser, or --device, from elsewhere):\n\n  {}\n",
             request.url
         ),
         Opened::Command | Opened::System => eprintln!(
@@ -588,21 +566,93 @@ async fn authorize_in_browser(
             request.url
         ),
     }
+    let redirect = wait_for_redirect(name, d, listener, request, timeout);
+    waiting(ctx, "Waiting for the browser", redirect)
+        .await
+        .context(|| format!("cannot sign in to `{name}`"))
+}
 
-    let spinner = ctx.stderr_tty.then(|| {
-        let s = indicatif::ProgressBar::new_spinner();
-        s.set_message("Waiting for the browser (Ctrl-C to cancel)");
-        s.enable_steady_tick(Duration::from_millis(120));
-        s
+/// `--no-browser`: the person opens the URL wherever they like and pastes back the
+/// address the browser ended on. A redirect that reaches the listener (a browser on this
+/// machine after all) is taken just the same.
+async fn authorize_by_paste(
+    ctx: &Ctx,
+    name: &str,
+    d: &Discovery,
+    listener: Listener,
+    request: &tokens::AuthorizationRequest,
+    timeout: Duration,
+) -> Result<Secret> {
+    eprintln!(
+        "Open this URL in a browser on any machine to sign in to `{name}`:\n\n  {}\n\n\
+         After you approve, the browser goes to {}... and may show an error page there\n\
+         (it cannot reach this machine). Copy that whole address from the address bar and paste it here.",
+        request.url,
+        listener.redirect_uri()
+    );
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    // A plain thread: a read on stdin cannot be cancelled, and must not keep the runtime
+    // from shutting down when the listener wins.
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut line = String::new();
+        // Blank lines are skipped; at the end of input there is nothing to paste, and
+        // only the listener can still finish the sign-in.
+        let pasted = loop {
+            line.clear();
+            match stdin.read_line(&mut line) {
+                Ok(0) | Err(_) => break None,
+                Ok(_) if line.trim().is_empty() => continue,
+                Ok(_) => break Some(line),
+            }
+        };
+        let _ = tx.send(pasted);
     });
+    let expected_issuer = d.issuer.clone();
+    let iss_required = d.metadata.authorization_response_iss_parameter_supported == Some(true);
+    let state = request.state.clone();
+    let pasted = async move {
+        match rx.await {
+            Ok(Some(line)) => authorize::code_from_pasted(
+                &line,
+                &Expected {
+                    state: &state,
+                    issuer: &expected_issuer,
+                    iss_required,
+                    server_name: name,
+                },
+            ),
+            _ => std::future::pending().await,
+        }
+    };
+    let redirect = wait_for_redirect(name, d, listener, request, timeout);
+    let either = async {
+        tokio::select! {
+            r = redirect => r,
+            r = pasted => r,
+        }
+    };
+    waiting(ctx, "Waiting for the pasted address", either)
+        .await
+        .context(|| format!("cannot sign in to `{name}`"))
+}
 
+/// The redirect to the loopback listener, checked; waits in a blocking thread that stops
+/// when this future is dropped.
+async fn wait_for_redirect(
+    name: &str,
+    d: &Discovery,
+    listener: Listener,
+    request: &tokens::AuthorizationRequest,
+    timeout: Duration,
+) -> std::result::Result<Secret, OauthError> {
     let cancel = authorize::cancel_flag();
+    let _stop = authorize::CancelOnDrop(cancel.clone());
     let state = request.state.clone();
     let issuer = d.issuer.clone();
     let iss_required = d.metadata.authorization_response_iss_parameter_supported == Some(true);
     let server_name = name.to_owned();
-    let flag = cancel.clone();
-    let mut wait = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         authorize::wait_for_code(
             listener,
             &Expected {
@@ -612,21 +662,90 @@ async fn authorize_in_browser(
                 server_name: &server_name,
             },
             timeout,
-            &flag,
+            &cancel,
         )
+    })
+    .await
+    .expect("the wait does not panic")
+}
+
+/// `--device`: the person approves on any device with the code shown here.
+async fn authorize_on_device(
+    ctx: &Ctx,
+    name: &str,
+    d: &Discovery,
+    creds: &ClientCredentials,
+    scopes: &[String],
+    extras: &RequestExtras<'_>,
+    timeout: Duration,
+) -> Result<TokenSet> {
+    let endpoint = d
+        .metadata
+        .device_authorization_endpoint
+        .as_deref()
+        .ok_or_else(|| OauthError::NoDeviceFlow {
+            issuer: d.issuer.clone(),
+        })?;
+    crate::oauth::http::check_endpoint("device authorization endpoint", endpoint)?;
+    let start = tokens::device_start(
+        ctx.http(),
+        creds,
+        endpoint,
+        d.token_endpoint(),
+        scopes,
+        extras,
+    )
+    .await
+    .context(|| format!("cannot start a device sign-in to `{name}`"))?;
+    eprintln!(
+        "To sign in to `{name}`, open {} on any device and enter the code\n\n  {}\n",
+        start.verification_uri, start.user_code
+    );
+    if let Some(complete) = &start.verification_uri_complete {
+        eprintln!("(or open {complete}, which has the code in it)\n");
+    }
+    // Where a browser can be shown here, show the page; only a web address, though: the
+    // server chose it, and it goes to a program.
+    let page = start
+        .verification_uri_complete
+        .as_deref()
+        .unwrap_or(&start.verification_uri);
+    if crate::oauth::http::check_endpoint("verification URL", page).is_ok() {
+        authorize::open_browser(page)?;
+    }
+    let approved = tokens::device_finish(
+        ctx.http(),
+        creds,
+        d.token_endpoint(),
+        &start,
+        extras,
+        timeout,
+    );
+    waiting(ctx, "Waiting for approval", approved)
+        .await
+        .context(|| format!("cannot sign in to `{name}`"))
+}
+
+/// Waits for `work` with a spinner on a terminal; Ctrl-C gives up as `Interrupted`.
+async fn waiting<T>(
+    ctx: &Ctx,
+    message: &'static str,
+    work: impl Future<Output = std::result::Result<T, OauthError>>,
+) -> std::result::Result<T, OauthError> {
+    let spinner = ctx.stderr_tty.then(|| {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.set_message(format!("{message} (Ctrl-C to cancel)"));
+        s.enable_steady_tick(Duration::from_millis(120));
+        s
     });
     let outcome = tokio::select! {
-        r = &mut wait => r,
-        _ = tokio::signal::ctrl_c() => {
-            cancel.store(true, Ordering::Relaxed);
-            wait.await
-        }
+        r = work => r,
+        _ = tokio::signal::ctrl_c() => Err(OauthError::Interrupted),
     };
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
-    let code = outcome.expect("the wait does not panic");
-    code.context(|| format!("cannot sign in to `{name}`"))
+    outcome
 }
 
 /// Reads a secret: a hidden prompt on a terminal, else one line of stdin.

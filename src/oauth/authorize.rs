@@ -122,6 +122,17 @@ pub fn wait_for_code(
     }
 }
 
+/// The code from a redirect address the person pasted (`--no-browser`), checked exactly
+/// as a redirect that reached the listener would be.
+pub fn code_from_pasted(pasted: &str, expected: &Expected<'_>) -> Result<Secret, OauthError> {
+    let url = url::Url::parse(pasted.trim()).map_err(|_| OauthError::NotARedirect)?;
+    if url.query().is_none() {
+        return Err(OauthError::NotARedirect);
+    }
+    let params: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    check_redirect(&params, expected)
+}
+
 /// RFC 9207 `iss` first, then `state`, and only then the server's `error` or the code:
 /// an error from a redirect that is not ours must not be believed either.
 fn check_redirect(
@@ -213,6 +224,16 @@ pub fn open_browser(url: &str) -> Result<Opened, OauthError> {
 /// Shared flag for Ctrl-C during a wait.
 pub fn cancel_flag() -> Arc<AtomicBool> {
     Arc::new(AtomicBool::new(false))
+}
+
+/// Sets a cancel flag when dropped: a wait that is given up (Ctrl-C, a pasted address
+/// that won the race) stops its listener thread too.
+pub struct CancelOnDrop(pub Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 pub fn human_duration(d: Duration) -> String {

@@ -90,6 +90,16 @@ pub enum OauthError {
     IssMissing { expected: String },
     #[error("the redirect carried no authorization code")]
     NoCode,
+    #[error(
+        "what was pasted is not the address of a redirect (copy the whole URL from the browser's address bar)"
+    )]
+    NotARedirect,
+    #[error(
+        "the authorization server `{issuer}` does not offer the device authorization grant (no device_authorization_endpoint)"
+    )]
+    NoDeviceFlow { issuer: String },
+    #[error("the device code expired before the sign-in was approved")]
+    DeviceCodeExpired,
     #[error("no answer from the browser within {0}")]
     Timeout(String),
     #[error("interrupted")]

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::OauthError;
 use super::discovery::AuthServerMetadata;
+use super::tokens;
 use crate::secret::Secret;
 
 /// What the registration endpoint gave back.
@@ -52,6 +53,21 @@ pub fn preferred_auth_method(m: &AuthServerMetadata) -> &'static str {
 }
 
 /// Registers mcpauth as a native client with loopback `redirect_uris`.
+/// The code and refresh grants, and the device grant where the server has it, so that one
+/// registration serves `login` and `login --device` alike.
+fn grant_types(metadata: &AuthServerMetadata) -> Vec<&'static str> {
+    let mut types = vec!["authorization_code", "refresh_token"];
+    if metadata.device_authorization_endpoint.is_some()
+        && metadata
+            .grant_types_supported
+            .as_ref()
+            .is_some_and(|g| g.iter().any(|t| t == tokens::DEVICE_CODE_GRANT))
+    {
+        types.push(tokens::DEVICE_CODE_GRANT);
+    }
+    types
+}
+
 pub async fn register(
     http: &reqwest::Client,
     endpoint: &str,
@@ -65,7 +81,7 @@ pub async fn register(
         "client_name": "mcpauth",
         "application_type": "native",
         "redirect_uris": redirect_uris,
-        "grant_types": ["authorization_code", "refresh_token"],
+        "grant_types": grant_types(metadata),
         "response_types": ["code"],
         "token_endpoint_auth_method": asked,
         "software_id": "mcpauth",

@@ -1,4 +1,5 @@
-//! Token endpoint requests: the authorization code exchange, refresh, and revocation.
+//! Token endpoint requests: the authorization code exchange, the device and client
+//! credentials grants, refresh, and revocation.
 //!
 //! The `oauth2` crate builds and parses the requests; it goes over mcpauth's own reqwest
 //! client through a small adapter that turns 5xx answers into transport errors, so that a
@@ -6,12 +7,14 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
+use oauth2::basic::{BasicClient, BasicErrorResponse, BasicErrorResponseType, BasicTokenResponse};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, HttpRequest, HttpResponse,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, DeviceAuthorizationUrl,
+    DeviceCodeErrorResponseType, HttpRequest, HttpResponse, PkceCodeVerifier, RedirectUrl,
+    RefreshToken, RequestTokenError, Scope, StandardDeviceAuthorizationResponse, TokenResponse,
+    TokenUrl,
 };
 
 use super::OauthError;
@@ -292,6 +295,129 @@ pub async fn revoke(
     }
 }
 
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// The device authorization grant (RFC 8628) once started: what the person is shown,
+/// and the device code (kept inside) to poll with.
+pub struct DeviceStart {
+    pub verification_uri: String,
+    /// The verification URL with the user code in it, when the server gives one.
+    pub verification_uri_complete: Option<String>,
+    pub user_code: String,
+    pub expires_in: Duration,
+    response: StandardDeviceAuthorizationResponse,
+}
+
+/// Asks the device authorization endpoint for a device code and a user code.
+pub async fn device_start(
+    http: &reqwest::Client,
+    creds: &ClientCredentials,
+    device_url: &str,
+    token_url: &str,
+    scopes: &[String],
+    extras: &RequestExtras<'_>,
+) -> Result<DeviceStart, OauthError> {
+    let client = oauth_client(creds, token_url)?.set_device_authorization_url(
+        DeviceAuthorizationUrl::new(device_url.to_owned()).map_err(|e| OauthError::BadUrl {
+            what: "device authorization endpoint".into(),
+            url: device_url.to_owned(),
+            reason: e.to_string(),
+        })?,
+    );
+    let mut req = client
+        .exchange_device_code()
+        .add_scopes(scopes.iter().cloned().map(Scope::new));
+    if let Some(r) = extras.resource {
+        req = req.add_extra_param("resource", r.to_owned());
+    }
+    for (k, v) in &extras.params {
+        req = req.add_extra_param(k.to_string(), v.to_string());
+    }
+    let response: StandardDeviceAuthorizationResponse = req
+        .request_async(&adapter(http))
+        .await
+        .map_err(|e| token_error(e, device_url))?;
+    Ok(DeviceStart {
+        verification_uri: response.verification_uri().to_string(),
+        verification_uri_complete: response
+            .verification_uri_complete()
+            .map(|u| u.secret().to_owned()),
+        user_code: response.user_code().secret().to_owned(),
+        expires_in: response.expires_in(),
+        response,
+    })
+}
+
+/// Polls the token endpoint at the server's interval (longer after each `slow_down`)
+/// until the person approves or declines, the code expires, or `timeout` passes.
+pub async fn device_finish(
+    http: &reqwest::Client,
+    creds: &ClientCredentials,
+    token_url: &str,
+    start: &DeviceStart,
+    extras: &RequestExtras<'_>,
+    timeout: Duration,
+) -> Result<TokenSet, OauthError> {
+    let client = oauth_client(creds, token_url)?;
+    let mut req = client.exchange_device_access_token(&start.response);
+    if let Some(r) = extras.resource {
+        req = req.add_extra_param("resource", r.to_owned());
+    }
+    for (k, v) in &extras.params {
+        req = req.add_extra_param(k.to_string(), v.to_string());
+    }
+    // The crate polls by itself; the sleep is the last thing before each poll, so the
+    // time it ends is when the winning request went out.
+    let last_poll = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(now_ms()));
+    let polled = last_poll.clone();
+    let sleep = move |d: Duration| {
+        let polled = polled.clone();
+        async move {
+            tokio::time::sleep(d).await;
+            polled.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+        }
+    };
+    let resp = req
+        .request_async(&adapter(http), sleep, Some(timeout.min(start.expires_in)))
+        .await
+        .map_err(|e| match e {
+            RequestTokenError::ServerResponse(r) => match r.error() {
+                DeviceCodeErrorResponseType::AccessDenied => OauthError::AccessDenied {
+                    description: r.error_description().cloned(),
+                },
+                DeviceCodeErrorResponseType::ExpiredToken => OauthError::DeviceCodeExpired,
+                DeviceCodeErrorResponseType::Basic(BasicErrorResponseType::InvalidGrant) => {
+                    OauthError::InvalidGrant
+                }
+                other => OauthError::TokenRefused {
+                    url: token_url.to_owned(),
+                    error: other.as_ref().to_owned(),
+                    description: r.error_description().cloned(),
+                },
+            },
+            RequestTokenError::Request(AdapterError::Transport(source)) => {
+                OauthError::unreachable(token_url, source)
+            }
+            RequestTokenError::Request(AdapterError::Status(status)) => OauthError::TokenEndpoint {
+                url: token_url.to_owned(),
+                reason: format!("it answered {status}"),
+            },
+            RequestTokenError::Parse(err, _body) => OauthError::TokenEndpoint {
+                url: token_url.to_owned(),
+                reason: format!("unreadable answer (at `{}`)", err.path()),
+            },
+            RequestTokenError::Other(reason) => OauthError::TokenEndpoint {
+                url: token_url.to_owned(),
+                reason,
+            },
+        })?;
+    Ok(token_set_of(
+        &resp,
+        None,
+        last_poll.load(std::sync::atomic::Ordering::Relaxed),
+    ))
+}
+
 fn token_set(
     resp: Result<BasicTokenResponse, RequestTokenError<AdapterError, BasicErrorResponse>>,
     token_url: &str,
@@ -299,7 +425,15 @@ fn token_set(
     sent_ms: i64,
 ) -> Result<TokenSet, OauthError> {
     let resp = resp.map_err(|e| token_error(e, token_url))?;
-    Ok(TokenSet {
+    Ok(token_set_of(&resp, previous_refresh, sent_ms))
+}
+
+fn token_set_of(
+    resp: &BasicTokenResponse,
+    previous_refresh: Option<&Secret>,
+    sent_ms: i64,
+) -> TokenSet {
+    TokenSet {
         access_token: Secret::new(resp.access_token().secret().clone()),
         refresh_token: resp
             .refresh_token()
@@ -311,7 +445,7 @@ fn token_set(
         scopes: resp
             .scopes()
             .map(|s| s.iter().map(|s| s.to_string()).collect()),
-    })
+    }
 }
 
 fn token_error(e: RequestTokenError<AdapterError, BasicErrorResponse>, url: &str) -> OauthError {
