@@ -6,6 +6,7 @@ mod support;
 
 mod conformance;
 mod fakes_selftest;
+mod headless;
 mod login;
 mod proxy_cli;
 mod proxy_fake;

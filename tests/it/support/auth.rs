@@ -67,6 +67,12 @@ pub(super) fn handle_metadata(shared: &Shared, _req: &Incoming) -> Handled {
     if knobs.registration_endpoint {
         body["registration_endpoint"] = layout.endpoint("/register").into();
     }
+    if !knobs.device_endpoint {
+        let m = body.as_object_mut().expect("metadata is an object");
+        m.remove("device_authorization_endpoint");
+        m["grant_types_supported"] =
+            json!(["authorization_code", "refresh_token", "client_credentials"]);
+    }
     if layout.oidc {
         body["jwks_uri"] = layout.endpoint("/jwks").into();
         body["subject_types_supported"] = json!(["public"]);

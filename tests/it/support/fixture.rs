@@ -174,6 +174,8 @@ pub struct Knobs {
     pub registration_auth_method: Option<AuthMethod>,
     /// `tools/call` needs this scope, else 403 `insufficient_scope`.
     pub tool_scope: Option<String>,
+    /// The metadata offers the device authorization grant.
+    pub device_endpoint: bool,
     /// Device flow: the next N polls answer `slow_down`.
     pub device_slow_down_polls: u32,
     pub device_interval_secs: u64,
@@ -211,6 +213,7 @@ impl Default for Knobs {
             initial_access_token: None,
             registration_auth_method: None,
             tool_scope: None,
+            device_endpoint: true,
             device_slow_down_polls: 0,
             device_interval_secs: 1,
             device_expires_in_secs: 600,

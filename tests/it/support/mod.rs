@@ -30,6 +30,6 @@ mod mcp;
 
 pub use cli::{RunOutput, TestEnv};
 pub use fixture::{
-    AuthMethod, AuthorizeOutcome, BrokenMetadata, ClientKind, Counters, DeviceState, Endpoint,
-    Fixture, Knobs, Recorded, ResourceMismatch, Side, TransientFailure, Variant,
+    AuthMethod, AuthorizeOutcome, BrokenMetadata, ClientKind, Counters, DeviceGrant, DeviceState,
+    Endpoint, Fixture, Knobs, Recorded, ResourceMismatch, Side, TransientFailure, Variant,
 };
