@@ -392,3 +392,30 @@ fn client_credentials_with_client_secret_basic() {
 fn client_credentials_with_client_secret_post() {
     client_credentials(AuthMethod::ClientSecretPost);
 }
+
+#[test]
+fn ctrl_c_during_a_login_stores_nothing_and_closes_the_listener() {
+    let fx = Fixture::start(Knobs::default());
+    let env = TestEnv::new();
+    env.add_server("demo", &fx.mcp_url());
+    let mut live = Live::start(&env, &["login", "demo", "--no-browser"]);
+    let url = live.line(|l| l.trim_start().starts_with("http") && l.contains("/authorize"));
+    let callback = url::Url::parse(&redirect_target(url.trim())).unwrap();
+    let port = callback
+        .port()
+        .expect("the redirect names the listener's port");
+    let pid = live.child.id().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let (status, said) = live.finish();
+    assert_eq!(status, Some(130), "{said}");
+    assert!(said.contains("interrupted"), "{said}");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the loopback listener is still open"
+    );
+    nothing_stored(&env);
+}
