@@ -69,7 +69,7 @@ pub enum OauthError {
     MetadataDocumentUnsupported { issuer: String },
     #[error("client registration at `{url}` failed: {reason}")]
     Registration { url: String, reason: String },
-    #[error("the sign-in was declined in the browser (access_denied{})", described(.description))]
+    #[error("the sign-in was declined (access_denied{})", described(.description))]
     AccessDenied { description: Option<String> },
     #[error("the authorization server answered `{error}`{}", described(.description))]
     AuthorizationFailed {

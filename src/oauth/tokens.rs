@@ -9,12 +9,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use oauth2::basic::{BasicClient, BasicErrorResponse, BasicErrorResponseType, BasicTokenResponse};
+use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, DeviceAuthorizationUrl,
-    DeviceCodeErrorResponseType, HttpRequest, HttpResponse, PkceCodeVerifier, RedirectUrl,
-    RefreshToken, RequestTokenError, Scope, StandardDeviceAuthorizationResponse, TokenResponse,
-    TokenUrl,
+    ErrorResponseType, HttpRequest, HttpResponse, PkceCodeVerifier, RedirectUrl, RefreshToken,
+    RequestTokenError, Scope, StandardDeviceAuthorizationResponse, StandardErrorResponse,
+    TokenResponse, TokenUrl,
 };
 
 use super::OauthError;
@@ -380,37 +380,7 @@ pub async fn device_finish(
     let resp = req
         .request_async(&adapter(http), sleep, Some(timeout.min(start.expires_in)))
         .await
-        .map_err(|e| match e {
-            RequestTokenError::ServerResponse(r) => match r.error() {
-                DeviceCodeErrorResponseType::AccessDenied => OauthError::AccessDenied {
-                    description: r.error_description().cloned(),
-                },
-                DeviceCodeErrorResponseType::ExpiredToken => OauthError::DeviceCodeExpired,
-                DeviceCodeErrorResponseType::Basic(BasicErrorResponseType::InvalidGrant) => {
-                    OauthError::InvalidGrant
-                }
-                other => OauthError::TokenRefused {
-                    url: token_url.to_owned(),
-                    error: other.as_ref().to_owned(),
-                    description: r.error_description().cloned(),
-                },
-            },
-            RequestTokenError::Request(AdapterError::Transport(source)) => {
-                OauthError::unreachable(token_url, source)
-            }
-            RequestTokenError::Request(AdapterError::Status(status)) => OauthError::TokenEndpoint {
-                url: token_url.to_owned(),
-                reason: format!("it answered {status}"),
-            },
-            RequestTokenError::Parse(err, _body) => OauthError::TokenEndpoint {
-                url: token_url.to_owned(),
-                reason: format!("unreadable answer (at `{}`)", err.path()),
-            },
-            RequestTokenError::Other(reason) => OauthError::TokenEndpoint {
-                url: token_url.to_owned(),
-                reason,
-            },
-        })?;
+        .map_err(|e| token_error(e, token_url))?;
     Ok(token_set_of(
         &resp,
         None,
@@ -448,12 +418,27 @@ fn token_set_of(
     }
 }
 
-fn token_error(e: RequestTokenError<AdapterError, BasicErrorResponse>, url: &str) -> OauthError {
+/// What a token endpoint's refusal means for the person. The error codes come from
+/// RFC 6749 and, for the device grant, RFC 8628.
+fn token_error<T>(
+    e: RequestTokenError<AdapterError, StandardErrorResponse<T>>,
+    url: &str,
+) -> OauthError
+where
+    T: ErrorResponseType + AsRef<str> + std::fmt::Display + Send + Sync + 'static,
+{
     match e {
         RequestTokenError::ServerResponse(resp) => {
             let error = resp.error().as_ref().to_owned();
-            if error == "invalid_grant" {
-                return OauthError::InvalidGrant;
+            match error.as_str() {
+                "invalid_grant" => return OauthError::InvalidGrant,
+                "access_denied" => {
+                    return OauthError::AccessDenied {
+                        description: resp.error_description().cloned(),
+                    };
+                }
+                "expired_token" => return OauthError::DeviceCodeExpired,
+                _ => {}
             }
             OauthError::TokenRefused {
                 url: url.to_owned(),

@@ -172,7 +172,7 @@ fn access_denied() {
             authorize_outcome: AuthorizeOutcome::Deny,
             ..Knobs::default()
         },
-        "declined in the browser",
+        "sign-in was declined",
     );
     assert!(env.browser_page().unwrap().contains("Nothing was stored"));
 }
