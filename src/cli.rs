@@ -59,6 +59,40 @@ pub enum Command {
     /// Put `{"command": "mcpauth", "args": ["proxy", "NAME"]}` into Claude Desktop,
     /// Claude Code, Cursor or any MCP client's config.
     Proxy(ProxyArgs),
+    /// Bring in grants kept elsewhere: `--from mcp-remote` moves mcp-remote's plaintext
+    /// token files (under `~/.mcp-auth`, or `MCP_REMOTE_CONFIG_DIR`) into the keychain.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Where the grants come from.
+    #[arg(long, value_name = "TOOL", required = true)]
+    pub from: ImportSource,
+
+    /// A server URL to match mcp-remote's files against, for servers no longer in any
+    /// MCP config (repeatable).
+    #[arg(long = "url", value_name = "URL")]
+    pub urls: Vec<String>,
+
+    /// Delete the originals once their grant is stored [default: ask on a terminal,
+    /// else keep them].
+    #[arg(long)]
+    pub delete_originals: bool,
+
+    /// Keep the originals without asking.
+    #[arg(long, conflicts_with = "delete_originals")]
+    pub keep_originals: bool,
+
+    /// Replace a grant mcpauth already holds for the same server.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportSource {
+    /// mcp-remote (npm): `~/.mcp-auth/mcp-remote-*/<hash>_tokens.json`.
+    McpRemote,
 }
 
 #[derive(Debug, Args)]

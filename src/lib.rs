@@ -8,6 +8,7 @@ pub mod context;
 pub mod error;
 pub mod grants;
 pub mod home;
+pub mod migrate;
 pub mod oauth;
 pub mod proxy;
 pub mod secret;

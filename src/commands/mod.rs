@@ -22,7 +22,26 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Headers(args) => headers::run(&ctx, args).await,
         Command::Logout(args) => logout::run(&ctx, args).await,
         Command::Proxy(args) => proxy::run(ctx, args).await,
+        Command::Import(args) => import(&ctx, args).await,
     }
+}
+
+async fn import(ctx: &Ctx, args: crate::cli::ImportArgs) -> Result<()> {
+    let crate::cli::ImportSource::McpRemote = args.from;
+    let delete_originals = match (args.delete_originals, args.keep_originals) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    crate::migrate::run(
+        ctx,
+        crate::migrate::Options {
+            urls: args.urls,
+            delete_originals,
+            force: args.force,
+        },
+    )
+    .await
 }
 
 /// Writes data to stdout. A closed pipe (`mcpauth token x | head -c0`) is not an error.

@@ -8,6 +8,7 @@ mod conformance;
 mod fakes_selftest;
 mod headless;
 mod login;
+mod migrate;
 mod proxy_cli;
 mod proxy_fake;
 mod proxy_http;

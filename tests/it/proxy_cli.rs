@@ -14,7 +14,7 @@ use crate::support::{Endpoint, Fixture, Knobs, TestEnv};
 const ANSWER_WAIT: Duration = Duration::from_secs(20);
 
 /// A stdio host for one `mcpauth proxy` process, as Claude Desktop would be.
-struct Host {
+pub(crate) struct Host {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<String>,
@@ -22,7 +22,7 @@ struct Host {
 }
 
 impl Host {
-    fn start(env: &TestEnv, args: &[&str]) -> Self {
+    pub(crate) fn start(env: &TestEnv, args: &[&str]) -> Self {
         let mut cmd = env.command(args);
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -45,14 +45,14 @@ impl Host {
         }
     }
 
-    fn send(&mut self, msg: &Value) {
+    pub(crate) fn send(&mut self, msg: &Value) {
         let stdin = self.stdin.as_mut().expect("stdin is open");
         writeln!(stdin, "{msg}").expect("write to the proxy");
         stdin.flush().unwrap();
     }
 
     /// Sends a request and returns its answer (skipping anything else the server sent).
-    fn call(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn call(&mut self, method: &str, params: Value) -> Value {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
@@ -70,7 +70,7 @@ impl Host {
         }
     }
 
-    fn initialize(&mut self) -> Value {
+    pub(crate) fn initialize(&mut self) -> Value {
         let answer = self.call(
             "initialize",
             json!({"protocolVersion": "2025-11-25", "capabilities": {},
@@ -81,7 +81,7 @@ impl Host {
     }
 
     /// Closes stdin and waits (bounded) for the proxy to exit; returns its exit code.
-    fn finish(mut self) -> Option<i32> {
+    pub(crate) fn finish(mut self) -> Option<i32> {
         drop(self.stdin.take());
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -97,7 +97,7 @@ impl Host {
     }
 }
 
-fn echo(host: &mut Host, text: &str) -> Value {
+pub(crate) fn echo(host: &mut Host, text: &str) -> Value {
     host.call(
         "tools/call",
         json!({"name": "echo", "arguments": {"text": text}}),
