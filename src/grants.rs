@@ -294,6 +294,7 @@ mod tests {
                 url: Some(url.into()),
                 headers: Default::default(),
                 oauth: Default::default(),
+                mcp_remote: None,
             },
             url: url::Url::parse(url).unwrap(),
             account: account.map(Into::into),

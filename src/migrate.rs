@@ -226,7 +226,8 @@ fn scan(base: &Path) -> Result<Vec<Found>> {
 }
 
 /// The servers a hash may belong to, each with the hashes mcp-remote would have used for
-/// it: with and without the headers the config sends.
+/// it: from the `mcp-remote` arguments as written, and from the URL with and without the
+/// headers the config sends (for servers moved out of mcp-remote already).
 fn candidates(ctx: &Ctx, urls: &[String]) -> Result<Vec<(Vec<String>, Target)>> {
     let mut out = Vec::new();
     for url in urls {
@@ -245,8 +246,14 @@ fn candidates(ctx: &Ctx, urls: &[String]) -> Result<Vec<(Vec<String>, Target)>> 
     };
     for entry in entries {
         if let Some(target) = remote_target(entry) {
-            let raw = target.entry.url.clone().unwrap_or_default();
-            out.push((hashes_for(&raw, &target.entry.headers), target));
+            let mut hashes = Vec::new();
+            // mcp-remote hashes its arguments as written, before it expands `${VAR}`.
+            if let Some(written) = &target.entry.mcp_remote {
+                hashes = hashes_for(&written.url, &written.headers);
+            }
+            let url = target.entry.url.clone().unwrap_or_default();
+            hashes.extend(hashes_for(&url, &target.entry.headers));
+            out.push((hashes, target));
         }
     }
     Ok(out)

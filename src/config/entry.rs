@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::error::ConfigError;
 use super::expand::{Unset, expand};
-use super::{OauthSettings, ServerEntry, Source, Transport};
+use super::{McpRemoteArgs, OauthSettings, ServerEntry, Source, Transport};
 
 /// What an entry needs to know about the file it sits in.
 pub(crate) struct Context<'a> {
@@ -82,6 +82,7 @@ pub(crate) fn parse(name: &str, value: &Value, cx: &Context) -> Result<ServerEnt
             url: None,
             headers: BTreeMap::new(),
             oauth,
+            mcp_remote: None,
         });
     }
 
@@ -122,6 +123,7 @@ pub(crate) fn parse(name: &str, value: &Value, cx: &Context) -> Result<ServerEnt
         url: Some(url),
         headers,
         oauth,
+        mcp_remote: None,
     })
 }
 
@@ -320,10 +322,14 @@ fn remote_from_wrapper(
         )
     })?;
     let mut headers = BTreeMap::new();
-    for (header, value) in remote.headers {
-        let value = expand(&value, &env, cx.predefined).map_err(|e| cx.unset(name, e))?;
-        headers.insert(header, value);
+    for (header, value) in &remote.headers {
+        let value = expand(value, &env, cx.predefined).map_err(|e| cx.unset(name, e))?;
+        headers.insert(header.clone(), value);
     }
+    let written = McpRemoteArgs {
+        url: remote.url,
+        headers: remote.headers.into_iter().collect(),
+    };
     if oauth.callback_port.is_none() {
         oauth.callback_port = remote.callback_port;
     }
@@ -334,6 +340,7 @@ fn remote_from_wrapper(
         url: Some(url),
         headers,
         oauth,
+        mcp_remote: Some(written),
     })
 }
 

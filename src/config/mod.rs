@@ -82,6 +82,16 @@ pub struct ServerEntry {
     /// Static headers after `${VAR}` expansion (HTTP header order carries no meaning).
     pub headers: BTreeMap<String, String>,
     pub oauth: OauthSettings,
+    /// For an entry that runs `mcp-remote URL`: its arguments as written, before any
+    /// expansion (mcp-remote names its token files after them).
+    pub mcp_remote: Option<McpRemoteArgs>,
+}
+
+/// The URL and `--header` values of an `mcp-remote` command line, unexpanded.
+#[derive(Clone, PartialEq, Eq)]
+pub struct McpRemoteArgs {
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
 }
 
 /// Where to look for configs.
@@ -105,17 +115,29 @@ impl ServerEntry {
     }
 }
 
-/// Header values are left out: they are where API keys live, and entries get logged.
+/// Header values are left out of `Debug`: they are where API keys live, and entries get
+/// logged.
+struct HeaderNames<'a>(&'a BTreeMap<String, String>);
+
+impl fmt::Debug for HeaderNames<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.keys().map(|k| (k, format_args!("(redacted)"))))
+            .finish()
+    }
+}
+
+impl fmt::Debug for McpRemoteArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("McpRemoteArgs")
+            .field("url", &self.url)
+            .field("headers", &HeaderNames(&self.headers))
+            .finish()
+    }
+}
+
 impl fmt::Debug for ServerEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct HeaderNames<'a>(&'a BTreeMap<String, String>);
-        impl fmt::Debug for HeaderNames<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_map()
-                    .entries(self.0.keys().map(|k| (k, format_args!("(redacted)"))))
-                    .finish()
-            }
-        }
         f.debug_struct("ServerEntry")
             .field("name", &self.name)
             .field("source", &self.source)
@@ -123,6 +145,7 @@ impl fmt::Debug for ServerEntry {
             .field("url", &self.url)
             .field("headers", &HeaderNames(&self.headers))
             .field("oauth", &self.oauth)
+            .field("mcp_remote", &self.mcp_remote)
             .finish()
     }
 }
@@ -170,6 +193,7 @@ pub fn find(
             url: Some(target.to_owned()),
             headers: BTreeMap::new(),
             oauth: OauthSettings::default(),
+            mcp_remote: None,
         });
     }
     let mut reader = Reader::new(lookup, env);

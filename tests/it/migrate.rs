@@ -61,6 +61,7 @@ fn sign_in_with_mcp_remote(config_dir: &Path, url: &str, extra_args: &[&str]) {
     let mut child = cmd
         .env("MCP_REMOTE_CONFIG_DIR", config_dir)
         .env("BROWSER", &browser)
+        .env("TEAM", "platform")
         .env("NO_PROXY", "127.0.0.1,localhost,::1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -138,7 +139,10 @@ fn env_with_mcp_remote_entry(fx: &Fixture, config_dir: &Path, extra: &[&str]) ->
     let mut env = TestEnv::new();
     let mut args = vec!["-y".to_owned(), "mcp-remote".to_owned(), fx.mcp_url()];
     args.extend(extra.iter().map(|s| s.to_string()));
-    env.add_server_entry("linear", json!({"command": "npx", "args": args}));
+    env.add_server_entry(
+        "linear",
+        json!({"command": "npx", "args": args, "env": {"TEAM": "platform"}}),
+    );
     env.env("MCP_REMOTE_CONFIG_DIR", config_dir.to_str().unwrap());
     env
 }
@@ -211,10 +215,11 @@ fn mcp_remote_grant_moves_into_the_store_and_keeps_refreshing() {
 }
 
 #[test]
-fn headers_are_part_of_the_match_and_originals_can_be_deleted() {
+fn headers_as_written_are_part_of_the_match_and_originals_can_be_deleted() {
     let fx = Fixture::start(Knobs::default());
     let config_dir = tempfile::tempdir().unwrap();
-    let header = ["--header", "X-Team:platform"];
+    // mcp-remote hashes `${TEAM}` unexpanded; the config's `env` block gives its value.
+    let header = ["--header", "X-Team:${TEAM}"];
     sign_in_with_mcp_remote(config_dir.path(), &fx.mcp_url(), &header);
     let files = token_files(config_dir.path());
     assert_eq!(files.len(), 1, "{files:?}");
