@@ -59,34 +59,100 @@ pub enum Command {
     /// Put `{"command": "mcpauth", "args": ["proxy", "NAME"]}` into Claude Desktop,
     /// Claude Code, Cursor or any MCP client's config.
     Proxy(ProxyArgs),
-    /// Bring in grants kept elsewhere: `--from mcp-remote` moves mcp-remote's plaintext
-    /// token files (under `~/.mcp-auth`, or `MCP_REMOTE_CONFIG_DIR`) into the keychain.
+    /// Write grants into an encrypted bundle for another host (a server, CI, a
+    /// container), where `mcpauth import` reads them.
+    ///
+    /// Each grant in the bundle is a fresh one, approved in the browser here, so that the
+    /// two hosts never share a refresh token (`--copy` shares it; `--move` hands it over).
+    Export(ExportArgs),
+    /// Store the grants of a bundle from `mcpauth export`, or (`--from mcp-remote`) the
+    /// grants mcp-remote keeps in plaintext files.
     Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The servers whose grants to export [default: every grant held here].
+    #[arg(value_name = "SERVER")]
+    pub servers: Vec<String>,
+
+    /// Which of several accounts on the named servers.
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+
+    /// Write the bundle to FILE (created readable only by you) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Put this host's own grant into the bundle: both hosts then share one refresh
+    /// token, and with rotation the first to refresh ends the other's grant.
+    #[arg(long, conflicts_with = "move")]
+    pub copy: bool,
+
+    /// Hand this host's grant over and forget it here once the bundle is written.
+    #[arg(long = "move")]
+    pub r#move: bool,
+
+    /// Encrypt to this public key instead of a passphrase: `age1...`, or an SSH key
+    /// (`ssh-ed25519 ...`, `ssh-rsa ...`), e.g. the other host's. Repeatable.
+    #[arg(long = "recipient", value_name = "KEY")]
+    pub recipients: Vec<String>,
+
+    /// Encrypt to every public key in FILE (one per line; a `.pub` or
+    /// `authorized_keys` file works). Repeatable.
+    #[arg(long = "recipient-file", value_name = "FILE")]
+    pub recipient_files: Vec<PathBuf>,
+
+    /// Read the passphrase from the first line of FILE instead of asking.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["recipients", "recipient_files"])]
+    pub passphrase_file: Option<PathBuf>,
+
+    /// Sign the fresh grant in with the device authorization grant (RFC 8628).
+    #[arg(long, conflicts_with_all = ["copy", "move", "no_browser"])]
+    pub device: bool,
+
+    /// Sign the fresh grant in without a browser here: open the printed URL anywhere,
+    /// then paste back the address the browser ended on.
+    #[arg(long, conflicts_with_all = ["copy", "move"])]
+    pub no_browser: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Where the grants come from.
-    #[arg(long, value_name = "TOOL", required = true)]
-    pub from: ImportSource,
+    /// The bundle, or `-` for stdin [default: stdin].
+    #[arg(value_name = "FILE", conflicts_with = "from")]
+    pub file: Option<PathBuf>,
 
-    /// A server URL to match mcp-remote's files against, for servers no longer in any
-    /// MCP config (repeatable).
-    #[arg(long = "url", value_name = "URL")]
-    pub urls: Vec<String>,
+    /// Read the passphrase from the first line of FILE instead of asking.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
 
-    /// Delete the originals once their grant is stored [default: ask on a terminal,
-    /// else keep them].
-    #[arg(long)]
-    pub delete_originals: bool,
+    /// The private key for a bundle made with --recipient: an age identity file or an
+    /// SSH private key without a passphrase.
+    #[arg(long, value_name = "FILE", conflicts_with = "passphrase_file")]
+    pub identity: Option<PathBuf>,
 
-    /// Keep the originals without asking.
-    #[arg(long, conflicts_with = "delete_originals")]
-    pub keep_originals: bool,
-
-    /// Replace a grant mcpauth already holds for the same server.
+    /// Replace grants already held here for the same servers without asking.
     #[arg(long)]
     pub force: bool,
+
+    /// Import from another tool instead of a bundle.
+    #[arg(long, value_name = "TOOL")]
+    pub from: Option<ImportSource>,
+
+    /// With --from: a server URL to match the tool's files against, for servers that no
+    /// MCP config names any more. Repeatable.
+    #[arg(long = "url", value_name = "URL", requires = "from")]
+    pub urls: Vec<String>,
+
+    /// With --from: delete the tool's plaintext files once their grant is stored
+    /// [default: ask on a terminal, else keep them].
+    #[arg(long, requires = "from")]
+    pub delete_originals: bool,
+
+    /// With --from: keep the tool's files without asking.
+    #[arg(long, requires = "from", conflicts_with = "delete_originals")]
+    pub keep_originals: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -26,6 +26,8 @@ pub enum Error {
     Oauth(#[from] OauthError),
     #[error(transparent)]
     Proxy(#[from] crate::proxy::ProxyError),
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
     /// A step that failed, with the failure below it.
     #[error("{message}")]
     Context {

@@ -1,6 +1,7 @@
 //! mcpauth: sign in to OAuth-protected MCP servers, keep the grants in the OS keychain,
 //! and bridge those servers to stdio MCP clients.
 
+pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod config;

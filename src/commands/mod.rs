@@ -1,6 +1,8 @@
 //! One file per subcommand, each a `run(ctx, args)`.
 
+pub mod export;
 pub mod headers;
+pub mod import;
 pub mod login;
 pub mod logout;
 pub mod proxy;
@@ -22,26 +24,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Headers(args) => headers::run(&ctx, args).await,
         Command::Logout(args) => logout::run(&ctx, args).await,
         Command::Proxy(args) => proxy::run(ctx, args).await,
-        Command::Import(args) => import(&ctx, args).await,
+        Command::Export(args) => export::run(&ctx, args).await,
+        Command::Import(args) => import::run(&ctx, args).await,
     }
-}
-
-async fn import(ctx: &Ctx, args: crate::cli::ImportArgs) -> Result<()> {
-    let crate::cli::ImportSource::McpRemote = args.from;
-    let delete_originals = match (args.delete_originals, args.keep_originals) {
-        (true, _) => Some(true),
-        (_, true) => Some(false),
-        _ => None,
-    };
-    crate::migrate::run(
-        ctx,
-        crate::migrate::Options {
-            urls: args.urls,
-            delete_originals,
-            force: args.force,
-        },
-    )
-    .await
 }
 
 /// Writes data to stdout. A closed pipe (`mcpauth token x | head -c0`) is not an error.

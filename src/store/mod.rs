@@ -28,6 +28,8 @@ mod index;
 mod keyring;
 mod memory;
 
+pub(crate) use disk::write_private_atomic;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -5,6 +5,7 @@
 mod support;
 
 mod conformance;
+mod export_import;
 mod fakes_selftest;
 mod headless;
 mod login;
