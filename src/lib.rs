@@ -2,10 +2,12 @@
 //! and bridge those servers to stdio MCP clients.
 
 pub mod cli;
+pub mod clients;
 pub mod commands;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod generated;
 pub mod grants;
 pub mod home;
 pub mod oauth;
