@@ -1,1 +1,2 @@
 mod generated;
+mod install_script;
