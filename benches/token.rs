@@ -18,7 +18,10 @@ const RUNS: usize = 200;
 fn main() {
     let bin = env!("CARGO_BIN_EXE_mcpauth");
     let mut rows = Vec::new();
-    rows.push(("mcpauth --version (process start)", measure(bin, &["--version"], None)));
+    rows.push((
+        "mcpauth --version (process start)",
+        measure(bin, &["--version"], None),
+    ));
     for (label, choice) in [
         ("mcpauth token, file store", StoreChoice::File),
         ("mcpauth token, Secret Service", StoreChoice::Keyring),
@@ -28,11 +31,49 @@ fn main() {
             panic!("the keychain case needs a Secret Service: run through tests/keyring-session");
         }
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = if choice == StoreChoice::File { "file" } else { "keyring" };
+        let store = if choice == StoreChoice::File {
+            "file"
+        } else {
+            "keyring"
+        };
         seed(dir.path(), choice);
-        rows.push((label, measure(bin, &["token", "demo"], Some((dir.path(), store)))));
+        rows.push((
+            label,
+            measure(bin, &["token", "demo"], Some((dir.path(), store))),
+        ));
     }
-    println!("{:<36} {:>10} {:>10} {:>8}", "case", "median", "p90", "ratio");
+    // The reference client of the Secret Service (libsecret's secret-tool) reading one
+    // secret: the floor for any program that asks the keychain.
+    let mut store = Command::new("secret-tool")
+        .args([
+            "store",
+            "--label=mcpauth bench",
+            "service",
+            "mcpauth-bench",
+            "user",
+            "u",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("secret-tool is installed by tests/run");
+    {
+        use std::io::Write;
+        store.stdin.take().unwrap().write_all(b"a-secret").unwrap();
+    }
+    assert!(store.wait().unwrap().success(), "secret-tool store failed");
+    rows.push((
+        "secret-tool lookup (libsecret)",
+        measure(
+            "secret-tool",
+            &["lookup", "service", "mcpauth-bench", "user", "u"],
+            None,
+        ),
+    ));
+
+    println!(
+        "{:<36} {:>10} {:>10} {:>8}",
+        "case", "median", "p90", "ratio"
+    );
     let base = rows[0].1.0;
     for (label, (median, p90)) in &rows {
         println!(
@@ -56,7 +97,7 @@ fn seed(dir: &Path, choice: StoreChoice) {
     .unwrap();
     let home = Home::at(&dir.join("home"));
     let vault = Vault::open(&home, choice);
-    let now = mcpauth::oauth::tokens::now();
+    let now = mcpauth::oauth::tokens::now_ms();
     let key = GrantKey {
         resource: url.into(),
         issuer: "http://127.0.0.1:9".into(),
@@ -67,22 +108,27 @@ fn seed(dir: &Path, choice: StoreChoice) {
         id: key.id(),
         key,
         aliases: vec!["demo".into()],
-        store: if choice == StoreChoice::File { StoreKind::File } else { StoreKind::Keyring },
+        store: if choice == StoreChoice::File {
+            StoreKind::File
+        } else {
+            StoreKind::Keyring
+        },
         token_endpoint: "http://127.0.0.1:9/token".into(),
         revocation_endpoint: None,
         auth_method: "none".into(),
         scopes: vec!["mcp".into()],
         extra_params: Default::default(),
-        expires_at: Some(now + 86_400),
-        obtained_at: now,
-        refreshed_at: None,
+        expires_at_ms: Some(now + 86_400_000),
+        obtained_at_ms: now,
+        refreshed_at_ms: None,
         has_refresh_token: true,
         needs_login: false,
+        client_credentials: false,
     };
     let secrets = GrantSecrets {
         access_token: Secret::new("a".repeat(900)),
         refresh_token: Some(Secret::new("r".repeat(64))),
-        expires_at: Some(now + 86_400),
+        expires_at_ms: Some(now + 86_400_000),
     };
     vault.save_grant(rec, &secrets).expect("seed the grant");
 }
@@ -100,7 +146,11 @@ fn measure(bin: &str, args: &[&str], seeded: Option<(&Path, &str)>) -> (Duration
         let start = Instant::now();
         let out = cmd.output().expect("run mcpauth");
         let took = start.elapsed();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         times.push(took);
     }
     times.sort();

@@ -142,9 +142,25 @@ pub struct LoginArgs {
     #[arg(long, value_name = "METHOD", requires = "client_id")]
     pub client_auth: Option<ClientAuth>,
 
+    /// Authenticate the client with a JWT signed by this private key (PEM, EC P-256 or
+    /// RSA; `private_key_jwt`). The key is copied into the keychain.
+    #[arg(long, value_name = "FILE", requires = "client_id", conflicts_with_all = ["client_secret", "client_auth"])]
+    pub client_key_file: Option<PathBuf>,
+
+    /// Get a token for the client itself (the client credentials grant): no browser,
+    /// no user; renewed the same way when it expires. Needs --client-id and a secret or
+    /// key.
+    #[arg(long, requires = "client_id")]
+    pub client_credentials: bool,
+
     /// Use this client ID metadata document URL as the client id, when the
     /// authorization server accepts them.
-    #[arg(long, value_name = "URL", conflicts_with = "client_id")]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MCPAUTH_CLIENT_METADATA_URL",
+        conflicts_with = "client_id"
+    )]
     pub client_metadata_url: Option<String>,
 
     /// Ask for an initial access token for dynamic registration (a hidden prompt, or a
@@ -187,6 +203,8 @@ impl LoginArgs {
             client_id: None,
             client_secret: false,
             client_auth: None,
+            client_key_file: None,
+            client_credentials: false,
             client_metadata_url: None,
             initial_access_token: false,
             auth_server_metadata_url: None,
@@ -201,10 +219,13 @@ impl LoginArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ClientAuth {
     /// A public client: no secret.
+    #[value(name = "none")]
     None,
     /// HTTP Basic with the client id and secret.
+    #[value(name = "client_secret_basic")]
     ClientSecretBasic,
     /// The client id and secret in the request body.
+    #[value(name = "client_secret_post")]
     ClientSecretPost,
 }
 

@@ -15,7 +15,9 @@ use crate::store::{StoreChoice, Vault};
 pub struct Ctx {
     pub home: Home,
     pub vault: Arc<Vault>,
-    pub http: reqwest::Client,
+    /// Built on first use: loading the system's CA certificates costs more than the
+    /// whole of a `token` call that needs no network.
+    http: Arc<std::sync::OnceLock<reqwest::Client>>,
     pub lookup: Lookup,
     /// stdin and stderr are both terminals: prompts are possible.
     pub interactive: bool,
@@ -39,11 +41,16 @@ impl Ctx {
         Ok(Self {
             home,
             vault,
-            http: crate::oauth::http::client(),
+            http: Arc::default(),
             lookup: Lookup::from_env(global.config.clone()),
             interactive: stderr_tty && std::io::stdin().is_terminal(),
             stderr_tty,
         })
+    }
+
+    /// The HTTP client for OAuth requests.
+    pub fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(crate::oauth::http::client)
     }
 
     /// Runs a blocking store call off the async workers (keychain calls block).

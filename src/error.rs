@@ -24,6 +24,8 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error(transparent)]
     Oauth(#[from] OauthError),
+    #[error(transparent)]
+    Proxy(#[from] crate::proxy::ProxyError),
     /// A step that failed, with the failure below it.
     #[error("{message}")]
     Context {

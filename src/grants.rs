@@ -9,7 +9,7 @@ use crate::context::{Ctx, env_var};
 use crate::error::{Context as _, Error, Result};
 use crate::oauth::OauthError;
 use crate::oauth::http::check_endpoint;
-use crate::oauth::tokens::{self, ClientCredentials, RequestExtras, now};
+use crate::oauth::tokens::{self, ClientCredentials, RequestExtras, now_ms};
 use crate::secret::Secret;
 use crate::store::{GrantRecord, GrantSecrets, Index};
 
@@ -52,22 +52,22 @@ pub fn find<'a>(index: &'a Index, target: &Target) -> Option<&'a GrantRecord> {
             (
                 g.key.resource.len(),
                 !g.needs_login,
-                g.refreshed_at.unwrap_or(g.obtained_at),
+                g.refreshed_at_ms.unwrap_or(g.obtained_at_ms),
             )
         })
 }
 
 /// How long before expiry a token counts as stale: a minute, or a quarter of its lifetime
 /// for short-lived tokens, so that a 2-second token is not refreshed on every use.
-fn margin(rec: &GrantRecord, expires_at: i64) -> i64 {
-    let issued = rec.refreshed_at.unwrap_or(rec.obtained_at);
-    let lifetime = (expires_at - issued).max(0);
-    (lifetime / 4).min(60)
+fn margin_ms(rec: &GrantRecord, expires_at_ms: i64) -> i64 {
+    let issued = rec.refreshed_at_ms.unwrap_or(rec.obtained_at_ms);
+    let lifetime = (expires_at_ms - issued).max(0);
+    (lifetime / 4).min(60_000)
 }
 
 fn is_stale(rec: &GrantRecord, secrets: &GrantSecrets) -> bool {
-    match secrets.expires_at.or(rec.expires_at) {
-        Some(at) => now() + margin(rec, at) >= at,
+    match secrets.expires_at_ms.or(rec.expires_at_ms) {
+        Some(at) => now_ms() + margin_ms(rec, at) >= at,
         None => false,
     }
 }
@@ -125,12 +125,13 @@ pub async fn fresh_token(
     if !needs_refresh(&rec, &secrets) {
         return Ok((rec, secrets));
     }
-    let Some(refresh_token) = secrets.refresh_token.clone() else {
+    let refresh_token = secrets.refresh_token.clone();
+    if refresh_token.is_none() && !rec.client_credentials {
         return Err(Error::login_required(
             name,
             format!("the token for `{name}` has expired and the server gave no refresh token"),
         ));
-    };
+    }
 
     let creds = client_credentials(ctx, &index, &rec).await?;
     let extras = RequestExtras {
@@ -144,16 +145,24 @@ pub async fn fresh_token(
     let mut attempt = 0;
     let set = loop {
         attempt += 1;
-        match tokens::refresh(
-            &ctx.http,
-            &creds,
-            &rec.token_endpoint,
-            &refresh_token,
-            &[],
-            &extras,
-        )
-        .await
-        {
+        let result = match &refresh_token {
+            Some(rt) => {
+                tokens::refresh(ctx.http(), &creds, &rec.token_endpoint, rt, &[], &extras).await
+            }
+            // A client credentials grant is renewed by asking again.
+            None => {
+                tokens::client_credentials(
+                    ctx.http(),
+                    &creds,
+                    &rec.token_endpoint,
+                    &rec.key.issuer,
+                    &rec.scopes,
+                    &extras,
+                )
+                .await
+            }
+        };
+        match result {
             Ok(set) => break set,
             Err(OauthError::InvalidGrant) => {
                 let id = rec.id.clone();
@@ -186,11 +195,11 @@ pub async fn fresh_token(
     let new_secrets = GrantSecrets {
         access_token: set.access_token,
         refresh_token: set.refresh_token,
-        expires_at: set.expires_at,
+        expires_at_ms: set.expires_at_ms,
     };
     let mut updated = rec.clone();
-    updated.expires_at = set.expires_at;
-    updated.refreshed_at = Some(now());
+    updated.expires_at_ms = set.expires_at_ms;
+    updated.refreshed_at_ms = Some(now_ms());
     updated.has_refresh_token = new_secrets.refresh_token.is_some();
     if let Some(scopes) = set.scopes {
         updated.scopes = scopes;
@@ -263,11 +272,12 @@ mod tests {
             auth_method: "none".into(),
             scopes: vec![],
             extra_params: Default::default(),
-            expires_at: None,
-            obtained_at: obtained,
-            refreshed_at: None,
+            expires_at_ms: None,
+            obtained_at_ms: obtained,
+            refreshed_at_ms: None,
             has_refresh_token: true,
             needs_login: false,
+            client_credentials: false,
         }
     }
 
@@ -317,24 +327,31 @@ mod tests {
 
     #[test]
     fn staleness_uses_a_margin_proportional_to_short_lifetimes() {
-        let t = now();
+        let t = now_ms();
+        let sec = 1000;
         let mut r = rec("https://r", None, t);
         let s = |exp: i64| GrantSecrets {
             access_token: Secret::new("a"),
             refresh_token: None,
-            expires_at: Some(exp),
+            expires_at_ms: Some(exp),
         };
         // A one-hour token is stale a minute before it expires.
-        assert!(!is_stale(&r, &s(t + 3600)));
-        assert!(is_stale(&r, &s(t + 30)));
+        assert!(!is_stale(&r, &s(t + 3600 * sec)));
+        r.obtained_at_ms = t - 3570 * sec;
+        assert!(is_stale(&r, &s(t + 30 * sec)));
         // A 20-second token is good for 15 of them.
-        r.obtained_at = t;
-        assert!(!is_stale(&r, &s(t + 20)));
-        r.obtained_at = t - 16;
-        assert!(is_stale(&r, &s(t + 4)));
+        r.obtained_at_ms = t;
+        assert!(!is_stale(&r, &s(t + 20 * sec)));
+        r.obtained_at_ms = t - 16 * sec;
+        assert!(is_stale(&r, &s(t + 4 * sec)));
+        // A 2-second token is good for a second and a half, not refreshed on every use.
+        r.obtained_at_ms = t;
+        assert!(!is_stale(&r, &s(t + 2 * sec)));
+        r.obtained_at_ms = t - 1600;
+        assert!(is_stale(&r, &s(t + 400)));
         // No expiry: never stale by the clock.
         let mut none = s(0);
-        none.expires_at = None;
+        none.expires_at_ms = None;
         assert!(!is_stale(&r, &none));
     }
 }

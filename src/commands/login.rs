@@ -16,7 +16,7 @@ use crate::oauth::OauthError;
 use crate::oauth::authorize::{self, Expected, Listener, Opened};
 use crate::oauth::discovery::{self, Discovery};
 use crate::oauth::registration;
-use crate::oauth::tokens::{self, ClientCredentials, RequestExtras, now};
+use crate::oauth::tokens::{self, ClientCredentials, RequestExtras, now, now_ms};
 use crate::secret::Secret;
 use crate::store::{ClientOrigin, ClientRecord, GrantKey, GrantRecord, GrantSecrets, Index};
 
@@ -40,10 +40,10 @@ pub async fn sign_in(
     let kind = ctx.blocking(|v| v.default_kind()).await?;
 
     // Secrets the user types come first, before any network or browser.
-    let typed_secret = if args.client_secret {
-        Some(read_secret(ctx, "Client secret")?)
-    } else {
-        None
+    let typed_secret = match (&args.client_key_file, args.client_secret) {
+        (Some(path), _) => Some(read_key_file(path)?),
+        (None, true) => Some(read_secret(ctx, "Client secret")?),
+        (None, false) => None,
     };
     let initial_access_token = if args.initial_access_token {
         Some(read_secret(ctx, "Initial access token")?)
@@ -56,7 +56,7 @@ pub async fn sign_in(
         .oauth
         .auth_server_metadata_url
         .as_deref());
-    let d = discovery::discover(&ctx.http, target.url.as_str(), pinned)
+    let d = discovery::discover(ctx.http(), target.url.as_str(), pinned)
         .await
         .context(|| format!("cannot find out how to sign in to `{name}`"))?;
     tracing::debug!(issuer = %d.issuer, resource = %d.resource, source = ?d.metadata_source, "discovered");
@@ -80,8 +80,8 @@ pub async fn sign_in(
     let index = ctx.blocking(|v| v.index()).await?;
     let chosen = choose_client(
         ctx,
-        &args,
-        &target,
+        args,
+        target,
         &d,
         &index,
         typed_secret,
@@ -96,6 +96,22 @@ pub async fn sign_in(
         listener,
         save_client,
     } = chosen;
+
+    if args.client_credentials {
+        drop(listener);
+        return client_credentials(
+            ctx,
+            target,
+            &d,
+            client,
+            secret,
+            save_client,
+            kind,
+            scopes,
+            args,
+        )
+        .await;
+    }
 
     let extras = RequestExtras {
         resource: Some(&d.resource),
@@ -122,7 +138,7 @@ pub async fn sign_in(
         auth_method: client.auth_method.clone(),
     };
     let set = tokens::exchange_code(
-        &ctx.http,
+        ctx.http(),
         &creds,
         d.token_endpoint(),
         &redirect_uri,
@@ -168,24 +184,25 @@ pub async fn sign_in(
         auth_method: client.auth_method.clone(),
         scopes: set.scopes.clone().unwrap_or(scopes),
         extra_params: args.auth_params.iter().cloned().collect(),
-        expires_at: set.expires_at,
-        obtained_at: now(),
-        refreshed_at: None,
+        expires_at_ms: set.expires_at_ms,
+        obtained_at_ms: now_ms(),
+        refreshed_at_ms: None,
         has_refresh_token: set.refresh_token.is_some(),
         needs_login: false,
+        client_credentials: false,
     };
     let secrets = GrantSecrets {
         access_token: set.access_token,
         refresh_token: set.refresh_token,
-        expires_at: set.expires_at,
+        expires_at_ms: set.expires_at_ms,
     };
     let saved = ctx
         .blocking(move |v| v.save_grant(rec, &secrets))
         .await
         .context(|| format!("signed in to `{name}` but cannot store the grant"))?;
 
-    let until = match saved.expires_at {
-        Some(t) => format!("the token is valid until {}", local_time(t)),
+    let until = match saved.expires_at_ms {
+        Some(ms) => format!("the token is valid until {}", local_time(ms / 1000)),
         None => "the token has no stated expiry".to_owned(),
     };
     let refresh = if saved.has_refresh_token {
@@ -252,6 +269,7 @@ async fn choose_client(
             },
         };
         let auth_method = match (args.client_auth, &secret) {
+            _ if args.client_key_file.is_some() => tokens::PRIVATE_KEY_JWT.to_owned(),
             (Some(m), _) => m.as_str().to_owned(),
             (None, None) => "none".to_owned(),
             (None, Some(_)) => previous
@@ -284,15 +302,23 @@ async fn choose_client(
         });
     }
 
-    // 2. A client ID metadata document.
-    if let Some(url) = &args.client_metadata_url {
+    // 2. A client ID metadata document, where the server takes them.
+    let takes_documents = d.metadata.client_id_metadata_document_supported == Some(true);
+    if let Some(url) = args
+        .client_metadata_url
+        .as_ref()
+        .filter(|_| !takes_documents)
+    {
+        eprintln!(
+            "mcpauth: note: `{issuer}` does not accept client ID metadata documents, so `{url}` is not used"
+        );
+    }
+    if let Some(url) = args
+        .client_metadata_url
+        .as_ref()
+        .filter(|_| takes_documents)
+    {
         crate::oauth::http::check_endpoint("client metadata document URL", url)?;
-        if d.metadata.client_id_metadata_document_supported != Some(true) {
-            return Err(OauthError::MetadataDocumentUnsupported {
-                issuer: issuer.to_owned(),
-            }
-            .into());
-        }
         let listener = Listener::bind(pinned_port.unwrap_or(0))?;
         let client = ClientRecord {
             issuer: issuer.to_owned(),
@@ -347,7 +373,7 @@ async fn choose_client(
         let listener = Listener::bind(pinned_port.unwrap_or(0))?;
         let redirect_uris = vec![listener.redirect_uri()];
         let r = registration::register(
-            &ctx.http,
+            ctx.http(),
             endpoint,
             &d.metadata,
             &redirect_uris,
@@ -419,6 +445,109 @@ async fn choose_client(
         listener,
         save_client: true,
     })
+}
+
+/// The client credentials grant: no browser; the grant is renewed the same way.
+#[allow(clippy::too_many_arguments)]
+async fn client_credentials(
+    ctx: &Ctx,
+    target: &Target,
+    d: &Discovery,
+    client: ClientRecord,
+    secret: Option<Secret>,
+    save_client: bool,
+    kind: crate::store::StoreKind,
+    scopes: Vec<String>,
+    args: &LoginArgs,
+) -> Result<GrantRecord> {
+    let name = &target.name;
+    if secret.is_none() {
+        return Err(Error::Usage(
+            "the client credentials grant needs --client-secret or --client-key-file".into(),
+        ));
+    }
+    let creds = ClientCredentials {
+        client_id: client.client_id.clone(),
+        client_secret: secret.clone(),
+        auth_method: client.auth_method.clone(),
+    };
+    let extras = RequestExtras {
+        resource: Some(&d.resource),
+        params: args
+            .auth_params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
+    };
+    let set = tokens::client_credentials(
+        ctx.http(),
+        &creds,
+        d.token_endpoint(),
+        &d.issuer,
+        &scopes,
+        &extras,
+    )
+    .await
+    .context(|| format!("the authorization server of `{name}` did not hand out a token"))?;
+    if save_client {
+        let mut client = client.clone();
+        client.store = kind;
+        ctx.blocking(move |v| v.save_client(client, secret.as_ref()))
+            .await
+            .context(|| "cannot store the client registration".to_owned())?;
+    }
+    let key = GrantKey {
+        resource: d.resource.clone(),
+        issuer: d.issuer.clone(),
+        client_id: client.client_id.clone(),
+        account: target.account.clone(),
+    };
+    let rec = GrantRecord {
+        id: key.id(),
+        key,
+        aliases: vec![target.entry.name.clone()],
+        store: kind,
+        token_endpoint: d.token_endpoint().to_owned(),
+        revocation_endpoint: d.metadata.revocation_endpoint.clone(),
+        auth_method: client.auth_method.clone(),
+        scopes: set.scopes.clone().unwrap_or(scopes),
+        extra_params: args.auth_params.iter().cloned().collect(),
+        expires_at_ms: set.expires_at_ms,
+        obtained_at_ms: now_ms(),
+        refreshed_at_ms: None,
+        has_refresh_token: false,
+        needs_login: false,
+        client_credentials: true,
+    };
+    let secrets = GrantSecrets {
+        access_token: set.access_token,
+        refresh_token: None,
+        expires_at_ms: set.expires_at_ms,
+    };
+    let saved = ctx
+        .blocking(move |v| v.save_grant(rec, &secrets))
+        .await
+        .context(|| format!("got a token for `{name}` but cannot store it"))?;
+    eprintln!(
+        "Signed in to `{name}` as client `{}` (client credentials); the token is renewed automatically.",
+        saved.key.client_id
+    );
+    Ok(saved)
+}
+
+/// A private key for `private_key_jwt`, read from a file (never from argv).
+fn read_key_file(path: &std::path::Path) -> Result<Secret> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        what: format!("cannot read the client key `{}`", path.display()),
+        source,
+    })?;
+    if !text.contains("-----BEGIN") {
+        return Err(Error::Usage(format!(
+            "`{}` is not a PEM private key",
+            path.display()
+        )));
+    }
+    Ok(Secret::new(text))
 }
 
 /// For a client with a secret: Basic unless the server lists only the body form.

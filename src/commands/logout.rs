@@ -25,11 +25,12 @@ pub async fn run(ctx: &Ctx, args: LogoutArgs) -> Result<()> {
                 // The refresh token first: revoking it ends the whole grant at most servers.
                 let mut result = Ok(());
                 if let Some(rt) = &secrets.refresh_token {
-                    result = tokens::revoke(&ctx.http, &creds, endpoint, rt, "refresh_token").await;
+                    result =
+                        tokens::revoke(ctx.http(), &creds, endpoint, rt, "refresh_token").await;
                 }
                 if result.is_ok() {
                     result = tokens::revoke(
-                        &ctx.http,
+                        ctx.http(),
                         &creds,
                         endpoint,
                         &secrets.access_token,

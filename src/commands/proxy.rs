@@ -50,7 +50,7 @@ impl GrantTokens {
         }
     }
 
-    fn from_error(&self, e: &Error) -> AuthUnavailable {
+    fn explain(&self, e: &Error) -> AuthUnavailable {
         match e {
             Error::LoginRequired { reason, .. } => self.unavailable(reason),
             other => AuthUnavailable {
@@ -64,7 +64,7 @@ impl GrantTokens {
             .ctx
             .blocking(|v| v.index())
             .await
-            .map_err(|e| self.from_error(&e.into()))?;
+            .map_err(|e| self.explain(&e.into()))?;
         Ok(grants::find(&index, &self.target).cloned())
     }
 
@@ -88,7 +88,7 @@ impl GrantTokens {
         {
             return Err(self.unavailable(&format!("{why} (the last sign-in failed)")));
         }
-        let started = crate::oauth::tokens::now();
+        let started = crate::oauth::tokens::now_ms();
         // One login per server across processes: whoever holds the lock signs in; the
         // others wait and then use the grant it stored.
         let lock_name = format!("login-{}", short_hash(self.target.url.as_str()));
@@ -96,20 +96,23 @@ impl GrantTokens {
             .ctx
             .blocking(move |v| v.lock_grant(&lock_name))
             .await
-            .map_err(|e| self.from_error(&e.into()))?;
+            .map_err(|e| self.explain(&e.into()))?;
         if let Some(rec) = self.current().await?
-            && rec.obtained_at >= started
+            && rec.obtained_at_ms >= started
             && !rec.needs_login
             && scopes.iter().all(|s| rec.scopes.contains(s))
         {
             return self.token_of(&rec).await;
         }
-        let args = LoginArgs::defaults(&self.target.name, self.target.account.as_deref());
+        let mut args = LoginArgs::defaults(&self.target.name, self.target.account.as_deref());
+        args.client_metadata_url = std::env::var("MCPAUTH_CLIENT_METADATA_URL")
+            .ok()
+            .filter(|u| !u.is_empty());
         match crate::commands::login::sign_in(&self.ctx, &self.target, &args, &scopes).await {
             Ok(rec) => self.token_of(&rec).await,
             Err(e) => {
                 *self.last_failed_login.lock().unwrap() = Some(Instant::now());
-                Err(self.from_error(&e))
+                Err(self.explain(&e))
             }
         }
     }
@@ -118,7 +121,7 @@ impl GrantTokens {
         grants::fresh_token(&self.ctx, &self.target.name, rec, None)
             .await
             .map(|(_, s)| s.access_token)
-            .map_err(|e| self.from_error(&e))
+            .map_err(|e| self.explain(&e))
     }
 }
 
@@ -134,7 +137,7 @@ impl TokenSource for GrantTokens {
                 Err(Error::LoginRequired { reason, .. }) => {
                     self.login(&reason, Vec::new()).await.map(Some)
                 }
-                Err(e) => Err(self.from_error(&e)),
+                Err(e) => Err(self.explain(&e)),
             }
         })
     }
@@ -162,7 +165,7 @@ impl TokenSource for GrantTokens {
                         .await
                 }
                 Err(Error::LoginRequired { reason, .. }) => self.login(&reason, scopes).await,
-                Err(e) => Err(self.from_error(&e)),
+                Err(e) => Err(self.explain(&e)),
             }
         })
     }
@@ -202,7 +205,22 @@ fn short_hash(s: &str) -> String {
         .collect()
 }
 
+/// Runs the proxy until stdin ends or the process is told to stop.
 pub async fn run(ctx: Ctx, args: crate::cli::ProxyArgs) -> crate::error::Result<()> {
-    let _ = (ctx, args);
-    Err(Error::Other("the proxy transport is not wired yet".into()))
+    use crate::cli::TransportArg;
+    use crate::config::Transport as Configured;
+    use crate::proxy::{ProxyOptions, Transport};
+
+    let target = grants::resolve(&ctx, &args.target.server, args.target.account.as_deref())?;
+    let mut opts = ProxyOptions::new(target.url.clone(), target.name.clone());
+    opts.headers = target.entry.headers.clone();
+    opts.transport = match (args.transport, target.entry.transport) {
+        (TransportArg::Http, _) => Transport::Http,
+        (TransportArg::Sse, _) | (TransportArg::Auto, Configured::Sse) => Transport::Sse,
+        (TransportArg::Auto, _) => Transport::Auto,
+    };
+    let tokens = std::sync::Arc::new(GrantTokens::new(ctx, target, args.login));
+    let stdin = tokio::io::BufReader::with_capacity(64 * 1024, tokio::io::stdin());
+    crate::proxy::run(opts, tokens, stdin, tokio::io::stdout()).await?;
+    Ok(())
 }

@@ -8,7 +8,7 @@ use crate::config::{self, ServerEntry, Transport};
 use crate::context::{Ctx, env_var};
 use crate::error::Result;
 use crate::grants::{self, Target};
-use crate::oauth::tokens::now;
+use crate::oauth::tokens::now_ms;
 use crate::store::{GrantRecord, StoreKind};
 
 #[derive(Debug, Serialize)]
@@ -22,7 +22,7 @@ struct Row {
     issuer: Option<String>,
     scopes: Vec<String>,
     store: Option<StoreKind>,
-    expires_at: Option<i64>,
+    expires_at_ms: Option<i64>,
     account: Option<String>,
 }
 
@@ -79,7 +79,7 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
                 issuer: None,
                 scopes: vec![],
                 store: None,
-                expires_at: None,
+                expires_at_ms: None,
                 account: None,
             });
         }
@@ -127,7 +127,7 @@ fn row(name: &str, url: Option<&url::Url>, g: &GrantRecord) -> Row {
         issuer: Some(g.key.issuer.clone()),
         scopes: g.scopes.clone(),
         store: Some(g.store),
-        expires_at: g.expires_at,
+        expires_at_ms: g.expires_at_ms,
         account: g.key.account.clone(),
     }
 }
@@ -136,10 +136,10 @@ fn state_of(g: &GrantRecord) -> (&'static str, String) {
     if g.needs_login {
         return ("needs_login", "needs login".into());
     }
-    let Some(at) = g.expires_at else {
+    let Some(at) = g.expires_at_ms else {
         return ("valid", "valid".into());
     };
-    let left = at - now();
+    let left = (at - now_ms()) / 1000;
     if left > 0 {
         (
             "valid",

@@ -16,7 +16,7 @@ pub async fn run(ctx: &Ctx, args: TokenArgs) -> Result<()> {
         let out = serde_json::json!({
             "access_token": secrets.access_token.expose(),
             "token_type": "Bearer",
-            "expires_at": secrets.expires_at,
+            "expires_at": secrets.expires_at_ms.map(|ms| ms / 1000),
             "scopes": rec.scopes,
             "resource": rec.key.resource,
             "issuer": rec.key.issuer,

@@ -162,6 +162,14 @@ pub async fn discover(
         };
         let issuer_url = check_endpoint("issuer", &issuer)?;
         match find_auth_server_metadata(http, &issuer_url).await? {
+            // 2025-03-26 servers (no resource metadata) predate the issuer rule: their
+            // metadata may name an issuer with a path on the same origin.
+            Some((url, m))
+                if resource_metadata.is_none()
+                    && Url::parse(&m.issuer).is_ok_and(|i| i.origin() == issuer_url.origin()) =>
+            {
+                (m.issuer.clone(), m, MetadataSource::WellKnown(url))
+            }
             Some((url, m)) => {
                 if m.issuer != issuer {
                     return Err(OauthError::IssuerMismatch {

@@ -31,8 +31,9 @@ pub struct ClientCredentials {
 pub struct TokenSet {
     pub access_token: Secret,
     pub refresh_token: Option<Secret>,
-    /// Unix seconds.
-    pub expires_at: Option<i64>,
+    /// Unix milliseconds, counted from when the request was sent, so never later than
+    /// the server's own idea of the expiry.
+    pub expires_at_ms: Option<i64>,
     /// The granted scopes, when the server said.
     pub scopes: Option<Vec<String>>,
 }
@@ -46,10 +47,17 @@ pub struct RequestExtras<'a> {
     pub params: Vec<(&'a str, &'a str)>,
 }
 
+/// Unix seconds.
 pub fn now() -> i64 {
+    now_ms() / 1000
+}
+
+/// Unix milliseconds: token lifetimes can be a few seconds, so expiry is kept finer than
+/// whole seconds.
+pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
 
@@ -112,8 +120,9 @@ pub async fn exchange_code(
     for (k, v) in &extras.params {
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
+    let sent_ms = now_ms();
     let resp = req.request_async(&adapter(http)).await;
-    token_set(resp, token_url, None)
+    token_set(resp, token_url, None, sent_ms)
 }
 
 /// Uses a refresh token. The returned set keeps `refresh` when the server sent no new one
@@ -138,8 +147,110 @@ pub async fn refresh(
     for (k, v) in &extras.params {
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
+    let sent_ms = now_ms();
     let resp = req.request_async(&adapter(http)).await;
-    token_set(resp, token_url, Some(refresh))
+    token_set(resp, token_url, Some(refresh), sent_ms)
+}
+
+/// The client credentials grant (RFC 6749 §4.4): a token for the client itself, no user.
+/// `private_key_jwt` clients (RFC 7523) sign an assertion for `issuer` with the key held
+/// as their secret; the others authenticate as for any token request.
+pub async fn client_credentials(
+    http: &reqwest::Client,
+    creds: &ClientCredentials,
+    token_url: &str,
+    issuer: &str,
+    scopes: &[String],
+    extras: &RequestExtras<'_>,
+) -> Result<TokenSet, OauthError> {
+    let jwt = creds.auth_method == PRIVATE_KEY_JWT;
+    let plain = ClientCredentials {
+        client_secret: if jwt {
+            None
+        } else {
+            creds.client_secret.clone()
+        },
+        auth_method: if jwt {
+            "none".into()
+        } else {
+            creds.auth_method.clone()
+        },
+        ..creds.clone()
+    };
+    let client = oauth_client(&plain, token_url)?;
+    let mut req = client.exchange_client_credentials();
+    if !scopes.is_empty() {
+        req = req.add_scopes(scopes.iter().cloned().map(Scope::new));
+    }
+    if let Some(r) = extras.resource {
+        req = req.add_extra_param("resource", r.to_owned());
+    }
+    for (k, v) in &extras.params {
+        req = req.add_extra_param(k.to_string(), v.to_string());
+    }
+    if jwt {
+        let key = creds
+            .client_secret
+            .as_ref()
+            .ok_or_else(|| OauthError::TokenEndpoint {
+                url: token_url.to_owned(),
+                reason: "no private key is stored for this client".into(),
+            })?;
+        let assertion = client_assertion(&creds.client_id, issuer, key)?;
+        req = req
+            .add_extra_param(
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            )
+            .add_extra_param("client_assertion", assertion.expose().to_owned());
+    }
+    let sent_ms = now_ms();
+    let resp = req.request_async(&adapter(http)).await;
+    token_set(resp, token_url, None, sent_ms)
+}
+
+/// The `token_endpoint_auth_method` of clients that sign a JWT with a private key.
+pub const PRIVATE_KEY_JWT: &str = "private_key_jwt";
+
+/// An RFC 7523 client assertion: `iss` and `sub` are the client, `aud` the issuer, valid
+/// for five minutes, with a fresh `jti`. EC P-256 keys sign ES256, RSA keys RS256.
+pub fn client_assertion(
+    client_id: &str,
+    audience: &str,
+    pem: &Secret,
+) -> Result<Secret, OauthError> {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let bad_key = |e: jsonwebtoken::errors::Error| {
+        OauthError::Prompt(format!(
+            "the client's private key is not a PEM EC P-256 or RSA key: {e}"
+        ))
+    };
+    let pem_bytes = pem.expose().as_bytes();
+    let (alg, key) = match EncodingKey::from_ec_pem(pem_bytes) {
+        Ok(k) => (Algorithm::ES256, k),
+        Err(_) => (
+            Algorithm::RS256,
+            EncodingKey::from_rsa_pem(pem_bytes).map_err(bad_key)?,
+        ),
+    };
+    let iat = now();
+    let jti: String = {
+        use rand::RngCore;
+        let mut b = [0u8; 16];
+        rand::rng().fill_bytes(&mut b);
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    };
+    let claims = serde_json::json!({
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "iat": iat,
+        "exp": iat + 300,
+        "jti": jti,
+    });
+    jsonwebtoken::encode(&Header::new(alg), &claims, &key)
+        .map(Secret::new)
+        .map_err(bad_key)
 }
 
 /// RFC 7009 revocation, best effort: the caller forgets the grant whatever happens, so
@@ -155,7 +266,10 @@ pub async fn revoke(
     let mut req = http.post(revocation_url);
     match (creds.auth_method.as_str(), &creds.client_secret) {
         ("client_secret_basic", Some(secret)) => {
-            req = req.basic_auth(&creds.client_id, Some(secret.expose()));
+            // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+            let enc =
+                |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            req = req.basic_auth(enc(&creds.client_id), Some(enc(secret.expose())));
         }
         ("client_secret_post", Some(secret)) => {
             form.push(("client_id", &creds.client_id));
@@ -182,6 +296,7 @@ fn token_set(
     resp: Result<BasicTokenResponse, RequestTokenError<AdapterError, BasicErrorResponse>>,
     token_url: &str,
     previous_refresh: Option<&Secret>,
+    sent_ms: i64,
 ) -> Result<TokenSet, OauthError> {
     let resp = resp.map_err(|e| token_error(e, token_url))?;
     Ok(TokenSet {
@@ -190,7 +305,9 @@ fn token_set(
             .refresh_token()
             .map(|t| Secret::new(t.secret().clone()))
             .or_else(|| previous_refresh.cloned()),
-        expires_at: resp.expires_in().map(|d| now() + d.as_secs() as i64),
+        expires_at_ms: resp
+            .expires_in()
+            .map(|d| sent_ms.saturating_add(d.as_millis() as i64)),
         scopes: resp
             .scopes()
             .map(|s| s.iter().map(|s| s.to_string()).collect()),

@@ -1,9 +1,34 @@
 //! `mcpauth proxy`: a lossless stdio <-> Streamable HTTP / legacy SSE bridge.
 //!
-//! CONTRACT (the proxy work fills this in): the OAuth side reaches the proxy only through
-//! [`TokenSource`], so the transport knows nothing of grants, stores or browsers.
+//! The host (Claude Desktop, Claude Code, Cursor) speaks newline-delimited JSON-RPC on
+//! our stdin/stdout; the remote speaks Streamable HTTP (2025-11-25, and the stateless
+//! 2026-07-28 shape) or the legacy HTTP+SSE transport (2024-11-05). Messages cross as
+//! the bytes they arrived as: only `id`, `method` and a few routing fields are peeked
+//! ([`message`]), never re-serialized.
+//!
+//! The OAuth side reaches the proxy only through [`TokenSource`], so the transport knows
+//! nothing of grants, stores or browsers. [`NoAuth`] is the source for servers without
+//! OAuth.
+//!
+//! Layout: [`stdio`] owns the host pipes, [`sse`] parses event streams, [`remote`] owns
+//! everything HTTP (sessions, resumption, auth retries, the legacy transport); [`run`]
+//! ties them together and handles shutdown.
+
+mod message;
+mod remote;
+mod sse;
+mod stdio;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use tokio::io::{AsyncBufRead, AsyncWrite};
+use tokio::sync::mpsc;
+use url::Url;
 
 use crate::secret::Secret;
 
@@ -37,4 +62,194 @@ pub trait TokenSource: Send + Sync + 'static {
         &'a self,
         challenge: &'a str,
     ) -> BoxFuture<'a, Result<Secret, AuthUnavailable>>;
+}
+
+/// The source for servers used without OAuth: never a token, and a 401 becomes an error
+/// telling the person to sign in.
+#[derive(Debug, Clone, Default)]
+pub struct NoAuth {
+    /// Shown when the server asks for a token, e.g. "`notion` needs a login: run ...".
+    pub message: Option<String>,
+}
+
+impl TokenSource for NoAuth {
+    fn bearer(&self) -> BoxFuture<'_, Result<Option<Secret>, AuthUnavailable>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    fn unauthorized<'a>(
+        &'a self,
+        _sent: Option<&'a Secret>,
+        _challenge: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Secret, AuthUnavailable>> {
+        Box::pin(async move {
+            Err(AuthUnavailable {
+                message: self
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| "the server requires authorization".to_owned()),
+            })
+        })
+    }
+
+    fn insufficient_scope<'a>(
+        &'a self,
+        _challenge: &'a str,
+    ) -> BoxFuture<'a, Result<Secret, AuthUnavailable>> {
+        Box::pin(async move {
+            Err(AuthUnavailable {
+                message: "the server requires a scope this proxy cannot request without a login"
+                    .to_owned(),
+            })
+        })
+    }
+}
+
+/// Which HTTP transport the remote speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Transport {
+    /// Streamable HTTP, falling back to legacy SSE when initialize gets 400/404/405.
+    #[default]
+    Auto,
+    /// Streamable HTTP only.
+    Http,
+    /// Legacy HTTP+SSE (2024-11-05) only.
+    Sse,
+}
+
+impl FromStr for Transport {
+    type Err = ProxyError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "http" | "streamable-http" => Ok(Self::Http),
+            "sse" => Ok(Self::Sse),
+            other => Err(ProxyError::Transport(other.to_owned())),
+        }
+    }
+}
+
+/// Everything the proxy needs to know about the remote besides tokens.
+#[derive(Debug, Clone)]
+pub struct ProxyOptions {
+    pub url: Url,
+    /// Static headers from the server's config, sent on every request.
+    pub headers: BTreeMap<String, String>,
+    pub transport: Transport,
+    /// The name people know the server by, used in messages.
+    pub server_name: String,
+    /// How long to wait for in-flight answers after stdin closes before leaving.
+    pub drain: Duration,
+}
+
+impl ProxyOptions {
+    pub fn new(url: Url, server_name: impl Into<String>) -> Self {
+        Self {
+            url,
+            headers: BTreeMap::new(),
+            transport: Transport::Auto,
+            server_name: server_name.into(),
+            drain: Duration::from_millis(300),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("unknown transport `{0}` (expected `auto`, `http` or `sse`)")]
+    Transport(String),
+    /// The value is left out on purpose: configured headers often hold API keys.
+    #[error("the configured header `{name}` is not a valid HTTP header")]
+    Header { name: String },
+    #[error("cannot set up the HTTP client")]
+    Client(#[source] reqwest::Error),
+    #[error("cannot read from stdin")]
+    Stdin(#[source] std::io::Error),
+}
+
+/// Runs the proxy until stdin ends or SIGTERM/SIGINT arrives, then closes the remote
+/// session. This is what `mcpauth proxy` calls with the process's stdin and stdout.
+pub async fn run(
+    opts: ProxyOptions,
+    tokens: Arc<dyn TokenSource>,
+    input: impl AsyncBufRead + Unpin + Send,
+    output: impl AsyncWrite + Unpin + Send + 'static,
+) -> Result<(), ProxyError> {
+    run_until(opts, tokens, input, output, termination()).await
+}
+
+/// [`run`] with the stop signal supplied by the caller (tests, embedders).
+pub async fn run_until(
+    opts: ProxyOptions,
+    tokens: Arc<dyn TokenSource>,
+    mut input: impl AsyncBufRead + Unpin + Send,
+    output: impl AsyncWrite + Unpin + Send + 'static,
+    stop: impl Future<Output = ()> + Send,
+) -> Result<(), ProxyError> {
+    let drain = opts.drain;
+    let (out_tx, out_rx) = mpsc::channel(64);
+    let writer = tokio::spawn(stdio::write_lines(output, out_rx));
+    let remote = remote::Remote::new(opts, tokens, out_tx)?;
+
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut failed = None;
+    let pump = async {
+        loop {
+            // Reap finished exchanges so the set does not grow with the session.
+            while tasks.try_join_next().is_some() {}
+            match stdio::read_line(&mut input).await {
+                Ok(Some(line)) => remote.dispatch(line, &mut tasks).await,
+                Ok(None) => return true,
+                Err(e) => {
+                    failed = Some(e);
+                    return true;
+                }
+            }
+        }
+    };
+    let stdin_ended = tokio::select! {
+        ended = pump => ended,
+        () = stop => false,
+    };
+    if stdin_ended && !tasks.is_empty() {
+        // Give answers already on their way a moment to reach the host.
+        let _ =
+            tokio::time::timeout(drain, async { while tasks.join_next().await.is_some() {} }).await;
+    }
+    tasks.abort_all();
+    remote.close().await;
+    drop(remote);
+    // The writer ends once every sender is gone; stdout gets what was queued.
+    let _ = tokio::time::timeout(Duration::from_millis(200), writer).await;
+    match failed {
+        Some(e) => Err(ProxyError::Stdin(e)),
+        None => Ok(()),
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C on Windows).
+async fn termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }

@@ -123,11 +123,12 @@ pub(crate) mod tests {
             auth_method: "none".into(),
             scopes: vec!["read".into()],
             extra_params: Default::default(),
-            expires_at: Some(1_700_000_000),
-            obtained_at: 1_699_990_000,
-            refreshed_at: None,
+            expires_at_ms: Some(1_700_000_000),
+            obtained_at_ms: 1_699_990_000,
+            refreshed_at_ms: None,
             has_refresh_token: true,
             needs_login: false,
+            client_credentials: false,
         }
     }
 

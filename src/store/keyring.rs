@@ -179,29 +179,34 @@ fn unreachable_or_locked(err: KeyringError) -> StoreError {
     }
 }
 
-/// Says in plain words why the keychain could not be reached.
+/// Says in plain words why the keychain could not be reached: no bus at all, or a bus
+/// with no Secret Service on it.
 fn unreachable_reason(err: &KeyringError) -> String {
     let KeyringError::PlatformFailure(inner) = err else {
         return describe(err);
     };
-    // An I/O error anywhere in the chain means the bus itself is not there.
+    let text = inner.to_string();
+    let text = text.strip_prefix("zbus error: ").unwrap_or(&text);
+    let mut io_failure = false;
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(inner.as_ref());
     while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            return format!("no D-Bus session bus: {io}");
-        }
+        io_failure |= e.is::<std::io::Error>();
         source = e.source();
     }
-    let text = inner.to_string();
-    if cfg!(target_os = "linux")
-        && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none()
-        && std::env::var_os("XDG_RUNTIME_DIR").is_none()
-    {
-        format!("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set): {text}")
-    } else if text.contains("ServiceUnknown") || text.contains("no secret service provider") {
+    let unset =
+        if cfg!(target_os = "linux") && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+            "DBUS_SESSION_BUS_ADDRESS is not set; "
+        } else {
+            ""
+        };
+    if io_failure || text.contains("Failed to connect") {
+        format!("no D-Bus session bus: {unset}{text}")
+    } else if text.contains("ServiceUnknown") || text.contains("NameHasNoOwner") {
         format!("no Secret Service on the D-Bus session bus: {text}")
+    } else if text.contains("no secret service provider") {
+        format!("no D-Bus session bus or no Secret Service on it: {unset}{text}")
     } else {
-        text
+        text.to_owned()
     }
 }
 

@@ -16,6 +16,11 @@
 //!   the refresh token that came with it never get out of step.
 //! - Every keychain call runs under a timeout; a locked keychain says so and how to
 //!   unlock it. All calls here are blocking: async callers use `spawn_blocking`.
+//!
+//! Layout: `index.rs` (the index file), `keyring.rs` (keychain calls, timeouts, error
+//! sorting, Windows splitting), `file.rs` and `memory.rs` (the other two stores),
+//! `disk.rs` (file locks with a bounded wait, atomic private writes); this file ties
+//! them into [`Vault`].
 
 mod disk;
 mod file;
@@ -112,16 +117,20 @@ pub struct GrantRecord {
     /// Extra parameters sent on authorization and refresh (e.g. `access_type=offline`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra_params: BTreeMap<String, String>,
-    /// Unix seconds; `None` when the server gave no lifetime.
+    /// Unix milliseconds (as are the two below); `None` when the server gave no lifetime.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<i64>,
-    pub obtained_at: i64,
+    pub expires_at_ms: Option<i64>,
+    pub obtained_at_ms: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refreshed_at: Option<i64>,
+    pub refreshed_at_ms: Option<i64>,
     pub has_refresh_token: bool,
     /// Set when the authorization server said `invalid_grant`: only a login helps.
     #[serde(default)]
     pub needs_login: bool,
+    /// Obtained with the client credentials grant (no user): renewed by asking again
+    /// with the client's own credentials, not with a refresh token.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub client_credentials: bool,
 }
 
 /// The secret half of a grant: one keychain entry.
@@ -130,10 +139,10 @@ pub struct GrantSecrets {
     pub access_token: Secret,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<Secret>,
-    /// Unix seconds; kept beside the tokens so a re-read under the refresh lock sees the
+    /// Unix milliseconds; kept beside the tokens so a re-read under the refresh lock sees the
     /// expiry that belongs to exactly these tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<i64>,
+    pub expires_at_ms: Option<i64>,
 }
 
 /// How a client registration came about.

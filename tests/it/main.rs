@@ -1,2 +1,19 @@
+//! mcpauth's integration tests: one binary (`autotests = false`), so one link and one run.
+
+// Support code is shared by every test module; not every helper is used by each of them.
+#[allow(dead_code, unused_imports)]
+mod support;
+
+mod conformance;
+mod fakes_selftest;
 mod generated;
 mod install_script;
+mod login;
+mod proxy_cli;
+mod proxy_fake;
+mod proxy_http;
+mod proxy_peers;
+mod refresh;
+mod refusals;
+mod secrets;
+mod stores;

@@ -57,7 +57,10 @@ fn eight_processes_on_an_expired_token_refresh_once() {
         1,
         "exactly one refresh must reach the server"
     );
-    assert!(tokens.iter().all(|t| t == &tokens[0]), "all eight print the same token");
+    assert!(
+        tokens.iter().all(|t| t == &tokens[0]),
+        "all eight print the same token"
+    );
     assert_ne!(tokens[0], first.trim());
     assert!(fx.access_token_valid(&tokens[0]));
 
@@ -97,8 +100,16 @@ fn transient_failures_are_retried_and_delete_nothing() {
         });
         let out = env.run(&["token", "demo"]);
         assert_eq!(out.code, Some(1), "{failure:?}: {}", out.stderr);
-        assert!(out.stderr.contains("cannot refresh the token for `demo`"), "{}", out.stderr);
-        assert!(!out.stderr.contains("hint: run `mcpauth login"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("cannot refresh the token for `demo`"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("hint: run `mcpauth login"),
+            "{}",
+            out.stderr
+        );
         // Two failures left, fewer than the retries: the next call succeeds.
         fx.update(|k| k.transient_count = 2);
         let out = env.run(&["token", "demo"]);
@@ -120,7 +131,11 @@ fn invalid_grant_exits_4_with_a_hint() {
     fx.revoke_refresh_tokens();
     let out = env.run(&["token", "demo"]);
     assert_eq!(out.code, Some(4), "{}", out.stderr);
-    assert!(out.stderr.contains("hint: run `mcpauth login demo`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("hint: run `mcpauth login demo`"),
+        "{}",
+        out.stderr
+    );
     let status = env.run(&["status", "--json"]).stdout;
     assert!(status.contains("\"needs_login\""), "{status}");
     // The record is kept (nothing lost) and a new login replaces it.
@@ -128,4 +143,3 @@ fn invalid_grant_exits_4_with_a_hint() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(env.run(&["token", "demo"]).code, Some(0));
 }
-

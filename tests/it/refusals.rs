@@ -26,13 +26,22 @@ fn refused(knobs: Knobs, expect: &str) -> (Fixture, TestEnv, RunOutput) {
     env.timeout = Duration::from_secs(30);
     env.add_server("demo", &fx.mcp_url());
     let out = env.run(&["login", "demo", "--timeout", "3s"]);
-    assert_eq!(out.code, Some(1), "login should fail with: {expect}\n{}", out.stderr);
+    assert_eq!(
+        out.code,
+        Some(1),
+        "login should fail with: {expect}\n{}",
+        out.stderr
+    );
     assert!(
         out.stderr.contains(expect),
         "expected `{expect}` in:\n{}",
         out.stderr
     );
-    assert!(out.stderr.starts_with("mcpauth: error: "), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("\nmcpauth: error: ") || out.stderr.starts_with("mcpauth: error: "),
+        "{}",
+        out.stderr
+    );
     assert_eq!(stored_grants(&env), 0, "a refused login stored a grant");
     out.assert_no_secret(&fx.secrets_seen());
     (fx, env, out)
@@ -44,7 +53,11 @@ fn refused_before_authorizing(knobs: Knobs, expect: &str) {
         fx.requests_to(Endpoint::Authorize).is_empty(),
         "an authorization request was sent before the refusal"
     );
-    assert_eq!(fx.counters().registrations, 0, "registered with a server it refused");
+    assert_eq!(
+        fx.counters().registrations,
+        0,
+        "registered with a server it refused"
+    );
 }
 
 #[test]
@@ -222,7 +235,11 @@ fn stdio_server_has_nothing_to_sign_in_to() {
 fn dead_server() {
     let env = TestEnv::new();
     // A port nothing listens on: bind, note the port, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     env.add_server("dead", &format!("http://127.0.0.1:{port}/mcp"));
     let out = env.run(&["login", "dead"]);
     assert_eq!(out.code, Some(1));
@@ -240,5 +257,8 @@ fn a_failed_login_keeps_the_existing_grant() {
     assert_eq!(env.run(&["login", "demo"]).code, Some(1));
     let after = env.run(&["token", "demo"]);
     assert_eq!(after.code, Some(0), "{}", after.stderr);
-    assert_eq!(after.stdout, before, "a failed login must not touch the stored grant");
+    assert_eq!(
+        after.stdout, before,
+        "a failed login must not touch the stored grant"
+    );
 }

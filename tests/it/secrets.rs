@@ -55,7 +55,11 @@ fn no_secret_in_any_output_at_any_verbosity() {
     for entry in walk(&env.home()) {
         let text = String::from_utf8_lossy(&std::fs::read(&entry).unwrap()).into_owned();
         for s in &secrets {
-            assert!(!text.contains(s.as_str()), "{} holds a secret", entry.display());
+            assert!(
+                !text.contains(s.as_str()),
+                "{} holds a secret",
+                entry.display()
+            );
         }
     }
 }

@@ -38,7 +38,10 @@ fn login_token_logout_on_the_real_secret_service() {
         .expect("secret-tool is installed by tests/run");
     let listing = String::from_utf8_lossy(&found.stdout).into_owned()
         + &String::from_utf8_lossy(&found.stderr);
-    assert!(listing.contains("grant:"), "no grant entry in the Secret Service:\n{listing}");
+    assert!(
+        listing.contains("grant:"),
+        "no grant entry in the Secret Service:\n{listing}"
+    );
 
     assert_eq!(env.run(&["logout", "demo"]).code, Some(0));
     let after = std::process::Command::new("secret-tool")
@@ -56,12 +59,17 @@ fn login_token_logout_on_the_real_secret_service() {
 fn file_fallback_when_no_bus_exists_warns_once() {
     let fx = Fixture::start(Knobs::default());
     let mut env = TestEnv::new();
-    env.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/mcpauth-test-bus");
+    env.env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/mcpauth-test-bus",
+    );
     env.add_server("demo", &fx.mcp_url());
     let out = env.run(&["login", "demo"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(
-        out.stderr.matches("warning: no keychain could be reached").count(),
+        out.stderr
+            .matches("warning: no keychain could be reached")
+            .count(),
         1,
         "exactly one warning:\n{}",
         out.stderr
@@ -81,7 +89,10 @@ fn file_fallback_when_no_bus_exists_warns_once() {
 fn keyring_required_but_unreachable_is_an_error_not_a_fallback() {
     let fx = Fixture::start(Knobs::default());
     let mut env = TestEnv::new();
-    env.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/mcpauth-test-bus");
+    env.env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/mcpauth-test-bus",
+    );
     env.add_server("demo", &fx.mcp_url());
     let out = env.run(&["login", "demo", "--store", "keyring"]);
     assert_eq!(out.code, Some(1), "{}", out.stderr);

@@ -1,0 +1,240 @@
+//! Looking into JSON-RPC lines without owning them.
+//!
+//! The proxy forwards every message as the exact bytes it received. To route a message it
+//! needs only a few fields (`id`, `method`, `params.name` / `params.uri`, the
+//! initialize result's `protocolVersion`), which are read here through borrowed
+//! [`RawValue`]s, so nothing is re-serialized and unknown fields, number spellings and
+//! key order are untouched. The one thing this module writes is the proxy's own JSON-RPC
+//! error answer, which embeds the request's `id` verbatim.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// What one line (an object or a batch) is, as far as routing cares.
+#[derive(Debug)]
+pub struct Peek<'a> {
+    /// The `method` of the first (or only) message.
+    pub method: Option<String>,
+    /// The ids of the requests in this line: the ones that expect an answer.
+    pub request_ids: Vec<&'a RawValue>,
+    /// The ids this line answers (responses), used to match server answers.
+    pub response_ids: Vec<&'a RawValue>,
+    /// `params.name`, else `params.uri`, of the first message.
+    pub name: Option<String>,
+    /// A protocol version named in `params._meta` of the first message.
+    pub meta_version: Option<String>,
+    /// `result.protocolVersion`: present on an initialize answer.
+    pub result_version: Option<String>,
+    /// The line is a JSON array.
+    pub batch: bool,
+    /// The line did not parse as JSON-RPC; it is forwarded as it is anyway.
+    pub opaque: bool,
+    /// Some message in the line has a `jsonrpc` member: it is JSON-RPC, not some other
+    /// JSON a server put in a body (`{}`, `"Accepted"`).
+    pub jsonrpc: bool,
+}
+
+#[derive(Deserialize)]
+struct RawMessage<'a> {
+    #[serde(borrow, default)]
+    jsonrpc: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    method: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    params: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    result: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawParams<'a> {
+    #[serde(borrow, default)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    uri: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "_meta")]
+    meta: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawResult<'a> {
+    #[serde(borrow, default, rename = "protocolVersion")]
+    protocol_version: Option<&'a RawValue>,
+}
+
+impl<'a> Peek<'a> {
+    /// Reads the routing fields of `line`; never fails: a line that is not JSON-RPC is
+    /// marked `opaque` and still forwarded.
+    pub fn of(line: &'a [u8]) -> Self {
+        let mut peek = Peek {
+            method: None,
+            request_ids: Vec::new(),
+            response_ids: Vec::new(),
+            name: None,
+            meta_version: None,
+            result_version: None,
+            batch: false,
+            opaque: false,
+            jsonrpc: false,
+        };
+        let first = line.iter().find(|b| !b.is_ascii_whitespace());
+        if first == Some(&b'[') {
+            peek.batch = true;
+            match serde_json::from_slice::<Vec<RawMessage<'a>>>(line) {
+                Ok(messages) => {
+                    for (i, m) in messages.into_iter().enumerate() {
+                        peek.add(m, i == 0);
+                    }
+                }
+                Err(_) => peek.opaque = true,
+            }
+        } else {
+            match serde_json::from_slice::<RawMessage<'a>>(line) {
+                Ok(m) => peek.add(m, true),
+                Err(_) => peek.opaque = true,
+            }
+        }
+        peek
+    }
+
+    fn add(&mut self, m: RawMessage<'a>, first: bool) {
+        self.jsonrpc |= m.jsonrpc.is_some();
+        let method = m.method.and_then(as_str);
+        // A null id is no id: nothing can be matched against it.
+        let id = m.id.filter(|id| id.get() != "null");
+        match (&method, id) {
+            (Some(_), Some(id)) => self.request_ids.push(id),
+            (None, Some(id)) => self.response_ids.push(id),
+            _ => {}
+        }
+        if !first {
+            return;
+        }
+        if let Some(params) = m.params
+            && let Ok(p) = serde_json::from_str::<RawParams>(params.get())
+        {
+            self.name = p.name.and_then(as_str).or_else(|| p.uri.and_then(as_str));
+            self.meta_version = p.meta.and_then(meta_version);
+        }
+        if let Some(result) = m.result
+            && let Ok(r) = serde_json::from_str::<RawResult>(result.get())
+        {
+            self.result_version = r.protocol_version.and_then(as_str);
+        }
+        self.method = method;
+    }
+
+    pub fn method_is(&self, name: &str) -> bool {
+        self.method.as_deref() == Some(name)
+    }
+}
+
+fn as_str(raw: &RawValue) -> Option<String> {
+    serde_json::from_str::<String>(raw.get()).ok()
+}
+
+/// The protocol version a message names in its `_meta` (2026-07-28 carries it per
+/// request). Any key ending in `protocolVersion` counts, so a vendor prefix does not
+/// matter.
+fn meta_version(meta: &RawValue) -> Option<String> {
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(meta.get()).ok()?;
+    map.iter()
+        .find(|(k, _)| k.ends_with("protocolVersion"))
+        .and_then(|(_, v)| v.as_str().map(str::to_owned))
+}
+
+/// A comparable form of an id: `1`, `1.0` and ` 1` from two peers must match, and
+/// strings compare by value, not by escape spelling.
+pub fn id_key(id: &RawValue) -> String {
+    match serde_json::from_str::<serde_json::Value>(id.get()) {
+        Ok(serde_json::Value::Number(n)) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        },
+        Ok(v) => v.to_string(),
+        Err(_) => id.get().trim().to_owned(),
+    }
+}
+
+/// The JSON-RPC error answer the proxy writes itself, with the request's id copied byte
+/// for byte.
+pub fn error_response(id: &RawValue, code: i64, message: &str) -> Vec<u8> {
+    let message = serde_json::to_string(message).unwrap_or_else(|_| "\"error\"".to_owned());
+    format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":{},\"error\":{{\"code\":{code},\"message\":{message}}}}}",
+        id.get()
+    )
+    .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_request_fields_without_touching_the_rest() {
+        let line = br#"{"jsonrpc":"2.0","id":"a\u0062","method":"tools/call","params":{"name":"echo","arguments":{"x":1e400},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}},"extra":[1.0]}"#;
+        let p = Peek::of(line);
+        assert!(!p.opaque);
+        assert_eq!(p.method.as_deref(), Some("tools/call"));
+        assert_eq!(p.request_ids.len(), 1);
+        assert_eq!(p.request_ids[0].get(), r#""a\u0062""#);
+        assert_eq!(id_key(p.request_ids[0]), "\"ab\"");
+        assert_eq!(p.name.as_deref(), Some("echo"));
+        assert_eq!(p.meta_version.as_deref(), Some("2026-07-28"));
+    }
+
+    #[test]
+    fn batches_collect_every_id() {
+        let line = br#"[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"n"},{"jsonrpc":"2.0","id":7,"result":{}}]"#;
+        let p = Peek::of(line);
+        assert!(p.batch);
+        assert_eq!(p.request_ids.len(), 1);
+        assert_eq!(p.response_ids.len(), 1);
+        assert_eq!(id_key(p.response_ids[0]), "7");
+    }
+
+    #[test]
+    fn initialize_answer_gives_the_version() {
+        let p = Peek::of(br#"{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-11-25"}}"#);
+        assert_eq!(p.result_version.as_deref(), Some("2025-11-25"));
+        assert_eq!(p.response_ids.len(), 1);
+    }
+
+    #[test]
+    fn odd_fields_do_not_break_the_peek() {
+        // A method whose params.name is not a string is still routed.
+        let p = Peek::of(br#"{"jsonrpc":"2.0","id":2,"method":"x/y","params":{"name":{"a":1}}}"#);
+        assert!(!p.opaque);
+        assert!(p.name.is_none());
+        assert_eq!(p.request_ids.len(), 1);
+        assert!(p.jsonrpc);
+        let p = Peek::of(b"not json");
+        assert!(p.opaque);
+        assert!(!p.jsonrpc);
+        assert!(!Peek::of(b"{}").jsonrpc);
+        assert!(!Peek::of(b"\"Accepted\"").jsonrpc);
+        assert!(p.request_ids.is_empty());
+    }
+
+    #[test]
+    fn numeric_ids_match_across_spellings() {
+        let a: Box<RawValue> = serde_json::from_str("1.0").unwrap();
+        let b: Box<RawValue> = serde_json::from_str("1").unwrap();
+        assert_eq!(id_key(&a), id_key(&b));
+        let big: Box<RawValue> = serde_json::from_str("123456789012345678901234567890").unwrap();
+        assert_eq!(id_key(&big), "1.2345678901234568e+29");
+    }
+
+    #[test]
+    fn error_response_keeps_the_id_bytes() {
+        let id: Box<RawValue> = serde_json::from_str(r#""x\"y""#).unwrap();
+        let out = error_response(&id, -32001, "not signed in to `a`: run \"x\"");
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#"{"jsonrpc":"2.0","id":"x\"y","error":{"code":-32001,"message":"not signed in to `a`: run \"x\""}}"#
+        );
+    }
+}

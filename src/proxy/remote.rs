@@ -1,0 +1,983 @@
+//! The HTTP side of the proxy: everything between a host line and the remote server.
+//!
+//! One [`Remote`] per proxy process owns the session (`Mcp-Session-Id`, the negotiated
+//! `MCP-Protocol-Version`, the host's own initialize for replay), the server's GET
+//! stream, the legacy SSE connection when the server is that old, and the auth retries
+//! through [`TokenSource`]. Requests run as independent tasks so a slow tool call never
+//! holds up others; notifications and responses are sent in line, in stdin order.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName};
+use reqwest::header::{HeaderValue, WWW_AUTHENTICATE};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::value::RawValue;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::{AbortHandle, JoinSet};
+use url::Url;
+
+use super::message::{Peek, error_response, id_key};
+use super::sse::Parser;
+use super::{ProxyError, ProxyOptions, TokenSource, Transport};
+use crate::secret::Secret;
+
+const SESSION_ID: &str = "mcp-session-id";
+const PROTOCOL_VERSION: &str = "mcp-protocol-version";
+const LAST_EVENT_ID: &str = "last-event-id";
+const MCP_METHOD: &str = "mcp-method";
+const MCP_NAME: &str = "mcp-name";
+const ACCEPT_BOTH: &str = "application/json, text/event-stream";
+const EVENT_STREAM: &str = "text/event-stream";
+
+/// JSON-RPC error codes the proxy answers with on the server's behalf.
+const AUTH_ERROR: i64 = -32001;
+const TRANSPORT_ERROR: i64 = -32000;
+
+/// Connection attempts for one message while the server is unreachable, and the first
+/// delay between them (doubling).
+const CONNECT_TRIES: u32 = 5;
+const CONNECT_BACKOFF: Duration = Duration::from_millis(200);
+/// Resumptions of one broken answer stream in a row without any event arriving.
+const RESUME_TRIES: u32 = 5;
+/// The SSE reconnection delay when the server names none.
+const DEFAULT_RETRY: Duration = Duration::from_millis(1000);
+const MAX_RETRY: Duration = Duration::from_secs(30);
+/// How long a legacy server may take to name its message endpoint.
+const ENDPOINT_WAIT: Duration = Duration::from_secs(30);
+const DELETE_WAIT: Duration = Duration::from_millis(500);
+
+/// Why a message could not be delivered; becomes a JSON-RPC error for each request in it.
+#[derive(Debug)]
+enum Failure {
+    Auth(String),
+    Unreachable(String),
+    Status(StatusCode),
+    StreamLost,
+    /// Auto mode: the server does not speak Streamable HTTP.
+    NotStreamable,
+}
+
+impl Failure {
+    fn code(&self) -> i64 {
+        match self {
+            Failure::Auth(_) => AUTH_ERROR,
+            _ => TRANSPORT_ERROR,
+        }
+    }
+
+    fn message(&self, server: &str) -> String {
+        match self {
+            Failure::Auth(message) => message.clone(),
+            Failure::Unreachable(why) => format!("cannot reach `{server}`: {why}"),
+            Failure::Status(status) => format!("`{server}` answered HTTP {status}"),
+            Failure::StreamLost => {
+                format!("the connection to `{server}` broke before the answer arrived")
+            }
+            Failure::NotStreamable => format!("`{server}` does not speak Streamable HTTP"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    /// Nothing sent yet.
+    Undecided,
+    Streamable,
+    /// 2026-07-28: no initialize, no session; routing headers on every message.
+    Stateless,
+    Legacy {
+        endpoint: Url,
+    },
+}
+
+/// Where messages read from the remote go: to the host, or nowhere (the answers to a
+/// replayed initialize, which the host already had once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sink {
+    Host,
+    Swallow,
+}
+
+#[derive(Debug)]
+struct State {
+    mode: Mode,
+    session: Option<HeaderValue>,
+    /// Bumped whenever the session changes, so concurrent 404s replay only once.
+    generation: u64,
+    protocol_version: Option<String>,
+    init_line: Option<Bytes>,
+    initialized_line: Option<Bytes>,
+    /// Legacy transport: requests sent whose answers have not come back on the stream.
+    legacy_pending: HashMap<String, Box<RawValue>>,
+    /// Legacy transport: ids of replayed requests whose answers must not reach the host.
+    swallow: HashSet<String>,
+}
+
+/// What routing needs from one host line, owned so it can move into a task.
+#[derive(Debug, Clone, Default)]
+struct Info {
+    ids: Vec<Box<RawValue>>,
+    method: Option<String>,
+    name: Option<String>,
+    meta_version: Option<String>,
+    is_init: bool,
+}
+
+impl Info {
+    fn of(peek: &Peek<'_>) -> Self {
+        Info {
+            ids: peek.request_ids.iter().map(|id| (*id).to_owned()).collect(),
+            method: peek.method.clone(),
+            name: peek.name.clone(),
+            meta_version: peek.meta_version.clone(),
+            is_init: !peek.batch && peek.method_is("initialize"),
+        }
+    }
+}
+
+/// Fires once the request body has been handed to the connection, so the dispatcher
+/// can read the next line knowing this request went out first.
+struct Sent(Mutex<Option<oneshot::Sender<()>>>);
+
+impl Sent {
+    fn none() -> Self {
+        Sent(Mutex::new(None))
+    }
+
+    fn body(&self, line: &Bytes) -> reqwest::Body {
+        let Some(tx) = self.0.lock().expect("sent signal lock").take() else {
+            return reqwest::Body::from(line.clone());
+        };
+        let mut tx = Some(tx);
+        let first =
+            futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(line.clone())));
+        let after = futures_util::stream::poll_fn(move |_| {
+            if let Some(tx) = tx.take() {
+                let _ = tx.send(());
+            }
+            std::task::Poll::Ready(None::<Result<Bytes, std::io::Error>>)
+        });
+        reqwest::Body::wrap_stream(first.chain(after))
+    }
+}
+
+pub struct Remote {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    server: String,
+    url: Url,
+    transport: Transport,
+    static_headers: HeaderMap,
+    client: reqwest::Client,
+    tokens: Arc<dyn TokenSource>,
+    out: mpsc::Sender<Bytes>,
+    state: Mutex<State>,
+    /// Held while a lost session is being re-established; new messages wait for it.
+    reinit: tokio::sync::Mutex<()>,
+    /// The GET stream (Streamable HTTP) or the event stream (legacy).
+    listener: Mutex<Option<AbortHandle>>,
+}
+
+impl Remote {
+    pub fn new(
+        opts: ProxyOptions,
+        tokens: Arc<dyn TokenSource>,
+        out: mpsc::Sender<Bytes>,
+    ) -> Result<Self, ProxyError> {
+        let mut static_headers = HeaderMap::new();
+        for (name, value) in &opts.headers {
+            let bad = || ProxyError::Header { name: name.clone() };
+            let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
+            let mut value = HeaderValue::from_str(value).map_err(|_| bad())?;
+            value.set_sensitive(true);
+            static_headers.insert(header, value);
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(ProxyError::Client)?;
+        Ok(Remote {
+            inner: Arc::new(Inner {
+                server: opts.server_name,
+                url: opts.url,
+                transport: opts.transport,
+                static_headers,
+                client,
+                tokens,
+                out,
+                state: Mutex::new(State {
+                    mode: Mode::Undecided,
+                    session: None,
+                    generation: 0,
+                    protocol_version: None,
+                    init_line: None,
+                    initialized_line: None,
+                    legacy_pending: HashMap::new(),
+                    swallow: HashSet::new(),
+                }),
+                reinit: tokio::sync::Mutex::new(()),
+                listener: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// Sends one host line on its way. Returns once later lines may be sent: requests
+    /// continue in `tasks`, everything else is delivered before this returns.
+    pub async fn dispatch(&self, line: Bytes, tasks: &mut JoinSet<()>) {
+        let inner = &self.inner;
+        let peek = Peek::of(&line);
+        let info = Info::of(&peek);
+        drop(peek);
+
+        if info.is_init {
+            inner.lock().init_line = Some(line.clone());
+        }
+        if inner.mode() == Mode::Undecided
+            && let Err(failure) = inner.decide(&info).await
+        {
+            // Undecided still: the next message tries again.
+            inner.settle(&info, Err(failure)).await;
+            return;
+        }
+        if let Mode::Legacy { .. } = inner.mode() {
+            let result = inner.legacy_post(&line, &info, Sink::Host).await;
+            inner.settle(&info, result).await;
+            if info.method.as_deref() == Some("notifications/initialized") {
+                inner.lock().initialized_line = Some(line);
+            }
+            return;
+        }
+        if info.is_init {
+            let result = inner
+                .exchange(&line, &info, Sink::Host, &Sent::none())
+                .await;
+            if let Err(Failure::NotStreamable) = result {
+                tracing::info!(server = %inner.server, "falling back to the legacy HTTP+SSE transport");
+                match inner.connect_legacy().await {
+                    Ok(()) => {
+                        let result = inner.legacy_post(&line, &info, Sink::Host).await;
+                        inner.settle(&info, result).await;
+                    }
+                    Err(failure) => inner.settle(&info, Err(failure)).await,
+                }
+                return;
+            }
+            inner.settle(&info, result).await;
+            return;
+        }
+        if info.ids.is_empty() {
+            let result = inner
+                .exchange(&line, &info, Sink::Host, &Sent::none())
+                .await;
+            let initialized = info.method.as_deref() == Some("notifications/initialized");
+            let ok = result.is_ok();
+            inner.settle(&info, result).await;
+            if initialized && inner.mode() == Mode::Streamable {
+                inner.lock().initialized_line = Some(line);
+                if ok {
+                    inner.start_listener();
+                }
+            }
+            return;
+        }
+        let (tx, rx) = oneshot::channel();
+        let task_inner = Arc::clone(inner);
+        tasks.spawn(async move {
+            let sent = Sent(Mutex::new(Some(tx)));
+            let result = task_inner.exchange(&line, &info, Sink::Host, &sent).await;
+            task_inner.settle(&info, result).await;
+        });
+        // Either the body went out or the attempt ended; both let the next line go.
+        let _ = rx.await;
+    }
+
+    /// Ends the session: stops the streams and DELETEs the session (405 is fine).
+    pub async fn close(&self) {
+        let inner = &self.inner;
+        if let Some(handle) = inner.listener.lock().expect("listener lock").take() {
+            handle.abort();
+        }
+        let (session, version) = {
+            let state = inner.lock();
+            (state.session.clone(), state.protocol_version.clone())
+        };
+        let Some(session) = session else { return };
+        // One deadline for token and request together: the host expects us gone
+        // within a second of closing stdin or sending SIGTERM.
+        let delete = async {
+            let token = inner.tokens.bearer().await.ok().flatten();
+            let mut headers = inner.base_headers(token.as_ref());
+            headers.insert(SESSION_ID, session);
+            if let Some(v) = version.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                headers.insert(PROTOCOL_VERSION, v);
+            }
+            inner
+                .client
+                .delete(inner.url.clone())
+                .headers(headers)
+                .send()
+                .await
+        };
+        match tokio::time::timeout(DELETE_WAIT, delete).await {
+            Ok(Ok(resp)) => tracing::debug!(status = %resp.status(), "session closed"),
+            Ok(Err(e)) => tracing::debug!(error = %e.without_url(), "closing the session failed"),
+            Err(_) => tracing::debug!("closing the session timed out"),
+        }
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("proxy state lock")
+    }
+
+    fn mode(&self) -> Mode {
+        self.lock().mode.clone()
+    }
+
+    /// Picks the transport from the first message. A host that starts without
+    /// initialize and names a protocol version in `_meta` speaks 2026-07-28.
+    async fn decide(self: &Arc<Self>, info: &Info) -> Result<(), Failure> {
+        if self.transport == Transport::Sse {
+            return self.connect_legacy().await;
+        }
+        self.lock().mode = if !info.is_init && info.meta_version.is_some() {
+            Mode::Stateless
+        } else {
+            Mode::Streamable
+        };
+        Ok(())
+    }
+
+    /// Reports the outcome of delivering a line: errors for its requests, a log line
+    /// for anything else.
+    async fn settle(&self, info: &Info, result: Result<(), Failure>) {
+        let Err(failure) = result else { return };
+        let message = failure.message(&self.server);
+        if info.ids.is_empty() {
+            tracing::warn!(server = %self.server, method = info.method.as_deref().unwrap_or("-"), "message dropped: {message}");
+            return;
+        }
+        for id in &info.ids {
+            self.emit(Bytes::from(error_response(id, failure.code(), &message)))
+                .await;
+        }
+    }
+
+    async fn emit(&self, message: Bytes) {
+        if self.out.send(message).await.is_err() {
+            tracing::debug!("stdout writer gone");
+        }
+    }
+
+    fn base_headers(&self, token: Option<&Secret>) -> HeaderMap {
+        let mut headers = self.static_headers.clone();
+        if let Some(token) = token
+            && let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+        {
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        headers
+    }
+
+    /// Sends a request built by `make` with the current token, handling 401 (refresh or
+    /// sign in, then resend once), 403 insufficient_scope (up to two upgrades, so that with
+    /// the first sign-in one message never causes more than three authorizations) and an
+    /// unreachable server (a few tries with backoff). Any other answer is returned.
+    async fn send(
+        &self,
+        make: &(dyn Fn(Option<&Secret>) -> reqwest::RequestBuilder + Send + Sync),
+    ) -> Result<Response, Failure> {
+        let mut token = self
+            .tokens
+            .bearer()
+            .await
+            .map_err(|e| Failure::Auth(e.message))?;
+        let mut reauthorized = false;
+        let mut upgrades = 0;
+        const MAX_UPGRADES: u32 = 2;
+        let mut connect_failures = 0;
+        loop {
+            let resp = match make(token.as_ref()).send().await {
+                Ok(resp) => resp,
+                Err(e) if e.is_connect() && connect_failures + 1 < CONNECT_TRIES => {
+                    let delay = CONNECT_BACKOFF * 2u32.pow(connect_failures);
+                    connect_failures += 1;
+                    tracing::debug!(server = %self.server, "server unreachable; retrying in {delay:?}");
+                    tokio::time::sleep(delay).await;
+                    continue;
+                }
+                Err(e) => return Err(Failure::Unreachable(e.without_url().to_string())),
+            };
+            let challenge = resp
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            match resp.status() {
+                StatusCode::UNAUTHORIZED if !reauthorized => {
+                    reauthorized = true;
+                    tracing::info!(server = %self.server, "the server wants a new token");
+                    let fresh = self
+                        .tokens
+                        .unauthorized(token.as_ref(), challenge.as_deref())
+                        .await
+                        .map_err(|e| Failure::Auth(e.message))?;
+                    token = Some(fresh);
+                }
+                StatusCode::FORBIDDEN
+                    if upgrades < MAX_UPGRADES
+                        && challenge
+                            .as_deref()
+                            .is_some_and(|c| c.contains("insufficient_scope")) =>
+                {
+                    upgrades += 1;
+                    tracing::info!(server = %self.server, "the server wants more scopes");
+                    let fresh = self
+                        .tokens
+                        .insufficient_scope(challenge.as_deref().unwrap_or_default())
+                        .await
+                        .map_err(|e| Failure::Auth(e.message))?;
+                    token = Some(fresh);
+                }
+                _ => return Ok(resp),
+            }
+        }
+    }
+
+    /// Headers for a message POST in the current mode and session.
+    fn message_headers(
+        &self,
+        token: Option<&Secret>,
+        session: Option<&HeaderValue>,
+        version: Option<&str>,
+        info: &Info,
+        stateless: bool,
+    ) -> HeaderMap {
+        let mut headers = self.base_headers(token);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_BOTH));
+        if let Some(session) = session {
+            headers.insert(SESSION_ID, session.clone());
+        }
+        let version = if stateless {
+            info.meta_version.as_deref()
+        } else {
+            version
+        };
+        if let Some(v) = version.and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(PROTOCOL_VERSION, v);
+        }
+        if stateless {
+            if let Some(m) = info
+                .method
+                .as_deref()
+                .and_then(|m| HeaderValue::from_str(m).ok())
+            {
+                headers.insert(MCP_METHOD, m);
+            }
+            if let Some(n) = info
+                .name
+                .as_deref()
+                .and_then(|n| HeaderValue::from_str(n).ok())
+            {
+                headers.insert(MCP_NAME, n);
+            }
+        }
+        headers
+    }
+
+    /// POSTs a line and handles the answer (Streamable HTTP and 2026-07-28).
+    async fn exchange(
+        self: &Arc<Self>,
+        line: &Bytes,
+        info: &Info,
+        sink: Sink,
+        sent: &Sent,
+    ) -> Result<(), Failure> {
+        let mut replayed = false;
+        loop {
+            if sink == Sink::Host {
+                // Wait out a session replay in progress rather than racing it.
+                drop(self.reinit.lock().await);
+            }
+            let (session, generation, version, stateless) = {
+                let state = self.lock();
+                (
+                    state.session.clone(),
+                    state.generation,
+                    state.protocol_version.clone(),
+                    state.mode == Mode::Stateless,
+                )
+            };
+            let len = line.len();
+            let make = |token: Option<&Secret>| {
+                let mut headers = self.message_headers(
+                    token,
+                    session.as_ref(),
+                    version.as_deref(),
+                    info,
+                    stateless,
+                );
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+                self.client
+                    .post(self.url.clone())
+                    .headers(headers)
+                    .body(sent.body(line))
+            };
+            let resp = self.send(&make).await?;
+            let status = resp.status();
+            if status == StatusCode::NOT_FOUND
+                && session.is_some()
+                && sink == Sink::Host
+                && !replayed
+            {
+                tracing::info!(server = %self.server, "session expired; starting a new one");
+                replayed = true;
+                self.replay(generation).await?;
+                continue;
+            }
+            if info.is_init
+                && sink == Sink::Host
+                && self.transport == Transport::Auto
+                && matches!(status.as_u16(), 400 | 404 | 405)
+            {
+                return Err(Failure::NotStreamable);
+            }
+            if status.is_success() {
+                if info.is_init {
+                    let mut state = self.lock();
+                    if let Some(id) = resp.headers().get(SESSION_ID) {
+                        state.session = Some(id.clone());
+                    }
+                    state.generation += 1;
+                }
+                return self.consume(resp, info, sink).await;
+            }
+            return self.reject(resp, info, sink).await;
+        }
+    }
+
+    /// A 2xx answer: nothing (202), one JSON message, or an event stream that is resumed
+    /// when it breaks before the answers to `info.ids` arrived.
+    async fn consume(&self, resp: Response, info: &Info, sink: Sink) -> Result<(), Failure> {
+        if resp.status() == StatusCode::ACCEPTED {
+            return Ok(());
+        }
+        let is_sse = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with(EVENT_STREAM));
+        if !is_sse {
+            let body = collect(resp).await?;
+            if !body.iter().all(u8::is_ascii_whitespace) {
+                self.deliver(body, info.is_init, sink, None).await;
+            }
+            return Ok(());
+        }
+        let mut waiting: HashSet<String> = info.ids.iter().map(|id| id_key(id)).collect();
+        let mut parser = Parser::new();
+        let mut resp = resp;
+        let mut quiet_resumes = 0;
+        loop {
+            let mut progress = false;
+            let mut body = resp.bytes_stream();
+            while let Some(chunk) = body.next().await {
+                let Ok(chunk) = chunk else { break };
+                parser.push(&chunk);
+                while let Some(event) = parser.next_event() {
+                    progress = true;
+                    if event.data.is_empty() {
+                        continue;
+                    }
+                    self.deliver(event.data, info.is_init, sink, Some(&mut waiting))
+                        .await;
+                }
+                if !info.ids.is_empty() && waiting.is_empty() {
+                    return Ok(());
+                }
+            }
+            parser.finish();
+            if waiting.is_empty() {
+                return Ok(());
+            }
+            quiet_resumes = if progress { 0 } else { quiet_resumes + 1 };
+            let Some(last) = parser.last_event_id.clone() else {
+                return Err(Failure::StreamLost);
+            };
+            if quiet_resumes >= RESUME_TRIES {
+                return Err(Failure::StreamLost);
+            }
+            let delay = parser
+                .retry_ms
+                .map(Duration::from_millis)
+                .unwrap_or(DEFAULT_RETRY)
+                .min(MAX_RETRY);
+            tracing::debug!(server = %self.server, "answer stream broke; resuming in {delay:?}");
+            tokio::time::sleep(delay).await;
+            resp = match self.get_stream(Some(&last)).await {
+                Ok(resp) if resp.status().is_success() => resp,
+                Ok(resp) => {
+                    tracing::debug!(status = %resp.status(), "resumption refused");
+                    return Err(Failure::StreamLost);
+                }
+                Err(failure) => return Err(failure),
+            };
+        }
+    }
+
+    /// A non-2xx answer. A server that explains itself with a JSON-RPC message gets it
+    /// forwarded; anything else becomes the proxy's own error.
+    async fn reject(&self, resp: Response, info: &Info, sink: Sink) -> Result<(), Failure> {
+        let status = resp.status();
+        let json = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
+        if json && let Ok(body) = collect(resp).await {
+            let peek = Peek::of(&body);
+            let answers: HashSet<String> = peek.response_ids.iter().map(|id| id_key(id)).collect();
+            let all =
+                !info.ids.is_empty() && info.ids.iter().all(|id| answers.contains(&id_key(id)));
+            drop(peek);
+            if all {
+                if sink == Sink::Host {
+                    self.emit(body).await;
+                }
+                return Ok(());
+            }
+        }
+        Err(Failure::Status(status))
+    }
+
+    /// Passes one message from the remote on, noting which awaited answers it carries and
+    /// the protocol version an initialize answer names.
+    async fn deliver(
+        &self,
+        message: Bytes,
+        from_init: bool,
+        sink: Sink,
+        waiting: Option<&mut HashSet<String>>,
+    ) {
+        {
+            let peek = Peek::of(&message);
+            if !peek.jsonrpc {
+                // stdout is for JSON-RPC only; a stray body would break the host.
+                tracing::debug!(server = %self.server, "ignoring a non-JSON-RPC message");
+                return;
+            }
+            if let Some(waiting) = waiting {
+                for id in &peek.response_ids {
+                    waiting.remove(&id_key(id));
+                }
+            }
+            if from_init && let Some(version) = peek.result_version.clone() {
+                self.lock().protocol_version = Some(version);
+            }
+        }
+        if sink == Sink::Host {
+            self.emit(message).await;
+        }
+    }
+
+    /// Opens the server's GET stream, optionally resuming after `last_event_id`.
+    async fn get_stream(&self, last_event_id: Option<&str>) -> Result<Response, Failure> {
+        let (session, version) = {
+            let state = self.lock();
+            (state.session.clone(), state.protocol_version.clone())
+        };
+        let make = |token: Option<&Secret>| {
+            let mut headers = self.base_headers(token);
+            headers.insert(ACCEPT, HeaderValue::from_static(EVENT_STREAM));
+            if let Some(session) = &session {
+                headers.insert(SESSION_ID, session.clone());
+            }
+            if let Some(v) = version
+                .as_deref()
+                .and_then(|v| HeaderValue::from_str(v).ok())
+            {
+                headers.insert(PROTOCOL_VERSION, v);
+            }
+            if let Some(id) = last_event_id.and_then(|id| HeaderValue::from_str(id).ok()) {
+                headers.insert(LAST_EVENT_ID, id);
+            }
+            self.client
+                .request(Method::GET, self.url.clone())
+                .headers(headers)
+        };
+        self.send(&make).await
+    }
+
+    /// Re-establishes a lost session: the host's initialize and
+    /// `notifications/initialized` again, answers swallowed. Concurrent callers that
+    /// saw the same lost session wait for the first one instead of replaying twice.
+    async fn replay(self: &Arc<Self>, lost_generation: u64) -> Result<(), Failure> {
+        let _guard = self.reinit.lock().await;
+        let (init, initialized) = {
+            let mut state = self.lock();
+            if state.generation != lost_generation {
+                return Ok(());
+            }
+            state.session = None;
+            state.generation += 1;
+            (state.init_line.clone(), state.initialized_line.clone())
+        };
+        let Some(init) = init else { return Ok(()) };
+        let init_info = Info::of(&Peek::of(&init));
+        Box::pin(self.exchange(&init, &init_info, Sink::Swallow, &Sent::none())).await?;
+        if let Some(initialized) = initialized {
+            let info = Info::of(&Peek::of(&initialized));
+            Box::pin(self.exchange(&initialized, &info, Sink::Swallow, &Sent::none())).await?;
+            self.start_listener();
+        }
+        Ok(())
+    }
+
+    fn start_listener(self: &Arc<Self>) {
+        let task = tokio::spawn(Arc::clone(self).listen());
+        self.replace_listener(task.abort_handle());
+    }
+
+    /// Installs a new stream task and stops the old one, unless the old one is the
+    /// caller itself (a legacy stream reconnecting), which ends on its own.
+    fn replace_listener(&self, new: AbortHandle) {
+        let old = self.listener.lock().expect("listener lock").replace(new);
+        if let Some(old) = old
+            && Some(old.id()) != tokio::task::try_id()
+        {
+            old.abort();
+        }
+    }
+
+    /// The server's own stream: requests and notifications not tied to a host request.
+    /// Reconnects (resuming where it can) until the server says it offers none.
+    async fn listen(self: Arc<Self>) {
+        let mut parser = Parser::new();
+        let mut failures: u32 = 0;
+        loop {
+            match self.get_stream(parser.last_event_id.as_deref()).await {
+                Ok(resp) if resp.status() == StatusCode::METHOD_NOT_ALLOWED => {
+                    tracing::debug!(server = %self.server, "no server stream offered");
+                    return;
+                }
+                Ok(resp) if resp.status() == StatusCode::NOT_FOUND => {
+                    // The session is gone; the next message replays and restarts us.
+                    return;
+                }
+                Ok(resp) if resp.status().is_success() => {
+                    let mut body = resp.bytes_stream();
+                    while let Some(Ok(chunk)) = body.next().await {
+                        parser.push(&chunk);
+                        while let Some(event) = parser.next_event() {
+                            failures = 0;
+                            if !event.data.is_empty() {
+                                self.deliver(event.data, false, Sink::Host, None).await;
+                            }
+                        }
+                    }
+                    parser.finish();
+                }
+                Ok(resp) => {
+                    tracing::debug!(status = %resp.status(), "server stream refused");
+                    failures += 1;
+                }
+                Err(Failure::Auth(message)) => {
+                    tracing::warn!(server = %self.server, "server stream closed: {message}");
+                    return;
+                }
+                Err(_) => failures += 1,
+            }
+            let base = parser
+                .retry_ms
+                .map(Duration::from_millis)
+                .unwrap_or(DEFAULT_RETRY);
+            let delay = (base * 2u32.pow(failures.min(5))).min(MAX_RETRY);
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    // ---- legacy HTTP+SSE (2024-11-05) ----
+
+    /// Opens the event stream and waits for the `endpoint` event; the rest of the
+    /// stream is read by a background task.
+    async fn connect_legacy(self: &Arc<Self>) -> Result<(), Failure> {
+        let resp = self.get_stream(None).await?;
+        if !resp.status().is_success() {
+            return Err(Failure::Status(resp.status()));
+        }
+        let mut body = resp.bytes_stream();
+        let mut parser = Parser::new();
+        let found = tokio::time::timeout(ENDPOINT_WAIT, async {
+            while let Some(Ok(chunk)) = body.next().await {
+                parser.push(&chunk);
+                while let Some(event) = parser.next_event() {
+                    if event.event == "endpoint" {
+                        return Some(event.data);
+                    }
+                }
+            }
+            None
+        })
+        .await;
+        let Ok(Some(data)) = found else {
+            return Err(Failure::StreamLost);
+        };
+        let target = String::from_utf8_lossy(&data);
+        let endpoint = self.url.join(target.trim()).map_err(|_| {
+            Failure::Unreachable(format!("bad message endpoint `{}`", target.trim()))
+        })?;
+        // The token must only go where it was issued for.
+        if endpoint.origin() != self.url.origin() {
+            return Err(Failure::Unreachable(format!(
+                "the message endpoint `{endpoint}` is on another origin"
+            )));
+        }
+        self.lock().mode = Mode::Legacy { endpoint };
+        let task = tokio::spawn(Arc::clone(self).legacy_read(body.boxed(), parser));
+        self.replace_listener(task.abort_handle());
+        Ok(())
+    }
+
+    /// Boxed with a named `Send` type: it reconnects through [`Self::connect_legacy`],
+    /// which spawns it again, and the compiler cannot see through that cycle otherwise.
+    fn legacy_read(
+        self: Arc<Self>,
+        mut body: BoxStream<'static, reqwest::Result<Bytes>>,
+        mut parser: Parser,
+    ) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            loop {
+                // Events already buffered after the endpoint event come first.
+                while let Some(event) = parser.next_event() {
+                    self.legacy_event(event).await;
+                }
+                match body.next().await {
+                    Some(Ok(chunk)) => parser.push(&chunk),
+                    _ => break,
+                }
+            }
+            tracing::info!(server = %self.server, "event stream closed; reconnecting");
+            // Requests in flight lost their answers with the stream.
+            let lost: Vec<Box<RawValue>> = {
+                let mut state = self.lock();
+                state.legacy_pending.drain().map(|(_, id)| id).collect()
+            };
+            let message = Failure::StreamLost.message(&self.server);
+            for id in lost {
+                self.emit(Bytes::from(error_response(&id, TRANSPORT_ERROR, &message)))
+                    .await;
+            }
+            let mut failures: u32 = 0;
+            loop {
+                let delay = (DEFAULT_RETRY * 2u32.pow(failures.min(5))).min(MAX_RETRY);
+                tokio::time::sleep(delay).await;
+                if self.connect_legacy().await.is_ok() {
+                    break;
+                }
+                failures += 1;
+            }
+            // A new stream is a new session: replay the host's handshake, answers hidden.
+            let (init, initialized) = {
+                let state = self.lock();
+                (state.init_line.clone(), state.initialized_line.clone())
+            };
+            for line in [init, initialized].into_iter().flatten() {
+                let info = Info::of(&Peek::of(&line));
+                let _ = self.legacy_post(&line, &info, Sink::Swallow).await;
+            }
+        })
+    }
+
+    async fn legacy_event(&self, event: super::sse::Event) {
+        if event.event != "message" || event.data.is_empty() {
+            return;
+        }
+        let swallowed = {
+            let peek = Peek::of(&event.data);
+            if !peek.jsonrpc {
+                return;
+            }
+            let mut state = self.lock();
+            let mut swallowed = false;
+            for id in &peek.response_ids {
+                let key = id_key(id);
+                state.legacy_pending.remove(&key);
+                swallowed |= state.swallow.remove(&key);
+            }
+            if let Some(version) = &peek.result_version {
+                state.protocol_version = Some(version.clone());
+            }
+            swallowed
+        };
+        if !swallowed {
+            self.emit(event.data).await;
+        }
+    }
+
+    /// POSTs a line to the legacy message endpoint; answers come on the event stream.
+    async fn legacy_post(&self, line: &Bytes, info: &Info, sink: Sink) -> Result<(), Failure> {
+        let endpoint = match self.mode() {
+            Mode::Legacy { endpoint } => endpoint,
+            _ => return Err(Failure::StreamLost),
+        };
+        let keys: Vec<String> = info.ids.iter().map(|id| id_key(id)).collect();
+        {
+            let mut state = self.lock();
+            for (key, id) in keys.iter().zip(&info.ids) {
+                match sink {
+                    Sink::Host => {
+                        state.legacy_pending.insert(key.clone(), id.clone());
+                    }
+                    Sink::Swallow => {
+                        state.swallow.insert(key.clone());
+                    }
+                }
+            }
+        }
+        let make = |token: Option<&Secret>| {
+            let mut headers = self.base_headers(token);
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            self.client
+                .post(endpoint.clone())
+                .headers(headers)
+                .body(line.clone())
+        };
+        let result = match self.send(&make).await {
+            Ok(resp) if resp.status().is_success() => Ok(()),
+            Ok(resp) => Err(Failure::Status(resp.status())),
+            Err(failure) => Err(failure),
+        };
+        if result.is_err() {
+            let mut state = self.lock();
+            for key in &keys {
+                state.legacy_pending.remove(key);
+                state.swallow.remove(key);
+            }
+        }
+        result
+    }
+}
+
+/// Reads a whole body. Used for single JSON answers, which have to be complete before
+/// they can be written as one line anyway.
+async fn collect(resp: Response) -> Result<Bytes, Failure> {
+    let mut buf =
+        BytesMut::with_capacity(resp.content_length().unwrap_or(0).min(64 << 20) as usize);
+    let mut body = resp.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|_| Failure::StreamLost)?;
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}

@@ -1,0 +1,901 @@
+//! The proxy against scripted loopback servers: byte-exact forwarding, Streamable HTTP
+//! sessions and streams, token retries, session loss, broken streams, restarts, the
+//! legacy SSE transport and the 2026-07-28 headers.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::BoxFuture;
+use tokio::sync::mpsc;
+
+use mcpauth::proxy::{AuthUnavailable, NoAuth, ProxyOptions, TokenSource, Transport};
+use mcpauth::secret::Secret;
+
+use crate::proxy_fake::{Counters, FakeServer, Host, Recorded, Reply, script, wait_for_log};
+
+const INIT: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"elicitation":{}},"clientInfo":{"name":"host","version":"1"}}}"#;
+const INIT_ANSWER: &str = r#"{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"fake","version":"1"}}}"#;
+const INITIALIZED: &str = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+
+fn opts(server: &FakeServer) -> ProxyOptions {
+    ProxyOptions::new(server.url(), "fake")
+}
+
+fn no_auth() -> Arc<dyn TokenSource> {
+    Arc::new(NoAuth::default())
+}
+
+/// The parts of a Streamable HTTP server every test needs: initialize hands out session
+/// `s1`, notifications and responses get 202, a plain GET is not offered, DELETE is
+/// accepted. Anything else (a resuming GET included) goes to `rest`.
+fn mcp_server<F>(rest: F) -> crate::proxy_fake::Script
+where
+    F: Fn(Recorded) -> Reply + Send + Sync + 'static,
+{
+    script(move |r: Recorded| {
+        let reply = match (r.method.as_str(), r.rpc_method().as_deref()) {
+            ("POST", Some("initialize")) => Reply::Full(
+                200,
+                vec![
+                    ("content-type", "application/json".into()),
+                    ("mcp-session-id", "s1".into()),
+                ],
+                INIT_ANSWER.into(),
+            ),
+            ("POST", Some(m)) if m.starts_with("notifications/") => Reply::status(202),
+            ("GET", _) if r.header("last-event-id").is_none() => Reply::status(405),
+            ("DELETE", _) => Reply::status(200),
+            _ => rest(r),
+        };
+        async move { reply }
+    })
+}
+
+async fn handshake(host: &mut Host) {
+    host.send(INIT).await;
+    assert_eq!(host.recv().await, INIT_ANSWER);
+    host.send(INITIALIZED).await;
+}
+
+#[tokio::test]
+async fn messages_pass_byte_for_byte_in_both_directions() {
+    // Odd but valid JSON: unknown fields, number spellings serde would rewrite, escapes,
+    // non-ASCII, a string id, key order that is not alphabetical.
+    let request = r#"{"method":"tools/call","id":"id-\u00e9-1","jsonrpc":"2.0","params":{"name":"echo","arguments":{"big":123456789012345678901234567890,"f":1.0,"e":1e400,"s":"日本 \ud83d\ude00 \"q\""}},"zz_unknown":{"k":[1.50,-0e0]}}"#;
+    let progress = r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"t","progress":0.50}}"#;
+    let server_request = r#"{"jsonrpc":"2.0","id":99,"method":"elicitation/create","params":{"message":"ok?","requestedSchema":{"type":"object","properties":{}}}}"#;
+    let answer = r#"{"jsonrpc":"2.0","id":"id-\u00e9-1","result":{"content":[{"type":"text","text":"日本"}],"n":1E+2,"extra":null}}"#;
+    let batch =
+        r#"[{"jsonrpc":"2.0","id":5,"method":"ping"},{"jsonrpc":"2.0","id":6,"method":"ping"}]"#;
+    let batch_answer =
+        r#"[{"jsonrpc":"2.0","id":6,"result":{}},{"jsonrpc":"2.0","id":5,"result":{}}]"#;
+    let sse =
+        format!("event: message\ndata: {progress}\n\ndata: {server_request}\n\ndata: {answer}\n\n");
+    let server = FakeServer::start(mcp_server(move |r| {
+        if r.body_str().starts_with('[') {
+            Reply::json(batch_answer)
+        } else {
+            Reply::sse(sse.clone())
+        }
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    handshake(&mut host).await;
+    host.send(request).await;
+    assert_eq!(host.recv().await, progress);
+    assert_eq!(host.recv().await, server_request);
+    assert_eq!(host.recv().await, answer);
+    host.send(batch).await;
+    assert_eq!(host.recv().await, batch_answer);
+    let (result, rest) = host.finish().await;
+    result.unwrap();
+    assert_eq!(rest, "", "nothing but answers on stdout");
+
+    let log = server.requests();
+    let posts: Vec<&Recorded> = log.iter().filter(|r| r.method == "POST").collect();
+    let bodies: Vec<&str> = posts.iter().map(|r| r.body_str()).collect();
+    assert_eq!(bodies, [INIT, INITIALIZED, request, batch]);
+    for post in &posts {
+        assert_eq!(
+            post.header("accept"),
+            Some("application/json, text/event-stream")
+        );
+        assert_eq!(post.header("content-type"), Some("application/json"));
+        assert!(!post.chunked, "bodies are sent with a length");
+    }
+    assert_eq!(posts[0].header("mcp-session-id"), None);
+    assert_eq!(posts[0].header("mcp-protocol-version"), None);
+    for post in &posts[1..] {
+        assert_eq!(post.header("mcp-session-id"), Some("s1"));
+        assert_eq!(post.header("mcp-protocol-version"), Some("2025-11-25"));
+    }
+}
+
+#[tokio::test]
+async fn a_ten_megabyte_message_passes_intact() {
+    let blob: String = (0..10 * 1024 * 1024)
+        .map(|i| (b'a' + (i % 26) as u8) as char)
+        .collect();
+    let request = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"echo","arguments":{{"blob":"{blob}"}}}}}}"#
+    );
+    let answer = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"result":{{"content":[{{"type":"text","text":"{blob}"}}]}}}}"#
+    );
+    let sse_answer = format!("id: e1\ndata: {answer}\n\n");
+    let server = FakeServer::start(mcp_server(move |_| Reply::sse(sse_answer.clone()))).await;
+    let mut host = Host::start(opts(&server), no_auth());
+    handshake(&mut host).await;
+    host.send(&request).await;
+    let got = host.recv().await;
+    assert!(
+        got == answer,
+        "the 10 MB answer changed on the way ({} bytes)",
+        got.len()
+    );
+    host.finish().await.0.unwrap();
+    let log = server.requests();
+    let sent = log
+        .iter()
+        .find(|r| r.rpc_method().as_deref() == Some("tools/call"))
+        .unwrap();
+    assert!(
+        sent.body == request.as_bytes(),
+        "the 10 MB request changed on the way"
+    );
+}
+
+#[tokio::test]
+async fn server_requests_on_the_get_stream_are_answered_through_post() {
+    let (events, stream) = mpsc::unbounded_channel::<Vec<u8>>();
+    let stream = Arc::new(Mutex::new(Some(stream)));
+    let elicit = r#"{"jsonrpc":"2.0","id":"srv-1","method":"elicitation/create","params":{"message":"name?","requestedSchema":{"type":"object","properties":{"name":{"type":"string","default":"x"}}}}}"#;
+    let server = FakeServer::start(script(move |r: Recorded| {
+        let stream = Arc::clone(&stream);
+        async move {
+            match (r.method.as_str(), r.rpc_method().as_deref()) {
+                ("POST", Some("initialize")) => Reply::Full(
+                    200,
+                    vec![
+                        ("content-type", "application/json".into()),
+                        ("mcp-session-id", "s1".into()),
+                    ],
+                    INIT_ANSWER.into(),
+                ),
+                ("GET", _) => match stream.lock().unwrap().take() {
+                    Some(rx) => Reply::Stream(200, vec![], rx),
+                    None => Reply::status(405),
+                },
+                _ => Reply::status(202),
+            }
+        }
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    handshake(&mut host).await;
+    wait_for_log(&server, "the GET stream", |log| {
+        log.iter().any(|r| r.method == "GET")
+    })
+    .await;
+    events
+        .send(format!("id: 1\ndata: {elicit}\n\n").into_bytes())
+        .unwrap();
+    assert_eq!(host.recv().await, elicit);
+    let reply =
+        r#"{"jsonrpc":"2.0","id":"srv-1","result":{"action":"accept","content":{"name":"x"}}}"#;
+    host.send(reply).await;
+    wait_for_log(&server, "the elicitation answer", |log| {
+        log.iter().any(|r| r.body_str() == reply)
+    })
+    .await;
+    host.finish().await.0.unwrap();
+
+    let log = server.requests();
+    let get = log.iter().find(|r| r.method == "GET").unwrap();
+    assert_eq!(get.header("accept"), Some("text/event-stream"));
+    assert_eq!(get.header("mcp-session-id"), Some("s1"));
+    let posted = log.iter().find(|r| r.body_str() == reply).unwrap();
+    assert_eq!(posted.header("mcp-session-id"), Some("s1"));
+    // The GET went out only after the host's initialized notification.
+    let initialized_at = log
+        .iter()
+        .position(|r| r.body_str() == INITIALIZED)
+        .unwrap();
+    let get_at = log.iter().position(|r| r.method == "GET").unwrap();
+    assert!(initialized_at < get_at);
+}
+
+/// Counts calls and hands out `t1`, then `t2`, ...; refuses with `AuthUnavailable` when
+/// `refuse` is set.
+#[derive(Default)]
+struct CountingTokens {
+    issued: AtomicUsize,
+    unauthorized: AtomicUsize,
+    scope_upgrades: AtomicUsize,
+    challenges: Mutex<Vec<String>>,
+    refuse: Option<String>,
+}
+
+impl TokenSource for CountingTokens {
+    fn bearer(&self) -> BoxFuture<'_, Result<Option<Secret>, AuthUnavailable>> {
+        Box::pin(async move {
+            if let Some(message) = &self.refuse {
+                return Err(AuthUnavailable {
+                    message: message.clone(),
+                });
+            }
+            let n = self.issued.load(Ordering::SeqCst).max(1);
+            self.issued.store(n, Ordering::SeqCst);
+            Ok(Some(Secret::new(format!("t{n}"))))
+        })
+    }
+
+    fn unauthorized<'a>(
+        &'a self,
+        sent: Option<&'a Secret>,
+        challenge: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Secret, AuthUnavailable>> {
+        Box::pin(async move {
+            self.unauthorized.fetch_add(1, Ordering::SeqCst);
+            self.challenges.lock().unwrap().push(format!(
+                "{}|{}",
+                sent.map(|s| s.expose()).unwrap_or("-"),
+                challenge.unwrap_or("-")
+            ));
+            let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
+            Ok(Secret::new(format!("t{n}")))
+        })
+    }
+
+    fn insufficient_scope<'a>(
+        &'a self,
+        challenge: &'a str,
+    ) -> BoxFuture<'a, Result<Secret, AuthUnavailable>> {
+        Box::pin(async move {
+            self.scope_upgrades.fetch_add(1, Ordering::SeqCst);
+            self.challenges
+                .lock()
+                .unwrap()
+                .push(format!("scope|{challenge}"));
+            let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
+            Ok(Secret::new(format!("t{n}")))
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_401_refreshes_once_and_resends() {
+    let challenge = r#"Bearer error="invalid_token", resource_metadata="http://127.0.0.1/x""#;
+    let server = FakeServer::start(mcp_server(move |r| {
+        if r.header("authorization") == Some("Bearer t2") {
+            Reply::json(r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}"#)
+        } else {
+            Reply::Full(
+                401,
+                vec![("www-authenticate", challenge.into())],
+                Vec::new(),
+            )
+        }
+    }))
+    .await;
+    let tokens = Arc::new(CountingTokens::default());
+    let mut host = Host::start(opts(&server), tokens.clone());
+    handshake(&mut host).await;
+    host.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        .await;
+    assert_eq!(
+        host.recv().await,
+        r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}"#
+    );
+    host.finish().await.0.unwrap();
+
+    assert_eq!(tokens.unauthorized.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        *tokens.challenges.lock().unwrap(),
+        [format!("t1|{challenge}")]
+    );
+    let auth: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .filter(|r| r.rpc_method().as_deref() == Some("tools/list"))
+        .map(|r| r.header("authorization").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        auth,
+        [Some("Bearer t1".to_owned()), Some("Bearer t2".to_owned())]
+    );
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.header("authorization").is_some())
+    );
+}
+
+#[tokio::test]
+async fn a_second_401_is_an_error_not_a_loop() {
+    let server = FakeServer::start(mcp_server(|_| Reply::status(401))).await;
+    let tokens = Arc::new(CountingTokens::default());
+    let mut host = Host::start(opts(&server), tokens.clone());
+    handshake(&mut host).await;
+    host.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        .await;
+    let answer = host.recv_json().await;
+    assert_eq!(answer["id"], 1);
+    assert_eq!(answer["error"]["code"], -32000);
+    assert!(
+        answer["error"]["message"].as_str().unwrap().contains("401"),
+        "{answer}"
+    );
+    host.finish().await.0.unwrap();
+    assert_eq!(tokens.unauthorized.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn insufficient_scope_upgrades_at_most_twice_per_message() {
+    let challenge = r#"Bearer error="insufficient_scope", scope="files:write""#;
+    let server = FakeServer::start(mcp_server(move |r| {
+        if r.header("authorization") == Some("Bearer t3") && r.body_str().contains(r#""id":1"#) {
+            Reply::json(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#)
+        } else {
+            Reply::Full(
+                403,
+                vec![("www-authenticate", challenge.into())],
+                Vec::new(),
+            )
+        }
+    }))
+    .await;
+    let tokens = Arc::new(CountingTokens::default());
+    let mut host = Host::start(opts(&server), tokens.clone());
+    handshake(&mut host).await;
+    host.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"w"}}"#)
+        .await;
+    assert_eq!(host.recv().await, r#"{"jsonrpc":"2.0","id":1,"result":{}}"#);
+    assert_eq!(tokens.scope_upgrades.load(Ordering::SeqCst), 2);
+    // A message the server keeps refusing stops after two upgrades (with a first sign-in,
+    // three authorizations: the conformance suite's retry limit).
+    host.send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"w"}}"#)
+        .await;
+    let answer = host.recv_json().await;
+    assert_eq!(answer["id"], 2);
+    assert!(
+        answer["error"]["message"].as_str().unwrap().contains("403"),
+        "{answer}"
+    );
+    assert_eq!(tokens.scope_upgrades.load(Ordering::SeqCst), 4);
+    host.finish().await.0.unwrap();
+    assert_eq!(
+        tokens.challenges.lock().unwrap()[0],
+        format!("scope|{challenge}")
+    );
+}
+
+#[tokio::test]
+async fn without_a_token_each_request_gets_an_error_and_eof_exits_cleanly() {
+    let server = FakeServer::start(mcp_server(|_| Reply::status(500))).await;
+    let message = "not signed in to `fake`: run `mcpauth login fake`";
+    let tokens = Arc::new(CountingTokens {
+        refuse: Some(message.into()),
+        ..Default::default()
+    });
+    let mut host = Host::start(opts(&server), tokens);
+    host.send(INIT).await;
+    let answer = host.recv_json().await;
+    assert_eq!(answer["id"], 0);
+    assert_eq!(answer["error"]["code"], -32001);
+    assert_eq!(answer["error"]["message"], message);
+    host.send(INITIALIZED).await;
+    host.send(r#"{"jsonrpc":"2.0","id":"a","method":"tools/list"}"#)
+        .await;
+    host.send(r#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#)
+        .await;
+    let mut ids = vec![
+        host.recv_json().await["id"].clone(),
+        host.recv_json().await["id"].clone(),
+    ];
+    ids.sort_by_key(|v| v.to_string());
+    assert_eq!(ids, [serde_json::json!("a"), serde_json::json!(7)]);
+    let (result, rest) = host.finish().await;
+    result.unwrap();
+    assert_eq!(rest, "", "the notification is dropped, not answered");
+    assert!(
+        server.requests().is_empty(),
+        "nothing is sent without a token"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_session_is_replayed_without_the_host_noticing() {
+    let inits = Arc::new(Counters::default());
+    let counter = Arc::clone(&inits);
+    let server = FakeServer::start(script(move |r: Recorded| {
+        let inits = Arc::clone(&counter);
+        async move {
+            match (r.method.as_str(), r.rpc_method().as_deref()) {
+                ("POST", Some("initialize")) => {
+                    let n = inits.bump("init");
+                    Reply::Full(
+                        200,
+                        vec![
+                            ("content-type", "application/json".into()),
+                            ("mcp-session-id", format!("s{n}")),
+                        ],
+                        INIT_ANSWER.into(),
+                    )
+                }
+                ("GET", _) => Reply::status(405),
+                ("POST", Some("notifications/initialized")) => Reply::status(202),
+                // Session s1 has expired by the time the host asks for tools.
+                ("POST", _) if r.header("mcp-session-id") == Some("s1") => Reply::status(404),
+                ("POST", Some("tools/list")) => {
+                    Reply::json(r#"{"jsonrpc":"2.0","id":3,"result":{"tools":[]}}"#)
+                }
+                _ => Reply::status(200),
+            }
+        }
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    handshake(&mut host).await;
+    host.send(r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#)
+        .await;
+    assert_eq!(
+        host.recv().await,
+        r#"{"jsonrpc":"2.0","id":3,"result":{"tools":[]}}"#
+    );
+    let (result, rest) = host.finish().await;
+    result.unwrap();
+    assert_eq!(
+        rest, "",
+        "the replayed initialize answer is not shown to the host"
+    );
+
+    let posts: Vec<(String, Option<String>)> = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| {
+            (
+                r.body_str().to_owned(),
+                r.header("mcp-session-id").map(str::to_owned),
+            )
+        })
+        .collect();
+    let list = r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#.to_owned();
+    assert_eq!(
+        posts,
+        [
+            (INIT.to_owned(), None),
+            (INITIALIZED.to_owned(), Some("s1".into())),
+            (list.clone(), Some("s1".into())),
+            (INIT.to_owned(), None),
+            (INITIALIZED.to_owned(), Some("s2".into())),
+            (list, Some("s2".into())),
+        ]
+    );
+    let delete = server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "DELETE")
+        .expect("DELETE on exit");
+    assert_eq!(delete.header("mcp-session-id"), Some("s2"));
+}
+
+#[tokio::test]
+async fn a_broken_answer_stream_resumes_with_last_event_id() {
+    let answer = r#"{"jsonrpc":"2.0","id":4,"result":{"content":[]}}"#;
+    let progress = r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}"#;
+    let server = FakeServer::start(mcp_server(move |r| {
+        if r.method == "GET" {
+            // Only the resumption GET reaches here (the plain one gets 405 above); it
+            // has to name the last event seen.
+            assert_eq!(r.header("last-event-id"), Some("ev-2"));
+            Reply::sse(format!("id: ev-3\ndata: {answer}\n\n"))
+        } else {
+            // The stream breaks after a priming event and one progress event.
+            Reply::sse(format!(
+                "id: ev-1\nretry: 10\ndata:\n\nid: ev-2\ndata: {progress}\n\n"
+            ))
+        }
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    handshake(&mut host).await;
+    host.send(r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"slow"}}"#)
+        .await;
+    assert_eq!(host.recv().await, progress);
+    assert_eq!(host.recv().await, answer);
+    host.finish().await.0.unwrap();
+    let resumed: Vec<Recorded> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.header("last-event-id").is_some())
+        .collect();
+    assert_eq!(resumed.len(), 1);
+    assert_eq!(resumed[0].method, "GET");
+    assert_eq!(resumed[0].header("accept"), Some("text/event-stream"));
+    assert_eq!(resumed[0].header("mcp-session-id"), Some("s1"));
+}
+
+#[tokio::test]
+async fn a_stream_that_breaks_without_an_event_id_becomes_an_error() {
+    let server = FakeServer::start(mcp_server(|_| {
+        Reply::sse(
+            "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{}}\n\n",
+        )
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    handshake(&mut host).await;
+    host.send(r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"x"}}"#)
+        .await;
+    assert_eq!(host.recv_json().await["method"], "notifications/message");
+    let answer = host.recv_json().await;
+    assert_eq!(answer["id"], 8);
+    assert_eq!(answer["error"]["code"], -32000);
+    host.finish().await.0.unwrap();
+}
+
+#[tokio::test]
+async fn slow_requests_do_not_hold_up_others() {
+    let (release, held) = mpsc::unbounded_channel::<Vec<u8>>();
+    let held = Arc::new(Mutex::new(Some(held)));
+    let server = FakeServer::start(mcp_server(move |r| {
+        if r.body_str().contains("\"slow\"") {
+            let rx = held.lock().unwrap().take().expect("one slow call");
+            Reply::Stream(200, vec![], rx)
+        } else {
+            Reply::json(r#"{"jsonrpc":"2.0","id":2,"result":{}}"#)
+        }
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    handshake(&mut host).await;
+    host.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow"}}"#)
+        .await;
+    host.send(r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#)
+        .await;
+    assert_eq!(host.recv().await, r#"{"jsonrpc":"2.0","id":2,"result":{}}"#);
+    release
+        .send(b"data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n".to_vec())
+        .unwrap();
+    assert_eq!(host.recv().await, r#"{"jsonrpc":"2.0","id":1,"result":{}}"#);
+    host.finish().await.0.unwrap();
+}
+
+#[tokio::test]
+async fn a_restarted_server_fails_pending_requests_then_serves_new_ones() {
+    let (_keep, held) = mpsc::unbounded_channel::<Vec<u8>>();
+    let held = Arc::new(Mutex::new(Some(held)));
+    let first = FakeServer::start(mcp_server(move |_| {
+        let rx = held.lock().unwrap().take().expect("one pending call");
+        Reply::Stream(200, vec![], rx)
+    }))
+    .await;
+    let addr = first.addr;
+    let mut host = Host::start(opts(&first), no_auth());
+    handshake(&mut host).await;
+    host.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow"}}"#)
+        .await;
+    wait_for_log(&first, "the pending call", |log| {
+        log.iter().any(|r| r.body_str().contains("slow"))
+    })
+    .await;
+    first.stop();
+    let answer = host.recv_json().await;
+    assert_eq!(
+        answer["id"], 1,
+        "the pending request is answered with an error"
+    );
+    assert_eq!(answer["error"]["code"], -32000);
+
+    // The new server instance knows nothing of session s1.
+    let second = FakeServer::start_at(
+        addr,
+        script(|r: Recorded| async move {
+            match (r.method.as_str(), r.rpc_method().as_deref()) {
+                ("POST", Some("initialize")) => Reply::Full(
+                    200,
+                    vec![
+                        ("content-type", "application/json".into()),
+                        ("mcp-session-id", "new".into()),
+                    ],
+                    INIT_ANSWER.into(),
+                ),
+                ("POST", _) if r.header("mcp-session-id") != Some("new") => Reply::status(404),
+                ("POST", Some("ping")) => Reply::json(r#"{"jsonrpc":"2.0","id":2,"result":{}}"#),
+                ("GET", _) => Reply::status(405),
+                _ => Reply::status(202),
+            }
+        }),
+    )
+    .await;
+    host.send(r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#)
+        .await;
+    assert_eq!(host.recv().await, r#"{"jsonrpc":"2.0","id":2,"result":{}}"#);
+    host.finish().await.0.unwrap();
+    assert!(second.requests().iter().any(|r| r.body_str() == INIT));
+}
+
+#[tokio::test]
+async fn an_unreachable_server_answers_with_errors_and_the_proxy_stays_up() {
+    // Bind and drop, so the port is very likely closed.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url: url::Url = format!("http://{addr}/mcp").parse().unwrap();
+    let mut host = Host::start(ProxyOptions::new(url, "gone"), no_auth());
+    host.send(INIT).await;
+    let answer = host.recv_json().await;
+    assert_eq!(answer["id"], 0);
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot reach `gone`"),
+        "{answer}"
+    );
+    host.send(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+        .await;
+    assert_eq!(host.recv_json().await["id"], 1);
+    host.finish().await.0.unwrap();
+}
+
+#[tokio::test]
+async fn the_session_is_deleted_on_eof_and_on_termination() {
+    for terminate in [false, true] {
+        let server = FakeServer::start(mcp_server(|_| Reply::status(500))).await;
+        let mut host = Host::start(opts(&server), no_auth());
+        handshake(&mut host).await;
+        wait_for_log(&server, "initialized", |log| {
+            log.iter().any(|r| r.body_str() == INITIALIZED)
+        })
+        .await;
+        if terminate {
+            host.terminate().await.unwrap();
+        } else {
+            host.finish().await.0.unwrap();
+        }
+        let deletes: Vec<Recorded> = server
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "DELETE")
+            .collect();
+        assert_eq!(deletes.len(), 1, "terminate={terminate}");
+        assert_eq!(deletes[0].header("mcp-session-id"), Some("s1"));
+        assert_eq!(
+            deletes[0].header("mcp-protocol-version"),
+            Some("2025-11-25")
+        );
+    }
+}
+
+#[tokio::test]
+async fn static_headers_go_on_every_request() {
+    let server = FakeServer::start(mcp_server(|_| {
+        Reply::json(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#)
+    }))
+    .await;
+    let mut options = opts(&server);
+    options.headers.insert("X-Api-Key".into(), "k-123".into());
+    let mut host = Host::start(options, no_auth());
+    handshake(&mut host).await;
+    host.send(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
+        .await;
+    host.recv().await;
+    host.finish().await.0.unwrap();
+    let log = server.requests();
+    assert!(log.len() >= 4, "{log:?}");
+    assert!(log.iter().all(|r| r.header("x-api-key") == Some("k-123")));
+    assert!(log.iter().all(|r| r.header("authorization").is_none()));
+}
+
+#[tokio::test]
+async fn legacy_sse_servers_are_found_and_used() {
+    legacy_server_is_used(Transport::Auto).await;
+    legacy_server_is_used(Transport::Sse).await;
+}
+
+async fn legacy_server_is_used(transport: Transport) {
+    let (events, stream) = mpsc::unbounded_channel::<Vec<u8>>();
+    let stream = Arc::new(Mutex::new(Some(stream)));
+    let events = Arc::new(events);
+    let to_host = Arc::clone(&events);
+    let server = FakeServer::start(script(move |r: Recorded| {
+        let stream = Arc::clone(&stream);
+        let events = Arc::clone(&to_host);
+        async move {
+            match r.method.as_str() {
+                // A 2024-11-05 server knows no POST on its SSE URL.
+                "POST" if r.path == "/mcp" => Reply::status(405),
+                "GET" => {
+                    let rx = stream.lock().unwrap().take().expect("one event stream");
+                    events
+                        .send(b"event: endpoint\ndata: /messages?session=abc\n\n".to_vec())
+                        .unwrap();
+                    Reply::Stream(200, vec![], rx)
+                }
+                "POST" => {
+                    // Answers go out on the event stream, pretty-printed over lines.
+                    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+                    if let Some(id) = v.get("id") {
+                        let answer = if v["method"] == "initialize" {
+                            INIT_ANSWER.to_owned()
+                        } else {
+                            format!("{{\"jsonrpc\":\"2.0\",\n\"id\":{id},\n\"result\":{{}}}}")
+                        };
+                        let data: String = answer.lines().map(|l| format!("data: {l}\n")).collect();
+                        events
+                            .send(format!("event: message\n{data}\n").into_bytes())
+                            .unwrap();
+                    }
+                    Reply::status(202)
+                }
+                _ => Reply::status(405),
+            }
+        }
+    }))
+    .await;
+    let mut options = opts(&server);
+    options.transport = transport;
+    let mut host = Host::start(options, no_auth());
+    handshake(&mut host).await;
+    host.send(r#"{"jsonrpc":"2.0","id":"q","method":"tools/list"}"#)
+        .await;
+    assert_eq!(
+        host.recv().await,
+        r#"{"jsonrpc":"2.0", "id":"q", "result":{}}"#
+    );
+    host.finish().await.0.unwrap();
+    let log = server.requests();
+    let to_endpoint: Vec<&str> = log
+        .iter()
+        .filter(|r| r.path == "/messages?session=abc")
+        .map(|r| r.body_str())
+        .collect();
+    assert_eq!(
+        to_endpoint,
+        [
+            INIT,
+            INITIALIZED,
+            r#"{"jsonrpc":"2.0","id":"q","method":"tools/list"}"#
+        ]
+    );
+    let first_get = log.iter().position(|r| r.method == "GET").unwrap();
+    // Auto mode learns from a refused initialize POST; `--transport sse` goes straight
+    // to the event stream.
+    assert_eq!(first_get, if transport == Transport::Auto { 1 } else { 0 });
+    assert_eq!(log[first_get].header("accept"), Some("text/event-stream"));
+}
+
+#[tokio::test]
+async fn stateless_2026_requests_carry_routing_headers_and_no_session() {
+    let server = FakeServer::start(script(|r: Recorded| async move {
+        let id = serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["id"].clone();
+        Reply::json(format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{{}}}}"#))
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    let call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_weather","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#;
+    let read = r#"{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"file:///a.txt","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#;
+    host.send(call).await;
+    assert_eq!(host.recv_json().await["id"], 1);
+    host.send(read).await;
+    assert_eq!(host.recv_json().await["id"], 2);
+    host.finish().await.0.unwrap();
+    let log = server.requests();
+    assert_eq!(log.len(), 2, "no GET stream, no DELETE: {log:?}");
+    assert_eq!(log[0].header("mcp-method"), Some("tools/call"));
+    assert_eq!(log[0].header("mcp-name"), Some("get_weather"));
+    assert_eq!(log[0].header("mcp-protocol-version"), Some("2026-07-28"));
+    assert_eq!(log[1].header("mcp-method"), Some("resources/read"));
+    assert_eq!(log[1].header("mcp-name"), Some("file:///a.txt"));
+    assert!(log.iter().all(|r| r.header("mcp-session-id").is_none()));
+}
+
+type EventSender = mpsc::UnboundedSender<Vec<u8>>;
+
+#[tokio::test]
+async fn a_lost_legacy_stream_fails_pending_requests_and_reconnects() {
+    // Event streams by session number; dropping a sender cuts that stream.
+    let streams: Arc<Mutex<Vec<Option<EventSender>>>> = Arc::default();
+    let server_streams = Arc::clone(&streams);
+    let server = FakeServer::start(script(move |r: Recorded| {
+        let streams = Arc::clone(&server_streams);
+        async move {
+            if r.method == "GET" {
+                let (tx, rx) = mpsc::unbounded_channel();
+                let mut streams = streams.lock().unwrap();
+                let n = streams.len() + 1;
+                tx.send(format!("event: endpoint\ndata: /messages?session={n}\n\n").into_bytes())
+                    .unwrap();
+                streams.push(Some(tx));
+                return Reply::Stream(200, vec![], rx);
+            }
+            let Some(n) = r.path.strip_prefix("/messages?session=") else {
+                return Reply::status(405);
+            };
+            let n: usize = n.parse().unwrap();
+            let streams = streams.lock().unwrap();
+            let Some(Some(tx)) = streams.get(n - 1) else {
+                return Reply::status(404);
+            };
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            let answer = match v["method"].as_str() {
+                Some("initialize") => Some(INIT_ANSWER.to_owned()),
+                Some("tools/list") => Some(format!(
+                    r#"{{"jsonrpc":"2.0","id":{},"result":{{"session":{n}}}}}"#,
+                    v["id"]
+                )),
+                _ => None,
+            };
+            if let Some(answer) = answer {
+                tx.send(format!("event: message\ndata: {answer}\n\n").into_bytes())
+                    .unwrap();
+            }
+            Reply::status(202)
+        }
+    }))
+    .await;
+    let mut options = opts(&server);
+    options.transport = Transport::Sse;
+    let mut host = Host::start(options, no_auth());
+    handshake(&mut host).await;
+    host.send(r#"{"jsonrpc":"2.0","id":"p","method":"tools/call","params":{"name":"never"}}"#)
+        .await;
+    wait_for_log(&server, "the pending call", |log| {
+        log.iter().any(|r| r.body_str().contains("never"))
+    })
+    .await;
+    streams.lock().unwrap()[0] = None;
+    let lost = host.recv_json().await;
+    assert_eq!(lost["id"], "p");
+    assert_eq!(lost["error"]["code"], -32000);
+    wait_for_log(&server, "the replayed handshake", |log| {
+        log.iter()
+            .any(|r| r.path == "/messages?session=2" && r.body_str() == INITIALIZED)
+    })
+    .await;
+    host.send(r#"{"jsonrpc":"2.0","id":9,"method":"tools/list"}"#)
+        .await;
+    assert_eq!(
+        host.recv().await,
+        r#"{"jsonrpc":"2.0","id":9,"result":{"session":2}}"#
+    );
+    let (result, rest) = host.finish().await;
+    result.unwrap();
+    assert_eq!(rest, "", "the replayed initialize answer stays hidden");
+    let replayed: Vec<&str> = server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/messages?session=2")
+        .map(|r| match r.body_str() {
+            INIT => "init",
+            INITIALIZED => "initialized",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(replayed, ["init", "initialized", "other"]);
+}
+
+#[tokio::test]
+async fn forced_sse_transport_never_posts_to_the_server_url() {
+    // `--transport sse` against a server whose event stream is refused: the host gets
+    // an error, and the Streamable HTTP POST is not tried behind its back.
+    let server = FakeServer::start(script(|_| async { Reply::status(404) })).await;
+    let mut options = opts(&server);
+    options.transport = Transport::Sse;
+    let mut host = Host::start(options, no_auth());
+    host.send(INIT).await;
+    let answer = host.recv_json().await;
+    assert_eq!(answer["id"], 0);
+    assert!(
+        answer["error"]["message"].as_str().unwrap().contains("404"),
+        "{answer}"
+    );
+    host.finish().await.0.unwrap();
+    let methods: Vec<String> = server.requests().iter().map(|r| r.method.clone()).collect();
+    assert_eq!(methods, ["GET"]);
+}
