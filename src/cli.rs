@@ -68,6 +68,24 @@ pub enum Command {
     /// Store the grants of a bundle from `mcpauth export`, or (`--from mcp-remote`) the
     /// grants mcp-remote keeps in plaintext files.
     Import(ImportArgs),
+    /// Print a shell completion script on stdout.
+    ///
+    /// For example `mcpauth completions bash > ~/.local/share/bash-completion/completions/mcpauth`.
+    Completions(CompletionsArgs),
+    /// Write the man pages: `mcpauth.1` and one page per command.
+    Man(ManArgs),
+    /// Rewrite the committed `completions/` and `man/` directories from this definition.
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+    /// Point an MCP client at `mcpauth proxy` for its remote servers.
+    ///
+    /// Each remote (http, sse or `npx mcp-remote`) entry of the client's config, or each
+    /// one named, becomes `{"command": "mcpauth", "args": [..., "proxy", NAME]}`. The
+    /// replaced entries are kept in mcpauth's data directory for `mcpauth uninstall`, and
+    /// the file is copied to `FILE.mcpauth-backup` before its first change.
+    Install(InstallArgs),
+    /// Put back the entries that `mcpauth install` replaced in a client's config.
+    Uninstall(UninstallArgs),
 }
 
 #[derive(Debug, Args)]
@@ -363,6 +381,88 @@ pub struct LogoutArgs {
     /// Forget the grant without asking the server to revoke it.
     #[arg(long)]
     pub no_revoke: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The directory to write the pages into (created when missing).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The source tree whose `completions/` and `man/` to rewrite.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+}
+
+/// Which MCP client, and which of its config files.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The MCP client whose config to change.
+    #[arg(value_name = "CLIENT")]
+    pub client: ClientArg,
+
+    /// Only these servers [default: every remote server in the file].
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Claude Code: the project's `.mcp.json`, or `~/.claude.json` for your user.
+    #[arg(long, value_name = "SCOPE", default_value = "project")]
+    pub scope: ScopeArg,
+
+    /// Cursor: `~/.cursor/mcp.json` instead of the project's `.cursor/mcp.json`.
+    #[arg(long)]
+    pub global: bool,
+
+    /// Print the change as a unified diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// Claude Code: keep the http entry and add `"headersHelper": "mcpauth headers NAME"`
+    /// instead of going through the proxy.
+    #[arg(long)]
+    pub headers_helper: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientArg {
+    /// Claude Desktop's `claude_desktop_config.json`.
+    ClaudeDesktop,
+    /// Claude Code: `.mcp.json`, or `~/.claude.json` with `--scope user`.
+    ClaudeCode,
+    /// Cursor: `.cursor/mcp.json`, or `~/.cursor/mcp.json` with `--global`.
+    Cursor,
+    /// VS Code: `.vscode/mcp.json`.
+    Vscode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopeArg {
+    /// The project's `.mcp.json`.
+    Project,
+    /// `~/.claude.json`, for every project.
+    User,
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

@@ -3,10 +3,12 @@
 
 pub mod bundle;
 pub mod cli;
+pub mod clients;
 pub mod commands;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod generated;
 pub mod grants;
 pub mod home;
 pub mod migrate;

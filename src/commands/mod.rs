@@ -1,10 +1,14 @@
 //! One file per subcommand, each a `run(ctx, args)`.
 
+pub mod completions;
 pub mod export;
+pub mod generate;
 pub mod headers;
 pub mod import;
+pub mod install;
 pub mod login;
 pub mod logout;
+pub mod man;
 pub mod proxy;
 pub mod status;
 pub mod token;
@@ -26,6 +30,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Proxy(args) => proxy::run(ctx, args).await,
         Command::Export(args) => export::run(&ctx, args).await,
         Command::Import(args) => import::run(&ctx, args).await,
+        Command::Completions(args) => completions::run(&ctx, args),
+        Command::Man(args) => man::run(&ctx, args),
+        Command::Generate(args) => generate::run(&ctx, args),
+        Command::Install(args) => install::run(&ctx, args),
+        Command::Uninstall(args) => install::run_uninstall(&ctx, args),
     }
 }
 

@@ -1,0 +1,244 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mcpauth] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mcpauth'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mcpauth'= {
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand login 'Sign in to a server in the browser and store the grant'
+            cand status 'Show every known server and grant: state, expiry, issuer, scopes, where stored'
+            cand token 'Print a fresh access token on stdout, refreshing it first when needed'
+            cand headers 'Print `{"Authorization": "Bearer ..."}` for a server (a `headersHelper`)'
+            cand logout 'Revoke a grant at the server when it can, and forget it here'
+            cand proxy 'Run as a stdio MCP server that forwards to the remote server with fresh tokens'
+            cand export 'Write grants into an encrypted bundle for another host (a server, CI, a container), where `mcpauth import` reads them'
+            cand import 'Store the grants of a bundle from `mcpauth export`, or (`--from mcp-remote`) the grants mcp-remote keeps in plaintext files'
+            cand completions 'Print a shell completion script on stdout'
+            cand man 'Write the man pages: `mcpauth.1` and one page per command'
+            cand generate 'Rewrite the committed `completions/` and `man/` directories from this definition'
+            cand install 'Point an MCP client at `mcpauth proxy` for its remote servers'
+            cand uninstall 'Put back the entries that `mcpauth install` replaced in a client''s config'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpauth;login'= {
+            cand --account 'Which of several accounts on the same server'
+            cand --client-id 'Use this pre-registered OAuth client id (else the config''s `oauth.clientId`, a stored registration, or dynamic registration)'
+            cand --client-auth 'How the client authenticates at the token endpoint'
+            cand --client-key-file 'Authenticate the client with a JWT signed by this private key (PEM, EC P-256 or RSA; `private_key_jwt`). The key is copied into the keychain'
+            cand --client-metadata-url 'Use this client ID metadata document URL as the client id, when the authorization server accepts them'
+            cand --auth-server-metadata-url 'Use this authorization server metadata URL instead of discovering it'
+            cand --scope 'Scopes to ask for (repeat or separate with spaces) [default: what the server asks for]'
+            cand --auth-param 'Extra authorization parameter, sent on the authorization request and on every refresh (e.g. `access_type=offline`)'
+            cand --callback-port 'The loopback port for the browser''s redirect [default: any free port, or the config''s `oauth.callbackPort`]'
+            cand --timeout 'How long to wait for the browser (e.g. `90s`, `5m`)'
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand --client-secret 'Ask for the client secret of `--client-id` (a hidden prompt, or one line on stdin). Never given on the command line'
+            cand --client-credentials 'Get a token for the client itself (the client credentials grant): no browser, no user; renewed the same way when it expires. Needs --client-id and a secret or key'
+            cand --initial-access-token 'Ask for an initial access token for dynamic registration (a hidden prompt, or a line on stdin after the client secret)'
+            cand --device 'Sign in with a code shown here and approved on any other device (the OAuth device authorization grant), when the authorization server offers it'
+            cand --no-browser 'Open no browser here: print the authorization URL to open on any machine, then paste back the address the browser ended on. Works over SSH'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpauth;status'= {
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand --json 'Print JSON on stdout'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpauth;token'= {
+            cand --account 'Which of several accounts on the same server'
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand --json 'Print JSON (`access_token`, `token_type`, `expires_at`, `scopes`) instead of the bare token'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpauth;headers'= {
+            cand --account 'Which of several accounts on the same server'
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpauth;logout'= {
+            cand --account 'Which of several accounts on the same server'
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand --no-revoke 'Forget the grant without asking the server to revoke it'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpauth;proxy'= {
+            cand --account 'Which of several accounts on the same server'
+            cand --transport 'Which remote transport to speak [default: Streamable HTTP, falling back to the legacy HTTP+SSE transport when the server only speaks that]'
+            cand --login 'When there is no usable grant: `auto` opens the browser once (only on a desktop); `never` answers each request with an error saying to run `mcpauth login`'
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpauth;export'= {
+            cand --account 'Which of several accounts on the named servers'
+            cand -o 'Write the bundle to FILE (created readable only by you) instead of stdout'
+            cand --out 'Write the bundle to FILE (created readable only by you) instead of stdout'
+            cand --recipient 'Encrypt to this public key instead of a passphrase: `age1...`, or an SSH key (`ssh-ed25519 ...`, `ssh-rsa ...`), e.g. the other host''s. Repeatable'
+            cand --recipient-file 'Encrypt to every public key in FILE (one per line; a `.pub` or `authorized_keys` file works). Repeatable'
+            cand --passphrase-file 'Read the passphrase from the first line of FILE instead of asking'
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand --copy 'Put this host''s own grant into the bundle: both hosts then share one refresh token, and with rotation the first to refresh ends the other''s grant'
+            cand --move 'Hand this host''s grant over and forget it here once the bundle is written'
+            cand --device 'Sign the fresh grant in with the device authorization grant (RFC 8628)'
+            cand --no-browser 'Sign the fresh grant in without a browser here: open the printed URL anywhere, then paste back the address the browser ended on'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpauth;import'= {
+            cand --passphrase-file 'Read the passphrase from the first line of FILE instead of asking'
+            cand --identity 'The private key for a bundle made with --recipient: an age identity file or an SSH private key without a passphrase'
+            cand --from 'Import from another tool instead of a bundle'
+            cand --url 'With --from: a server URL to match the tool''s files against, for servers that no MCP config names any more. Repeatable'
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand --force 'Replace grants already held here for the same servers without asking'
+            cand --delete-originals 'With --from: delete the tool''s plaintext files once their grant is stored [default: ask on a terminal, else keep them]'
+            cand --keep-originals 'With --from: keep the tool''s files without asking'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpauth;completions'= {
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpauth;man'= {
+            cand --out 'The directory to write the pages into (created when missing)'
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpauth;generate'= {
+            cand --root 'The source tree whose `completions/` and `man/` to rewrite'
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpauth;install'= {
+            cand --scope 'Claude Code: the project''s `.mcp.json`, or `~/.claude.json` for your user'
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand --global 'Cursor: `~/.cursor/mcp.json` instead of the project''s `.cursor/mcp.json`'
+            cand --dry-run 'Print the change as a unified diff and write nothing'
+            cand --headers-helper 'Claude Code: keep the http entry and add `"headersHelper": "mcpauth headers NAME"` instead of going through the proxy'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpauth;uninstall'= {
+            cand --scope 'Claude Code: the project''s `.mcp.json`, or `~/.claude.json` for your user'
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand --global 'Cursor: `~/.cursor/mcp.json` instead of the project''s `.cursor/mcp.json`'
+            cand --dry-run 'Print the change as a unified diff and write nothing'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpauth;help'= {
+            cand login 'Sign in to a server in the browser and store the grant'
+            cand status 'Show every known server and grant: state, expiry, issuer, scopes, where stored'
+            cand token 'Print a fresh access token on stdout, refreshing it first when needed'
+            cand headers 'Print `{"Authorization": "Bearer ..."}` for a server (a `headersHelper`)'
+            cand logout 'Revoke a grant at the server when it can, and forget it here'
+            cand proxy 'Run as a stdio MCP server that forwards to the remote server with fresh tokens'
+            cand export 'Write grants into an encrypted bundle for another host (a server, CI, a container), where `mcpauth import` reads them'
+            cand import 'Store the grants of a bundle from `mcpauth export`, or (`--from mcp-remote`) the grants mcp-remote keeps in plaintext files'
+            cand completions 'Print a shell completion script on stdout'
+            cand man 'Write the man pages: `mcpauth.1` and one page per command'
+            cand generate 'Rewrite the committed `completions/` and `man/` directories from this definition'
+            cand install 'Point an MCP client at `mcpauth proxy` for its remote servers'
+            cand uninstall 'Put back the entries that `mcpauth install` replaced in a client''s config'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpauth;help;login'= {
+        }
+        &'mcpauth;help;status'= {
+        }
+        &'mcpauth;help;token'= {
+        }
+        &'mcpauth;help;headers'= {
+        }
+        &'mcpauth;help;logout'= {
+        }
+        &'mcpauth;help;proxy'= {
+        }
+        &'mcpauth;help;export'= {
+        }
+        &'mcpauth;help;import'= {
+        }
+        &'mcpauth;help;completions'= {
+        }
+        &'mcpauth;help;man'= {
+        }
+        &'mcpauth;help;generate'= {
+        }
+        &'mcpauth;help;install'= {
+        }
+        &'mcpauth;help;uninstall'= {
+        }
+        &'mcpauth;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

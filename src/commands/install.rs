@@ -1,0 +1,124 @@
+//! `mcpauth install CLIENT [NAME...]` and `mcpauth uninstall CLIENT [NAME...]`: point a
+//! client's remote servers at `mcpauth proxy` (or, for Claude Code, at
+//! `mcpauth headers`), and put them back.
+//!
+//! Order of writes on install: the backup, then the sidecar record, then the config; so
+//! whatever fails midway, the original entries are on disk somewhere mcpauth can find.
+
+use crate::cli::{ClientArgs, InstallArgs, UninstallArgs};
+use crate::clients::document::{Document, diff};
+use crate::clients::plan::{self, Note};
+use crate::clients::sidecar::Sidecar;
+use crate::clients::{ClientError, Target, locate};
+use crate::context::{Ctx, env_var};
+use crate::error::Result;
+
+pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<()> {
+    let (target, mut doc, mut sidecar) = open(ctx, &args.client)?;
+    let table = doc.table_mut(target.key)?;
+    let plan = plan::Install {
+        target: &target,
+        names: &args.client.names,
+        headers_helper: args.headers_helper,
+    };
+    let notes = plan::install(&plan, table, &mut sidecar)?;
+    finish(&target, &doc, &notes, args.client.dry_run, |doc| {
+        if let Some(backup) = doc.backup()? {
+            eprintln!(
+                "backed up `{}` to `{}`",
+                doc.path.display(),
+                backup.display()
+            );
+        }
+        sidecar.save()
+    })?;
+    if notes.iter().any(|n| n.changed) && !args.client.dry_run && !args.headers_helper {
+        eprintln!(
+            "the originals are kept in `{}`; `mcpauth uninstall {}` puts them back",
+            sidecar.path.display(),
+            client_word(&args.client)
+        );
+    }
+    Ok(())
+}
+
+pub fn run_uninstall(ctx: &Ctx, args: UninstallArgs) -> Result<()> {
+    let (target, mut doc, mut sidecar) = open(ctx, &args.client)?;
+    let table = doc.table_mut(target.key)?;
+    let notes = plan::uninstall(&target, &args.client.names, table, &mut sidecar)?;
+    if notes.is_empty() {
+        eprintln!(
+            "nothing to uninstall: mcpauth installed nothing in `{}`",
+            target.path.display()
+        );
+        return Ok(());
+    }
+    finish(&target, &doc, &notes, args.client.dry_run, |_| Ok(()))?;
+    // The record changes only once the config no longer needs what it drops.
+    if !args.client.dry_run {
+        sidecar.save()?;
+    }
+    Ok(())
+}
+
+/// The client's file, parsed, and mcpauth's record for it. A missing or malformed file
+/// is an error, and nothing is written.
+fn open(ctx: &Ctx, args: &ClientArgs) -> Result<(Target, Document, Sidecar)> {
+    let target = locate(args, &ctx.lookup, &env_var)?;
+    let doc = Document::read(&target.path)?.ok_or_else(|| ClientError::NoFile {
+        client: target.client.label(),
+        path: target.path.clone(),
+    })?;
+    let sidecar = Sidecar::load(&ctx.home.data_dir, &target.path)?;
+    Ok((target, doc, sidecar))
+}
+
+/// Says what happened to each entry, then shows (`--dry-run`) or writes the new text.
+/// `before_write` runs only when the file is about to change.
+fn finish(
+    target: &Target,
+    doc: &Document,
+    notes: &[Note],
+    dry_run: bool,
+    before_write: impl FnOnce(&Document) -> Result<(), ClientError>,
+) -> Result<()> {
+    let file = target.path.display();
+    for note in notes {
+        eprintln!("`{}` in `{file}` {}", note.name, note.message);
+    }
+    let new = doc.render();
+    if new == doc.text || !notes.iter().any(|n| n.changed) {
+        eprintln!("`{file}` is unchanged");
+        return Ok(());
+    }
+    if dry_run {
+        // Rendered from copies without header and env values: a diff ends up in
+        // terminals and bug reports.
+        let old = doc.render_root(&plan::redacted(&doc.original, target.key));
+        let new = doc.render_root(&plan::redacted(&doc.root, target.key));
+        super::print_stdout(&diff(&target.path, &old, &new))?;
+        eprintln!("dry run: nothing was written");
+        return Ok(());
+    }
+    before_write(doc)?;
+    doc.write(&new)?;
+    eprintln!("updated `{file}`");
+    Ok(())
+}
+
+fn client_word(args: &ClientArgs) -> String {
+    let mut word = match args.client {
+        crate::cli::ClientArg::ClaudeDesktop => "claude-desktop",
+        crate::cli::ClientArg::ClaudeCode => "claude-code",
+        crate::cli::ClientArg::Cursor => "cursor",
+        crate::cli::ClientArg::Vscode => "vscode",
+    }
+    .to_owned();
+    if args.scope == crate::cli::ScopeArg::User {
+        word.push_str(" --scope user");
+    }
+    if args.global {
+        word.push_str(" --global");
+    }
+    word
+}

@@ -1,0 +1,146 @@
+//! `install.sh`: installs the binary, completions and man pages for a user, twice without
+//! harm, and takes all of it away again. Runs in a temporary HOME; the build reuses this
+//! test run's own target directory (dev profile), so nothing is built from scratch.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The target directory this test binary was built into: `<target>/debug/deps/it-...`.
+fn target_dir() -> PathBuf {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_mcpauth"));
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("the binary sits in <target>/<profile>/")
+        .to_path_buf()
+}
+
+/// rustup and cargo find their toolchains through HOME unless told otherwise.
+fn real_dir(var: &str, under_home: &str) -> PathBuf {
+    std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME is set for the test run"))
+            .join(under_home)
+    })
+}
+
+fn install(home: &Path, args: &[&str]) -> Output {
+    let out = Command::new("sh")
+        .arg(root().join("install.sh"))
+        .args(args)
+        .env("HOME", home)
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .env("MCPAUTH_INSTALL_DIR", home.join("bin"))
+        .env("MCPAUTH_BUILD_PROFILE", "dev")
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env("RUSTUP_HOME", real_dir("RUSTUP_HOME", ".rustup"))
+        .env("CARGO_HOME", real_dir("CARGO_HOME", ".cargo"))
+        .output()
+        .expect("sh runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "install.sh {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Every file under `dir`, relative to it.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn install_twice_then_uninstall_leaves_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    // zsh's user directory is used only when it exists (it must be on fpath); fish's
+    // when fish's config directory does.
+    std::fs::create_dir_all(home.join(".local/share/zsh/site-functions")).unwrap();
+    std::fs::create_dir_all(home.join(".config/fish")).unwrap();
+
+    let first = install(home, &[]);
+    let said = String::from_utf8_lossy(&first.stdout).into_owned();
+    let bin = home.join("bin/mcpauth");
+    let expected = [
+        bin.clone(),
+        home.join(".local/share/bash-completion/completions/mcpauth"),
+        home.join(".local/share/zsh/site-functions/_mcpauth"),
+        home.join(".config/fish/completions/mcpauth.fish"),
+        home.join(".local/share/man/man1/mcpauth.1"),
+        home.join(".local/share/man/man1/mcpauth-login.1"),
+    ];
+    for path in &expected {
+        assert!(path.is_file(), "{} was not installed", path.display());
+        assert!(
+            said.contains(&format!("installed {}", path.display())),
+            "install.sh did not say where {} went:\n{said}",
+            path.display()
+        );
+    }
+    assert_eq!(
+        std::fs::read(home.join(".local/share/zsh/site-functions/_mcpauth")).unwrap(),
+        std::fs::read(root().join("completions/_mcpauth")).unwrap()
+    );
+
+    let version = Command::new(&bin).arg("--version").output().unwrap();
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("mcpauth {}", env!("CARGO_PKG_VERSION"))
+    );
+
+    // A second run replaces the same files and adds nothing (no stray `.new` files).
+    let before = files(home);
+    install(home, &[]);
+    assert_eq!(files(home), before);
+
+    let gone = install(home, &["--uninstall"]);
+    let said = String::from_utf8_lossy(&gone.stdout).into_owned();
+    for path in &expected {
+        assert!(!path.exists(), "{} is still there", path.display());
+        assert!(
+            said.contains(&format!("removed {}", path.display())),
+            "{said}"
+        );
+    }
+    assert_eq!(
+        files(home),
+        Vec::<PathBuf>::new(),
+        "uninstall left files behind"
+    );
+    // Uninstalling again is harmless.
+    let again = install(home, &["--uninstall"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to remove"));
+}
+
+#[test]
+fn install_script_is_shellcheck_clean() {
+    let out = Command::new("shellcheck")
+        .arg(root().join("install.sh"))
+        .output()
+        .expect("shellcheck is installed (tests/run installs it)");
+    assert!(
+        out.status.success(),
+        "shellcheck install.sh:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
