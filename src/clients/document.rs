@@ -115,12 +115,28 @@ impl Document {
         write_atomic(&self.real_path, text.as_bytes(), None)
     }
 
+    fn backup_path(&self) -> PathBuf {
+        let mut name = self.path.as_os_str().to_owned();
+        name.push(".mcpauth-backup");
+        PathBuf::from(name)
+    }
+
+    /// The text to write once uninstall has put the entries back: the backup's own bytes
+    /// when they say exactly the same, so that a round trip leaves the file as it was,
+    /// layout and number spellings included; else the usual rendering.
+    pub fn render_restored(&self) -> String {
+        let same = std::fs::read_to_string(self.backup_path())
+            .ok()
+            .filter(|text| {
+                serde_json::from_str::<Map<String, Value>>(text).is_ok_and(|b| b == self.root)
+            });
+        same.unwrap_or_else(|| self.render())
+    }
+
     /// Copies the file to `<file>.mcpauth-backup` unless a backup is already there: the
     /// first backup is the one from before mcpauth ever touched the file.
     pub fn backup(&self) -> Result<Option<PathBuf>, ClientError> {
-        let mut name = self.path.as_os_str().to_owned();
-        name.push(".mcpauth-backup");
-        let backup = PathBuf::from(name);
+        let backup = self.backup_path();
         if backup.exists() {
             return Ok(None);
         }

@@ -22,7 +22,8 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<()> {
         headers_helper: args.headers_helper,
     };
     let notes = plan::install(&plan, table, &mut sidecar)?;
-    finish(&target, &doc, &notes, args.client.dry_run, |doc| {
+    let new = doc.render();
+    finish(&target, &doc, new, &notes, args.client.dry_run, |doc| {
         if let Some(backup) = doc.backup()? {
             eprintln!(
                 "backed up `{}` to `{}`",
@@ -53,7 +54,8 @@ pub fn run_uninstall(ctx: &Ctx, args: UninstallArgs) -> Result<()> {
         );
         return Ok(());
     }
-    finish(&target, &doc, &notes, args.client.dry_run, |_| Ok(()))?;
+    let new = doc.render_restored();
+    finish(&target, &doc, new, &notes, args.client.dry_run, |_| Ok(()))?;
     // The record changes only once the config no longer needs what it drops.
     if !args.client.dry_run {
         sidecar.save()?;
@@ -73,11 +75,12 @@ fn open(ctx: &Ctx, args: &ClientArgs) -> Result<(Target, Document, Sidecar)> {
     Ok((target, doc, sidecar))
 }
 
-/// Says what happened to each entry, then shows (`--dry-run`) or writes the new text.
+/// Says what happened to each entry, then shows (`--dry-run`) or writes `new`.
 /// `before_write` runs only when the file is about to change.
 fn finish(
     target: &Target,
     doc: &Document,
+    new: String,
     notes: &[Note],
     dry_run: bool,
     before_write: impl FnOnce(&Document) -> Result<(), ClientError>,
@@ -86,7 +89,6 @@ fn finish(
     for note in notes {
         eprintln!("`{}` in `{file}` {}", note.name, note.message);
     }
-    let new = doc.render();
     if new == doc.text || !notes.iter().any(|n| n.changed) {
         eprintln!("`{file}` is unchanged");
         return Ok(());

@@ -9,6 +9,7 @@ mod export_import;
 mod fakes_selftest;
 mod generated;
 mod headless;
+mod install_clients;
 mod install_script;
 mod login;
 mod migrate;
