@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpauth' -ScriptBlock {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Rewrite the committed `completions/` and `man/` directories from this definition')
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Point an MCP client at `mcpauth proxy` for its remote servers')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Put back the entries that `mcpauth install` replaced in a client''s config')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check everything a sign-in and the proxy depend on, and say what to fix')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -212,6 +213,17 @@ Register-ArgumentCompleter -Native -CommandName 'mcpauth' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'mcpauth;doctor' {
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Which of several accounts on the server')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read servers from this file only (any MCP client''s config format)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (`server`, `ok`, and `checks`: `check`, `status`, `detail`, `fix`)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'mcpauth;help' {
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in to a server in the browser and store the grant')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show every known server and grant: state, expiry, issuer, scopes, where stored')
@@ -226,6 +238,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpauth' -ScriptBlock {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Rewrite the committed `completions/` and `man/` directories from this definition')
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Point an MCP client at `mcpauth proxy` for its remote servers')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Put back the entries that `mcpauth install` replaced in a client''s config')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check everything a sign-in and the proxy depend on, and say what to fix')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -266,6 +279,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpauth' -ScriptBlock {
             break
         }
         'mcpauth;help;uninstall' {
+            break
+        }
+        'mcpauth;help;doctor' {
             break
         }
         'mcpauth;help;help' {

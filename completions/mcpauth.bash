@@ -19,6 +19,9 @@ _mcpauth() {
             mcpauth,completions)
                 cmd="mcpauth__subcmd__completions"
                 ;;
+            mcpauth,doctor)
+                cmd="mcpauth__subcmd__doctor"
+                ;;
             mcpauth,export)
                 cmd="mcpauth__subcmd__export"
                 ;;
@@ -60,6 +63,9 @@ _mcpauth() {
                 ;;
             mcpauth__subcmd__help,completions)
                 cmd="mcpauth__subcmd__help__subcmd__completions"
+                ;;
+            mcpauth__subcmd__help,doctor)
+                cmd="mcpauth__subcmd__help__subcmd__doctor"
                 ;;
             mcpauth__subcmd__help,export)
                 cmd="mcpauth__subcmd__help__subcmd__export"
@@ -107,7 +113,7 @@ _mcpauth() {
 
     case "${cmd}" in
         mcpauth)
-            opts="-v -h -V --config --store --verbose --help --version login status token headers logout proxy export import completions man generate install uninstall help"
+            opts="-v -h -V --config --store --verbose --help --version login status token headers logout proxy export import completions man generate install uninstall doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -135,6 +141,32 @@ _mcpauth() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpauth__subcmd__doctor)
+            opts="-v -h --account --json --config --store --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -249,7 +281,7 @@ _mcpauth() {
             return 0
             ;;
         mcpauth__subcmd__help)
-            opts="login status token headers logout proxy export import completions man generate install uninstall help"
+            opts="login status token headers logout proxy export import completions man generate install uninstall doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,6 +295,20 @@ _mcpauth() {
             return 0
             ;;
         mcpauth__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpauth__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

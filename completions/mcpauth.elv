@@ -39,6 +39,7 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
             cand generate 'Rewrite the committed `completions/` and `man/` directories from this definition'
             cand install 'Point an MCP client at `mcpauth proxy` for its remote servers'
             cand uninstall 'Put back the entries that `mcpauth install` replaced in a client''s config'
+            cand doctor 'Check everything a sign-in and the proxy depend on, and say what to fix'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpauth;login'= {
@@ -195,6 +196,16 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'mcpauth;doctor'= {
+            cand --account 'Which of several accounts on the server'
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand --json 'Print JSON (`server`, `ok`, and `checks`: `check`, `status`, `detail`, `fix`)'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'mcpauth;help'= {
             cand login 'Sign in to a server in the browser and store the grant'
             cand status 'Show every known server and grant: state, expiry, issuer, scopes, where stored'
@@ -209,6 +220,7 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
             cand generate 'Rewrite the committed `completions/` and `man/` directories from this definition'
             cand install 'Point an MCP client at `mcpauth proxy` for its remote servers'
             cand uninstall 'Put back the entries that `mcpauth install` replaced in a client''s config'
+            cand doctor 'Check everything a sign-in and the proxy depend on, and say what to fix'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpauth;help;login'= {
@@ -236,6 +248,8 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
         &'mcpauth;help;install'= {
         }
         &'mcpauth;help;uninstall'= {
+        }
+        &'mcpauth;help;doctor'= {
         }
         &'mcpauth;help;help'= {
         }

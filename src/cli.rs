@@ -86,6 +86,27 @@ pub enum Command {
     Install(InstallArgs),
     /// Put back the entries that `mcpauth install` replaced in a client's config.
     Uninstall(UninstallArgs),
+    /// Check everything a sign-in and the proxy depend on, and say what to fix.
+    ///
+    /// With a server: the config entry, discovery, PKCE, registration, the callback port
+    /// and the grant; always: the keychain, proxy and CA settings. Read-only: registers
+    /// nothing, stores nothing, opens no browser. Exits 1 when a check fails.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The server to check, by name or URL.
+    #[arg(value_name = "SERVER")]
+    pub server: Option<String>,
+
+    /// Which of several accounts on the server.
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+
+    /// Print JSON (`server`, `ok`, and `checks`: `check`, `status`, `detail`, `fix`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

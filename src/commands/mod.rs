@@ -1,6 +1,7 @@
 //! One file per subcommand, each a `run(ctx, args)`.
 
 pub mod completions;
+pub mod doctor;
 pub mod export;
 pub mod generate;
 pub mod headers;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Generate(args) => generate::run(&ctx, args),
         Command::Install(args) => install::run(&ctx, args),
         Command::Uninstall(args) => install::run_uninstall(&ctx, args),
+        Command::Doctor(args) => doctor::run(&ctx, args).await,
     }
 }
 

@@ -132,7 +132,7 @@ fn row(name: &str, url: Option<&url::Url>, g: &GrantRecord) -> Row {
     }
 }
 
-fn state_of(g: &GrantRecord) -> (&'static str, String) {
+pub(crate) fn state_of(g: &GrantRecord) -> (&'static str, String) {
     if g.needs_login {
         return ("needs_login", "needs login".into());
     }

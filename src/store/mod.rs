@@ -425,6 +425,12 @@ impl Vault {
         }
     }
 
+    /// Reaches the OS keychain without storing or reading anything, and without the
+    /// fallback warning: for `mcpauth doctor`.
+    pub fn probe_keychain(&self) -> Result<(), StoreError> {
+        self.keychain.connect().map(drop)
+    }
+
     /// The warning line, if this vault fell back from the keychain to the file store.
     pub fn fallback_warning(&self) -> Option<String> {
         self.fell_back

@@ -5,6 +5,7 @@
 mod support;
 
 mod conformance;
+mod doctor;
 mod export_import;
 mod fakes_selftest;
 mod generated;
