@@ -16,7 +16,7 @@ use crate::grants::{self, Target};
 use crate::oauth::OauthError;
 use crate::oauth::authorize::Listener;
 use crate::oauth::discovery::{self, Discovery, MetadataSource};
-use crate::store::StoreError;
+use crate::store::{StoreChoice, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -308,14 +308,12 @@ async fn registration_check(ctx: &Ctx, target: &Target, d: &Discovery, report: &
 }
 
 async fn keychain_check(ctx: &Ctx, report: &mut Report) {
-    if let Ok(kind) = std::env::var("MCPAUTH_STORE") {
-        if kind == "file" {
-            report.ok(
-                "keychain",
-                "not used: MCPAUTH_STORE=file keeps secrets in a 0600 file",
-            );
-            return;
-        }
+    if ctx.vault.choice() == StoreChoice::File {
+        report.ok(
+            "keychain",
+            "not used: --store file keeps secrets in a file readable only by you",
+        );
+        return;
     }
     match ctx.blocking(|v| v.probe_keychain()).await {
         Ok(()) => report.ok("keychain", "reachable"),

@@ -425,6 +425,11 @@ impl Vault {
         }
     }
 
+    /// What `--store` / `MCPAUTH_STORE` asked for.
+    pub fn choice(&self) -> StoreChoice {
+        self.choice
+    }
+
     /// Reaches the OS keychain without storing or reading anything, and without the
     /// fallback warning: for `mcpauth doctor`.
     pub fn probe_keychain(&self) -> Result<(), StoreError> {
