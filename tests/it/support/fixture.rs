@@ -760,6 +760,27 @@ impl Fixture {
         all
     }
 
+    /// How many refresh requests came, after checking that none of them presented a
+    /// refresh token that an earlier one had: with rotation, a second use of one is the
+    /// race that ends a grant.
+    pub fn refreshes_without_reuse(&self) -> usize {
+        let presented: Vec<String> = self
+            .requests_to(Endpoint::Token)
+            .iter()
+            .filter(|r| r.form("grant_type").as_deref() == Some("refresh_token"))
+            .filter_map(|r| r.form("refresh_token"))
+            .collect();
+        let mut distinct = presented.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(
+            distinct.len(),
+            presented.len(),
+            "a refresh token was used twice"
+        );
+        presented.len()
+    }
+
     pub fn counters(&self) -> Counters {
         lock(&self.shared).counters
     }
