@@ -134,7 +134,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpauth' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read servers from this file only (any MCP client''s config format)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]')
             [CompletionResult]::new('--copy', '--copy', [CompletionResultType]::ParameterName, 'Put this host''s own grant into the bundle: both hosts then share one refresh token, and with rotation the first to refresh ends the other''s grant')
-            [CompletionResult]::new('--move', '--move', [CompletionResultType]::ParameterName, 'Hand this host''s grant over and forget it here once the bundle is written')
+            [CompletionResult]::new('--move', '--move', [CompletionResultType]::ParameterName, 'Hand this host''s grant over and forget it here once the bundle is written (to a file: needs --out)')
             [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Sign the fresh grant in with the device authorization grant (RFC 8628)')
             [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Sign the fresh grant in without a browser here: open the printed URL anywhere, then paste back the address the browser ended on')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)')

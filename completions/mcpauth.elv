@@ -124,7 +124,7 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
             cand --config 'Read servers from this file only (any MCP client''s config format)'
             cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
             cand --copy 'Put this host''s own grant into the bundle: both hosts then share one refresh token, and with rotation the first to refresh ends the other''s grant'
-            cand --move 'Hand this host''s grant over and forget it here once the bundle is written'
+            cand --move 'Hand this host''s grant over and forget it here once the bundle is written (to a file: needs --out)'
             cand --device 'Sign the fresh grant in with the device authorization grant (RFC 8628)'
             cand --no-browser 'Sign the fresh grant in without a browser here: open the printed URL anywhere, then paste back the address the browser ended on'
             cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'

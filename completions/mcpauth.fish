@@ -113,7 +113,7 @@ complete -c mcpauth -n "__fish_mcpauth_using_subcommand export" -l config -d 'Re
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand export" -l store -d 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]' -r -f -a "keyring\t''
 file\t''"
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand export" -l copy -d 'Put this host\'s own grant into the bundle: both hosts then share one refresh token, and with rotation the first to refresh ends the other\'s grant'
-complete -c mcpauth -n "__fish_mcpauth_using_subcommand export" -l move -d 'Hand this host\'s grant over and forget it here once the bundle is written'
+complete -c mcpauth -n "__fish_mcpauth_using_subcommand export" -l move -d 'Hand this host\'s grant over and forget it here once the bundle is written (to a file: needs --out)'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand export" -l device -d 'Sign the fresh grant in with the device authorization grant (RFC 8628)'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand export" -l no-browser -d 'Sign the fresh grant in without a browser here: open the printed URL anywhere, then paste back the address the browser ended on'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand export" -s v -l verbose -d 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'

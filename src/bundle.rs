@@ -115,9 +115,7 @@ pub fn seal(bundle: &Bundle, lock: &Lock, out: impl Write) -> Result<(), BundleE
         Lock::Passphrase(p) => age::Encryptor::with_user_passphrase(p.clone()),
         Lock::Recipients(rs) => {
             age::Encryptor::with_recipients(rs.iter().map(|r| r.as_ref() as &dyn age::Recipient))
-                .map_err(|e| BundleError::BadRecipient {
-                    recipient: e.to_string(),
-                })?
+                .map_err(|e| BundleError::Write(std::io::Error::other(e.to_string())))?
         }
     };
     let armored = age::armor::ArmoredWriter::wrap_output(out, age::armor::Format::AsciiArmor)

@@ -128,7 +128,8 @@ pub struct ExportArgs {
     #[arg(long, conflicts_with = "move")]
     pub copy: bool,
 
-    /// Hand this host's grant over and forget it here once the bundle is written.
+    /// Hand this host's grant over and forget it here once the bundle is written (to a
+    /// file: needs --out).
     #[arg(long = "move")]
     pub r#move: bool,
 

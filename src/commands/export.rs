@@ -21,6 +21,14 @@ use crate::store::{ClientOrigin, ClientRecord, GrantRecord, Index};
 pub async fn run(ctx: &Ctx, args: ExportArgs) -> Result<()> {
     // The lock is settled first: a bad recipient or an unconfirmed passphrase must fail
     // before anyone approves a sign-in in the browser.
+    let to_file = args.out.as_deref().filter(|p| *p != Path::new("-"));
+    if args.r#move && to_file.is_none() {
+        return Err(Error::Usage(
+            "--move needs --out FILE: a grant forgotten here must be safe in a file first \
+             (a pipe can break after mcpauth has written to it)"
+                .into(),
+        ));
+    }
     let lock = choose_lock(ctx, &args)?;
     let index = ctx.blocking(|v| v.index()).await?;
     let picked = pick(ctx, &index, &args)?;
@@ -39,7 +47,7 @@ pub async fn run(ctx: &Ctx, args: ExportArgs) -> Result<()> {
 
     let mut sealed = Vec::new();
     bundle::seal(&bundle, &lock, &mut sealed)?;
-    match args.out.as_deref().filter(|p| *p != Path::new("-")) {
+    match to_file {
         Some(path) => {
             let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
             crate::store::write_private_atomic(&path, &sealed)

@@ -251,6 +251,15 @@ fn copy_shares_the_grant_and_the_first_refresh_ends_the_other() {
 fn move_hands_the_grant_over_and_forgets_it_here() {
     let hosts = Hosts::new(Duration::from_secs(3600));
     let before = token(&hosts.laptop).stdout.trim().to_owned();
+    // Not into a pipe: it could break after the grant is forgotten here.
+    let pass = hosts.pass();
+    let out = hosts
+        .laptop
+        .run(&["export", "demo", "--move", "--passphrase-file", &pass]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("--move needs --out"), "{out:?}");
+    assert_eq!(token(&hosts.laptop).stdout.trim(), before, "still here");
+
     let out = hosts.export(&["--move"]);
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(out.stderr.contains("forgotten here"), "{out:?}");
