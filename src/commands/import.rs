@@ -162,9 +162,7 @@ fn store_all(v: &Vault, bundle: Bundle) -> Result<Vec<crate::store::StoreKind>, 
             for old in &replaced {
                 before.push((old.clone(), v.grant_secrets(old)?));
             }
-            let mut client = g.client;
-            client.has_secret = g.client_secret.is_some();
-            v.save_client(client, g.client_secret.as_ref())?;
+            v.save_client(g.client, g.client_secret.as_ref())?;
             let mut rec = g.grant;
             rec.needs_login = false;
             let saved = v.save_grant(rec, &g.secrets)?;
