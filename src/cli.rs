@@ -80,9 +80,11 @@ pub enum Command {
     /// Point an MCP client at `mcpauth proxy` for its remote servers.
     ///
     /// Each remote (http, sse or `npx mcp-remote`) entry of the client's config, or each
-    /// one named, becomes `{"command": "mcpauth", "args": [..., "proxy", NAME]}`. The
+    /// one named, becomes `{"command": "mcpauth", "args": [..., "proxy", ...]}`. The
     /// replaced entries are kept in mcpauth's data directory for `mcpauth uninstall`, and
-    /// the file is copied to `FILE.mcpauth-backup` before its first change.
+    /// the proxy reads them from there; in a project's file, which teams share, an entry
+    /// that is nothing but a URL becomes `mcpauth proxy URL` instead, which works on any
+    /// machine. The file is copied to `FILE.mcpauth-backup` before its first change.
     Install(InstallArgs),
     /// Put back the entries that `mcpauth install` replaced in a client's config.
     Uninstall(UninstallArgs),

@@ -93,6 +93,9 @@ pub struct Target {
     pub path: PathBuf,
     /// `mcpServers`, or `servers` for VS Code.
     pub key: &'static str,
+    /// A project's file, which teams commit and share: what install writes there must not
+    /// name anything that exists only on this machine.
+    pub shared: bool,
 }
 
 impl ClientArg {
@@ -148,7 +151,18 @@ pub fn locate(
         }
         ClientArg::Vscode => (project(".vscode/mcp.json", None), "servers"),
     };
-    Ok(Target { client, path, key })
+    let shared = match client {
+        ClientArg::ClaudeDesktop => false,
+        ClientArg::ClaudeCode => args.scope != ScopeArg::User,
+        ClientArg::Cursor => !args.global,
+        ClientArg::Vscode => true,
+    };
+    Ok(Target {
+        client,
+        path,
+        key,
+        shared,
+    })
 }
 
 /// `dir/rel` in `start` or the nearest parent that has it, skipping the directory `skip`.

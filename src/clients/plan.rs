@@ -94,15 +94,48 @@ fn base_name(word: &str) -> &str {
         .unwrap_or(base)
 }
 
-/// The stdio entry that runs the proxy. `--config` points the proxy at the original entry
-/// in the sidecar record, since the client's own file no longer holds it.
-pub fn proxy_entry(client: ClientArg, name: &str, sidecar: &Sidecar) -> Value {
-    let args = json!(["--config", sidecar.path.to_string_lossy(), "proxy", name]);
-    match client {
+/// The stdio entry that runs the proxy. In this machine's own files, `--config` points
+/// the proxy at the original entry in the sidecar record, since the client's file no
+/// longer holds it. In a shared project file an entry that is nothing but a URL becomes
+/// `mcpauth proxy URL`, which works on every teammate's machine as it is.
+pub fn proxy_entry(target: &Target, name: &str, original: &Value, sidecar: &Sidecar) -> Value {
+    let args = match plain_url(original).filter(|_| target.shared) {
+        Some(url) => json!(["proxy", url]),
+        None => json!(["--config", sidecar.path.to_string_lossy(), "proxy", name]),
+    };
+    match target.client {
         // VS Code wants every entry typed.
         ClientArg::Vscode => json!({"type": "stdio", "command": "mcpauth", "args": args}),
         _ => json!({"command": "mcpauth", "args": args}),
     }
+}
+
+/// The server URL of an entry that says nothing else (`{"type": "http", "url": URL}`, or
+/// `npx -y mcp-remote URL`). Headers, OAuth settings, an environment or a `${VAR}` are
+/// what the sidecar record is for.
+fn plain_url(entry: &Value) -> Option<String> {
+    let obj = entry.as_object()?;
+    let only = |allowed: &[&str]| obj.keys().all(|k| allowed.contains(&k.as_str()));
+    let url = match classify(entry) {
+        Kind::Remote if only(&["type", "url"]) => obj.get("url")?.as_str()?,
+        Kind::McpRemote if only(&["type", "command", "args"]) => {
+            let words: Vec<&str> = std::iter::once(obj.get("command")?.as_str()?)
+                .chain(
+                    obj.get("args")?
+                        .as_array()?
+                        .iter()
+                        .filter_map(Value::as_str),
+                )
+                .collect();
+            let at = words.iter().position(|w| base_name(w) == "mcp-remote")?;
+            match words[at + 1..] {
+                [url] => url,
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    (!url.contains("${")).then(|| url.to_owned())
 }
 
 pub struct Install<'a> {
@@ -159,7 +192,9 @@ pub fn install(
                     "server `{name}` runs mcp-remote, which has no headers to help with; install it without --headers-helper"
                 )));
             }
-            (Kind::Remote | Kind::McpRemote, false) => proxy_entry(target.client, &name, sidecar),
+            (Kind::Remote | Kind::McpRemote, false) => {
+                proxy_entry(target, &name, &current, sidecar)
+            }
         };
         let how = if plan.headers_helper {
             format!("gets its token from `mcpauth headers {name}`")

@@ -128,7 +128,21 @@ fn every_client_round_trips_to_its_original_bytes() {
                 .iter()
                 .map(|a| a.as_str().unwrap())
                 .collect();
-            assert_eq!(&args[args.len() - 2..], ["proxy", name], "{what}: {entry}");
+            // In a project's shared file, an entry that is only a URL runs the proxy on the
+            // URL (portable); one with headers keeps them in this machine's record.
+            let shared =
+                !what.contains("user") && !what.contains("global") && !what.contains("desktop");
+            let last = if shared && name == "linear" {
+                "https://mcp.linear.example/sse"
+            } else {
+                name
+            };
+            assert_eq!(&args[args.len() - 2..], ["proxy", last], "{what}: {entry}");
+            assert_eq!(
+                args.contains(&"--config"),
+                last == name,
+                "{what}: a machine-specific path only where needed: {entry}"
+            );
             if key == "servers" {
                 assert_eq!(entry["type"], "stdio", "{what}: VS Code types its entries");
             }
@@ -253,33 +267,38 @@ fn the_installed_entry_runs_the_proxy_against_the_real_server() {
     let fx = Fixture::start(Knobs::default());
     let (env, _home) = env_with_home();
     let path = env.project().join(".mcp.json");
+    // One entry that is only a URL (installed as `proxy URL`), one with a header (installed
+    // as `--config <record> proxy NAME`).
     write(
         &path,
         &serde_json::to_string_pretty(&json!({"mcpServers": {
-            "demo": {"command": "npx", "args": ["-y", "mcp-remote", fx.mcp_url()]}
+            "demo": {"command": "npx", "args": ["-y", "mcp-remote", fx.mcp_url()]},
+            "team": {"type": "http", "url": fx.mcp_url(), "headers": {"X-Team": "a"}}
         }}))
         .unwrap(),
     );
     ok(&env.run(&["login", "demo"]));
     ok(&env.run(&["install", "claude-code"]));
 
-    // Run exactly what the client would: the entry's command line.
-    let entry = &read_json(&path)["mcpServers"]["demo"];
-    let args: Vec<String> = entry["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap().to_owned())
-        .collect();
-    let mut argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    argv.extend(["--login", "never"]);
-    let mut host = Host::start(&env, &argv);
-    let init = host.initialize();
-    assert!(init.get("result").is_some(), "{init}");
-    let answer = echo(&mut host, "through the installed entry");
-    assert_eq!(
-        answer["result"]["content"][0]["text"], "through the installed entry",
-        "{answer}"
-    );
-    assert_eq!(host.finish(), Some(0));
+    // Run exactly what the client would: each entry's command line.
+    let doc = read_json(&path);
+    for name in ["demo", "team"] {
+        let args: Vec<String> = doc["mcpServers"][name]["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect();
+        let mut argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        argv.extend(["--login", "never"]);
+        let mut host = Host::start(&env, &argv);
+        let init = host.initialize();
+        assert!(init.get("result").is_some(), "{name}: {init}");
+        let answer = echo(&mut host, "through the installed entry");
+        assert_eq!(
+            answer["result"]["content"][0]["text"], "through the installed entry",
+            "{name}: {answer}"
+        );
+        assert_eq!(host.finish(), Some(0));
+    }
 }
