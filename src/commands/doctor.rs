@@ -66,7 +66,7 @@ impl Report {
     }
 }
 
-pub async fn run(ctx: &Ctx, args: crate::cli::DoctorArgs) -> Result<()> {
+pub async fn run(ctx: &Ctx, args: DoctorArgs) -> Result<()> {
     let report = examine(ctx, &args).await;
     let failed = report
         .checks
