@@ -146,9 +146,32 @@ async fn examine(ctx: &Ctx, args: &DoctorArgs) -> Report {
     if let Some(target) = &target {
         server_checks(ctx, target, &mut report).await;
     }
+    state_check(ctx, &mut report);
     keychain_check(ctx, &mut report).await;
     network_checks(&mut report);
     report
+}
+
+/// Where the grants are, and whether another place holds some that this mcpauth does not
+/// read (an index left under `XDG_DATA_HOME` by an earlier version).
+fn state_check(ctx: &Ctx, report: &mut Report) {
+    let home = &ctx.home;
+    let here = format!("`{}` ({})", home.data_dir.display(), home.decided_by);
+    match home.stray_indexes().first() {
+        None => report.ok("state", format!("grants are kept in {here}")),
+        Some(stray) => report.warn(
+            "state",
+            format!(
+                "grants are kept in {here}, but `{}` also holds some that mcpauth no longer reads",
+                stray.display()
+            ),
+            Some(format!(
+                "move the files from `{}` to `{}` (or set MCPAUTH_HOME for every client)",
+                stray.parent().unwrap_or(stray).display(),
+                home.data_dir.display()
+            )),
+        ),
+    }
 }
 
 async fn server_checks(ctx: &Ctx, target: &Target, report: &mut Report) {

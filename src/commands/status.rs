@@ -102,13 +102,22 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
             serde_json::to_string_pretty(&rows).expect("rows serialize")
         ));
     }
+    // People-talk on stderr: where the grants were looked for, since a client that
+    // starts mcpauth elsewhere must find the same ones.
+    let looked = format!(
+        "Grants: `{}` ({}).",
+        ctx.home.index_path().display(),
+        ctx.home.decided_by
+    );
     if rows.is_empty() {
         eprintln!(
-            "No remote MCP servers in the configs here and no stored grants. Sign in with `mcpauth login NAME|URL`."
+            "No remote MCP servers in the configs here and no stored grants. Sign in with `mcpauth login NAME|URL`.\n{looked}"
         );
         return Ok(());
     }
-    super::print_stdout(&table(&rows))
+    super::print_stdout(&table(&rows))?;
+    eprintln!("{looked}");
+    Ok(())
 }
 
 fn row(name: &str, url: Option<&url::Url>, g: &GrantRecord) -> Row {
