@@ -23,6 +23,8 @@ pub struct Ctx {
     pub interactive: bool,
     /// stderr is a terminal: spinners and colour are welcome there.
     pub stderr_tty: bool,
+    /// Refreshes in flight in this process, and what each grant's last one ended in.
+    pub grants: Arc<crate::grants::Lifecycle>,
 }
 
 impl Ctx {
@@ -45,6 +47,7 @@ impl Ctx {
             lookup: Lookup::from_env(global.config.clone()),
             interactive: stderr_tty && std::io::stdin().is_terminal(),
             stderr_tty,
+            grants: Arc::new(crate::grants::Lifecycle::from_env()?),
         })
     }
 

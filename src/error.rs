@@ -84,6 +84,9 @@ impl Error {
             Self::Oauth(OauthError::DeviceCodeExpired) => {
                 Some("run the login again and approve it sooner".into())
             }
+            Self::Oauth(OauthError::ClientRefused { .. }) => Some(
+                "the provider no longer accepts this client: check the client id and secret given to mcpauth, or log out and log in again to register anew".into(),
+            ),
             Self::Oauth(OauthError::NoClient { .. }) => Some(
                 "register an OAuth app with the provider and pass --client-id (and --client-secret)"
                     .into(),
@@ -111,6 +114,24 @@ impl Error {
         }
         out
     }
+}
+
+/// An error and its causes on one line, `first: cause: cause`, each said once: for
+/// places that have one line to give (a JSON-RPC error, a warning).
+pub fn inline(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut last = out.clone();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if text != last {
+            out.push_str(": ");
+            out.push_str(&text);
+            last = text;
+        }
+        source = s.source();
+    }
+    out
 }
 
 /// Adds a line of context to an error.

@@ -2,7 +2,11 @@
 //! finding the grant that covers the server, and refreshing it under the per-grant lock
 //! so that any number of mcpauth processes cause one refresh per expiry.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio_util::task::TaskTracker;
 
 use crate::config::{self, ServerEntry};
 use crate::context::{Ctx, env_var};
@@ -11,7 +15,7 @@ use crate::oauth::OauthError;
 use crate::oauth::http::check_endpoint;
 use crate::oauth::tokens::{self, ClientCredentials, RequestExtras, now_ms};
 use crate::secret::Secret;
-use crate::store::{GrantRecord, GrantSecrets, Index};
+use crate::store::{GrantRecord, GrantSecrets, Index, Kept};
 
 /// A server as the user named it.
 #[derive(Debug, Clone)]
@@ -65,10 +69,85 @@ fn margin_ms(rec: &GrantRecord, expires_at_ms: i64) -> i64 {
     (lifetime / 4).min(60_000)
 }
 
-fn is_stale(rec: &GrantRecord, secrets: &GrantSecrets) -> bool {
+/// Whether `secrets` are due for a refresh (within the margin of their expiry).
+pub fn is_stale(rec: &GrantRecord, secrets: &GrantSecrets) -> bool {
     match secrets.expires_at_ms.or(rec.expires_at_ms) {
         Some(at) => now_ms() + margin_ms(rec, at) >= at,
         None => false,
+    }
+}
+
+/// What this process knows about its grants' refreshes: the tasks in flight (so that
+/// shutdown can wait for them rather than cut them off), one gate per grant (so that
+/// callers who arrive while a refresh runs share its outcome), and the deadline.
+pub struct Lifecycle {
+    background: TaskTracker,
+    gates: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Failure>>>>>,
+    /// One refresh, retries included, takes at most this long.
+    pub deadline: Duration,
+}
+
+/// How the last refresh of a grant ended, for those who waited on it.
+#[derive(Debug, Clone)]
+struct Failure {
+    at: Instant,
+    /// `Some(reason)` when only a login helps.
+    login_required: Option<String>,
+    message: String,
+}
+
+/// A failed refresh answers everyone who waited on it, and everyone who comes this soon
+/// after: a proxy forwarding calls one after another must not start an attempt per call
+/// against a token endpoint that just failed.
+const FAILURE_SHARED_FOR: Duration = Duration::from_secs(5);
+
+/// The default deadline of one refresh, retries included.
+pub const REFRESH_DEADLINE: Duration = Duration::from_secs(30);
+
+impl Lifecycle {
+    /// With the deadline from `MCPAUTH_REFRESH_TIMEOUT` (seconds) when set.
+    pub fn from_env() -> Result<Self> {
+        let deadline = match std::env::var("MCPAUTH_REFRESH_TIMEOUT") {
+            Ok(v) if !v.trim().is_empty() => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "MCPAUTH_REFRESH_TIMEOUT is `{}`: expected a whole number of seconds",
+                        v.escape_debug()
+                    ))
+                })?,
+            _ => REFRESH_DEADLINE,
+        };
+        Ok(Self::new(deadline))
+    }
+
+    pub fn new(deadline: Duration) -> Self {
+        Self {
+            background: TaskTracker::new(),
+            gates: Mutex::default(),
+            deadline,
+        }
+    }
+
+    fn gate(&self, id: &str) -> Arc<tokio::sync::Mutex<Option<Failure>>> {
+        let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(gates.entry(id.to_owned()).or_default())
+    }
+
+    /// Waits (at most `limit`) for the refreshes in flight to finish and be saved; for a
+    /// process about to exit. No refresh can start once this is called.
+    pub async fn settle(&self, limit: Duration) {
+        self.background.close();
+        if tokio::time::timeout(limit, self.background.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("a refresh was still running at exit");
+        }
     }
 }
 
@@ -81,31 +160,100 @@ pub async fn fresh_token(
     rec: &GrantRecord,
     rejected: Option<&Secret>,
 ) -> Result<(GrantRecord, GrantSecrets)> {
-    let needs_refresh = |rec: &GrantRecord, s: &GrantSecrets| {
-        is_stale(rec, s) || rejected.is_some_and(|r| r == &s.access_token)
-    };
-
     if !rec.needs_login {
         let current = rec.clone();
         let secrets = ctx
             .blocking(move |v| v.grant_secrets(&current))
             .await?
             .ok_or_else(|| missing_secrets(name))?;
-        if !needs_refresh(rec, &secrets) {
+        if !needs_refresh(rec, &secrets, rejected) {
             return Ok((rec.clone(), secrets));
         }
     }
+    refresh(ctx, name, &rec.id, rejected).await
+}
 
-    // Stale: take the grant's lock, then look again, since another process may have
-    // refreshed while we waited.
-    let id = rec.id.clone();
-    let _lock = ctx.blocking(move |v| v.lock_grant(&id)).await?;
-    let id = rec.id.clone();
-    let (index, rec) = ctx
-        .blocking(move |v| {
+fn needs_refresh(rec: &GrantRecord, secrets: &GrantSecrets, rejected: Option<&Secret>) -> bool {
+    is_stale(rec, secrets) || rejected.is_some_and(|r| r == &secrets.access_token)
+}
+
+/// The slow path: one refresh at a time per grant in this process, run as a task of its
+/// own so that a caller who goes away (a cancelled request, a closing proxy) cannot cut
+/// it off between the server's answer and the save. Callers who arrived while it ran get
+/// its outcome instead of starting another, and so do those who come within
+/// [`FAILURE_SHARED_FOR`] of a failure.
+async fn refresh(
+    ctx: &Ctx,
+    name: &str,
+    id: &str,
+    rejected: Option<&Secret>,
+) -> Result<(GrantRecord, GrantSecrets)> {
+    let arrived = Instant::now();
+    let gate = ctx.grants.gate(id);
+    let mut last = gate.lock().await;
+    if let Some(f) = last
+        .as_ref()
+        .filter(|f| f.at > arrived || f.at.elapsed() < FAILURE_SHARED_FOR)
+    {
+        return Err(match &f.login_required {
+            Some(reason) => Error::login_required(name, reason.clone()),
+            None => Error::Other(f.message.clone()),
+        });
+    }
+    if ctx.grants.background.is_closed() {
+        return Err(Error::Other(format!(
+            "not refreshing the token for `{name}`: mcpauth is shutting down"
+        )));
+    }
+    let task = ctx.grants.background.spawn(transaction(
+        ctx.clone(),
+        name.to_owned(),
+        id.to_owned(),
+        rejected.cloned(),
+    ));
+    let result = task.await.unwrap_or_else(|e| {
+        Err(Error::Other(format!(
+            "the refresh of `{name}` stopped unexpectedly: {e}"
+        )))
+    });
+    *last = result.as_ref().err().map(|e| Failure {
+        at: Instant::now(),
+        login_required: match e {
+            Error::LoginRequired { reason, .. } => Some(reason.clone()),
+            _ => None,
+        },
+        message: crate::error::inline(e),
+    });
+    result
+}
+
+/// Refresh and save as one unit, under the grant's cross-process lock.
+async fn transaction(
+    ctx: Ctx,
+    name: String,
+    id: String,
+    rejected: Option<Secret>,
+) -> Result<(GrantRecord, GrantSecrets)> {
+    let name = name.as_str();
+    let deadline = Instant::now() + ctx.grants.deadline;
+    let lock_id = id.clone();
+    let _lock = ctx.blocking(move |v| v.lock_grant(&lock_id)).await?;
+
+    // Look again under the lock: another process may have refreshed while we waited,
+    // and a refresh whose save failed earlier may be waiting for recovery.
+    let lookup = id.clone();
+    let (index, rec, secrets) = ctx
+        .blocking(move |v| -> Result<_, crate::store::StoreError> {
             let index = v.index()?;
-            let rec = index.grants.iter().find(|g| g.id == id).cloned();
-            Ok::<_, crate::store::StoreError>((index, rec))
+            let Some(rec) = index.grants.iter().find(|g| g.id == lookup).cloned() else {
+                return Ok((index, None, None));
+            };
+            let current = match v.recover(&lookup)? {
+                Some(held) => Some(held),
+                None => v.grant_secrets(&rec)?.map(|s| (rec, s)),
+            };
+            let (rec, secrets) = current.map_or((None, None), |(r, s)| (Some(r), Some(s)));
+            Ok((index, rec, secrets))
         })
         .await?;
     let rec = rec.ok_or_else(|| {
@@ -117,12 +265,8 @@ pub async fn fresh_token(
             format!("the sign-in to `{name}` is no longer valid at the authorization server"),
         ));
     }
-    let current = rec.clone();
-    let secrets = ctx
-        .blocking(move |v| v.grant_secrets(&current))
-        .await?
-        .ok_or_else(|| missing_secrets(name))?;
-    if !needs_refresh(&rec, &secrets) {
+    let secrets = secrets.ok_or_else(|| missing_secrets(name))?;
+    if !needs_refresh(&rec, &secrets, rejected.as_ref()) {
         return Ok((rec, secrets));
     }
     let refresh_token = secrets.refresh_token.clone();
@@ -133,7 +277,115 @@ pub async fn fresh_token(
         ));
     }
 
-    let creds = client_credentials(ctx, &index, &rec).await?;
+    // A rotating server kills the old refresh token as it answers: make sure the answer
+    // can be kept before spending it.
+    let (probe_rec, probe_secrets) = (rec.clone(), secrets.clone());
+    if let Err(e) = ctx
+        .blocking(move |v| v.check_writable(&probe_rec, &probe_secrets))
+        .await
+    {
+        let still_good = secrets
+            .expires_at_ms
+            .or(rec.expires_at_ms)
+            .is_some_and(|at| at > now_ms());
+        if still_good && rejected.as_ref() != Some(&secrets.access_token) {
+            eprintln!(
+                "mcpauth: warning: the store cannot take a refreshed token for `{name}` ({}); \
+                 using the current one until it expires, without spending the refresh token",
+                crate::error::inline(&e)
+            );
+            return Ok((rec, secrets));
+        }
+        return Err(e).context(|| {
+            format!(
+                "cannot refresh the token for `{name}`: the store cannot keep a new one, so \
+                 the refresh token was left unspent"
+            )
+        });
+    }
+
+    let creds = client_credentials(&ctx, &index, &rec).await?;
+    let set = request_tokens(&ctx, name, &rec, &creds, refresh_token.as_ref(), deadline).await?;
+
+    let new_secrets = GrantSecrets {
+        access_token: set.access_token,
+        refresh_token: set.refresh_token,
+        expires_at_ms: set.expires_at_ms,
+    };
+    let mut updated = rec.clone();
+    updated.expires_at_ms = set.expires_at_ms;
+    updated.refreshed_at_ms = Some(now_ms());
+    updated.has_refresh_token = new_secrets.refresh_token.is_some();
+    if let Some(scopes) = set.scopes {
+        updated.scopes = scopes;
+    }
+    let to_keep = new_secrets.clone();
+    let kept_rec = updated.clone();
+    match ctx
+        .blocking(move |v| v.keep_refreshed(kept_rec, &to_keep))
+        .await
+    {
+        Kept::Saved(saved) => {
+            tracing::debug!(grant = %saved.id, "refreshed");
+            Ok((saved, new_secrets))
+        }
+        Kept::Held { error, journal } => {
+            eprintln!(
+                "{}",
+                held_warning(name, &error, &journal, new_secrets.expires_at_ms)
+            );
+            Ok((updated, new_secrets))
+        }
+    }
+}
+
+/// The loud line when a refresh could not be saved: what was kept where, and what to do.
+fn held_warning(
+    name: &str,
+    error: &crate::store::StoreError,
+    journal: &std::result::Result<std::path::PathBuf, crate::store::StoreError>,
+    expires_at_ms: Option<i64>,
+) -> String {
+    let cause = crate::error::inline(error);
+    match journal {
+        Ok(path) => format!(
+            "mcpauth: warning: refreshed the token for `{name}` but cannot store it ({cause}); \
+             the new tokens are kept in `{}` (readable only by you) and move into the store \
+             on the next refresh once it takes writes again",
+            path.display()
+        ),
+        Err(j) => {
+            let until = expires_at_ms
+                .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+                .map(|t| {
+                    format!(
+                        " after {}",
+                        t.to_zoned(jiff::tz::TimeZone::system()).strftime("%H:%M")
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "mcpauth: warning: refreshed the token for `{name}` but cannot store it anywhere \
+                 ({cause}; nor in the recovery file: {}); only this process holds the new \
+                 refresh token: free the store (disk space, keychain) while it runs, or run \
+                 `mcpauth login {name}`{until}",
+                crate::error::inline(j)
+            )
+        }
+    }
+}
+
+/// Asks the token endpoint for new tokens, retrying transient failures with backoff (or
+/// the server's `Retry-After`) until `deadline`. `invalid_grant` marks the grant as
+/// needing a login.
+async fn request_tokens(
+    ctx: &Ctx,
+    name: &str,
+    rec: &GrantRecord,
+    creds: &ClientCredentials,
+    refresh_token: Option<&Secret>,
+    deadline: Instant,
+) -> Result<tokens::TokenSet> {
     let extras = RequestExtras {
         resource: Some(&rec.key.resource),
         params: rec
@@ -142,28 +394,45 @@ pub async fn fresh_token(
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect(),
     };
-    let mut attempt = 0;
-    let set = loop {
+    let started = Instant::now();
+    let no_answer = || OauthError::NoAnswer {
+        url: rec.token_endpoint.clone(),
+        waited: ctx.grants.deadline,
+    };
+    let fail = |e: OauthError| -> Error {
+        Error::Context {
+            message: format!("cannot refresh the token for `{name}`"),
+            source: Box::new(e.into()),
+        }
+    };
+    let mut attempt: u32 = 0;
+    loop {
         attempt += 1;
-        let result = match &refresh_token {
-            Some(rt) => {
-                tokens::refresh(ctx.http(), &creds, &rec.token_endpoint, rt, &[], &extras).await
-            }
-            // A client credentials grant is renewed by asking again.
-            None => {
-                tokens::client_credentials(
-                    ctx.http(),
-                    &creds,
-                    &rec.token_endpoint,
-                    &rec.key.issuer,
-                    &rec.scopes,
-                    &extras,
-                )
-                .await
+        let request = async {
+            match refresh_token {
+                Some(rt) => {
+                    tokens::refresh(ctx.http(), creds, &rec.token_endpoint, rt, &[], &extras).await
+                }
+                // A client credentials grant is renewed by asking again.
+                None => {
+                    tokens::client_credentials(
+                        ctx.http(),
+                        creds,
+                        &rec.token_endpoint,
+                        &rec.key.issuer,
+                        &rec.scopes,
+                        &extras,
+                    )
+                    .await
+                }
             }
         };
+        let result = match tokio::time::timeout_at(deadline.into(), request).await {
+            Ok(r) => r,
+            Err(_) => return Err(fail(no_answer())),
+        };
         match result {
-            Ok(set) => break set,
+            Ok(set) => return Ok(set),
             Err(OauthError::InvalidGrant) => {
                 let id = rec.id.clone();
                 ctx.blocking(move |v| {
@@ -181,36 +450,23 @@ pub async fn fresh_token(
                     ),
                 ));
             }
-            // A transient failure deletes nothing: try a few times, then report it.
-            Err(e) if e.is_transient() && attempt < 3 => {
-                tracing::debug!(attempt, "refresh failed, retrying: {e}");
-                tokio::time::sleep(Duration::from_millis(300 * attempt)).await;
+            // A transient failure deletes nothing: wait as asked (or back off) and try
+            // again while the deadline allows.
+            Err(e) if e.is_transient() => {
+                let backoff = Duration::from_millis(250) * 2u32.pow(attempt.min(6) - 1);
+                let pause = e
+                    .retry_after()
+                    .unwrap_or(backoff.min(Duration::from_secs(8)));
+                if Instant::now() + pause >= deadline {
+                    tracing::debug!(attempt, elapsed = ?started.elapsed(), "giving up");
+                    return Err(fail(e));
+                }
+                tracing::debug!(attempt, ?pause, "refresh failed, retrying: {e}");
+                tokio::time::sleep(pause).await;
             }
-            Err(e) => {
-                return Err(e).context(|| format!("cannot refresh the token for `{name}`"));
-            }
+            Err(e) => return Err(fail(e)),
         }
-    };
-
-    let new_secrets = GrantSecrets {
-        access_token: set.access_token,
-        refresh_token: set.refresh_token,
-        expires_at_ms: set.expires_at_ms,
-    };
-    let mut updated = rec.clone();
-    updated.expires_at_ms = set.expires_at_ms;
-    updated.refreshed_at_ms = Some(now_ms());
-    updated.has_refresh_token = new_secrets.refresh_token.is_some();
-    if let Some(scopes) = set.scopes {
-        updated.scopes = scopes;
     }
-    let to_save = new_secrets.clone();
-    let saved = ctx
-        .blocking(move |v| v.save_grant(updated, &to_save))
-        .await
-        .context(|| format!("refreshed the token for `{name}` but cannot store it"))?;
-    tracing::debug!(grant = %saved.id, "refreshed");
-    Ok((saved, new_secrets))
 }
 
 /// The client as the token endpoint knows it, with its secret from the store.

@@ -6,8 +6,10 @@
 //! login per server across all proxy processes, and not again soon after one failed) or
 //! answers with a message that says which command to run.
 
+use std::path::Path;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
 
 use futures_util::future::BoxFuture;
 
@@ -19,17 +21,45 @@ use crate::oauth::authorize::has_desktop;
 use crate::oauth::challenge::BearerChallenge;
 use crate::proxy::{AuthUnavailable, TokenSource};
 use crate::secret::Secret;
+use crate::store::{GrantRecord, GrantSecrets};
 
-/// After a failed browser login, how long before the proxy may open another one.
+/// After a failed browser login, how long before any proxy on this machine may open
+/// another one for the same server.
 const LOGIN_BACKOFF: Duration = Duration::from_secs(60);
 
 pub struct GrantTokens {
     ctx: Ctx,
     target: Target,
     login: LoginMode,
-    last_failed_login: Mutex<Option<Instant>>,
-    /// Serializes logins inside this process; the grant lock does it across processes.
+    /// The grant and token in use, so that forwarding a message touches neither the
+    /// index nor the keychain while the token is fresh.
+    cached: Mutex<Option<Cached>>,
+    /// Set when the proxy shuts down: no refresh or sign-in starts after that.
+    closing: AtomicBool,
+    /// Serializes logins inside this process; the login lock does it across processes.
     login_gate: tokio::sync::Mutex<()>,
+}
+
+struct Cached {
+    rec: GrantRecord,
+    secrets: GrantSecrets,
+    /// The index file as it was when this was read: another process's refresh, logout
+    /// or login changes it, and then the index is read again.
+    stamp: Option<IndexStamp>,
+}
+
+/// Modification time, size and (on Unix) inode of the index file: every write is an
+/// atomic rename, so any change shows here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct IndexStamp(SystemTime, u64, u64);
+
+fn stamp(path: &std::path::Path) -> Option<IndexStamp> {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let ino = 0;
+    Some(IndexStamp(m.modified().ok()?, m.len(), ino))
 }
 
 impl GrantTokens {
@@ -38,7 +68,8 @@ impl GrantTokens {
             ctx,
             target,
             login,
-            last_failed_login: Mutex::new(None),
+            cached: Mutex::new(None),
+            closing: AtomicBool::new(false),
             login_gate: tokio::sync::Mutex::new(()),
         }
     }
@@ -54,22 +85,103 @@ impl GrantTokens {
         match e {
             Error::LoginRequired { reason, .. } => self.unavailable(reason),
             other => AuthUnavailable {
-                message: format!("mcpauth: {}", other.render().trim_end().replace('\n', "; ")),
+                message: format!("mcpauth: {}", crate::error::inline(other)),
             },
         }
     }
 
-    async fn current(&self) -> Result<Option<crate::store::GrantRecord>, AuthUnavailable> {
-        let index = self
+    fn shutting_down(&self) -> Result<(), AuthUnavailable> {
+        if self.closing.load(Ordering::SeqCst) {
+            return Err(AuthUnavailable {
+                message: "mcpauth is shutting down".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn cached(&self) -> std::sync::MutexGuard<'_, Option<Cached>> {
+        self.cached.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The cached token while it is fresh and the index has not changed: no I/O but a
+    /// `stat`, no thread hop.
+    fn cached_token(&self) -> Option<Secret> {
+        let cached = self.cached();
+        let c = cached.as_ref()?;
+        let unchanged = c.stamp.is_some() && c.stamp == stamp(&self.ctx.home.index_path());
+        (unchanged && !grants::is_stale(&c.rec, &c.secrets)).then(|| c.secrets.access_token.clone())
+    }
+
+    fn remember(
+        &self,
+        rec: GrantRecord,
+        secrets: GrantSecrets,
+        stamp: Option<IndexStamp>,
+    ) -> Secret {
+        let token = secrets.access_token.clone();
+        *self.cached() = Some(Cached {
+            rec,
+            secrets,
+            stamp,
+        });
+        token
+    }
+
+    async fn current(&self) -> Result<Option<(GrantRecord, Option<IndexStamp>)>, AuthUnavailable> {
+        let path = self.ctx.home.index_path();
+        // The stamp is taken before the read: a write in between only causes one more
+        // read later, never a missed one.
+        let (index, stamp) = self
             .ctx
-            .blocking(|v| v.index())
+            .blocking(move |v| {
+                let stamp = stamp(&path);
+                v.index().map(|i| (i, stamp))
+            })
             .await
             .map_err(|e| self.explain(&e.into()))?;
-        Ok(grants::find(&index, &self.target).cloned())
+        Ok(grants::find(&index, &self.target)
+            .cloned()
+            .map(|g| (g, stamp)))
+    }
+
+    /// A fresh token for `rec` (refreshing when due, or when `rejected` was refused),
+    /// kept in the cache.
+    async fn fresh(
+        &self,
+        rec: &GrantRecord,
+        stamp: Option<IndexStamp>,
+        rejected: Option<&Secret>,
+    ) -> Result<Secret, Error> {
+        let (rec, secrets) =
+            grants::fresh_token(&self.ctx, &self.target.name, rec, rejected).await?;
+        // Our own refresh rewrote the index, so the stamp from before it costs one more
+        // read later; a stamp taken now could miss another process's write.
+        Ok(self.remember(rec, secrets, stamp))
+    }
+
+    /// Without refreshing: the stored token while it has not expired (for the session's
+    /// closing DELETE).
+    async fn at_hand(&self) -> Option<Secret> {
+        if let Some(c) = self.cached().as_ref() {
+            return Some(c.secrets.access_token.clone());
+        }
+        let (rec, _) = self.current().await.ok().flatten()?;
+        let secrets = self
+            .ctx
+            .blocking(move |v| v.grant_secrets(&rec))
+            .await
+            .ok()
+            .flatten()?;
+        let now = crate::oauth::tokens::now_ms();
+        secrets
+            .expires_at_ms
+            .is_none_or(|at| at > now)
+            .then_some(secrets.access_token)
     }
 
     /// Signs in when allowed; otherwise says what to run.
     async fn login(&self, why: &str, scopes: Vec<String>) -> Result<Secret, AuthUnavailable> {
+        self.shutting_down()?;
         let interactive_ok = match self.login {
             LoginMode::Never => false,
             LoginMode::Auto => {
@@ -80,60 +192,100 @@ impl GrantTokens {
             return Err(self.unavailable(why));
         }
         let _gate = self.login_gate.lock().await;
-        if self
-            .last_failed_login
-            .lock()
-            .unwrap()
-            .is_some_and(|t| t.elapsed() < LOGIN_BACKOFF)
-        {
-            return Err(self.unavailable(&format!("{why} (the last sign-in failed)")));
-        }
         let started = crate::oauth::tokens::now_ms();
         // One login per server across processes: whoever holds the lock signs in; the
-        // others wait and then use the grant it stored.
+        // others wait and then use the grant it stored, or its failure.
         let lock_name = format!("login-{}", short_hash(self.target.url.as_str()));
+        let marker = self.ctx.home.lock_dir.join(format!("{lock_name}.failed"));
         let _lock = self
             .ctx
             .blocking(move |v| v.lock_grant(&lock_name))
             .await
             .map_err(|e| self.explain(&e.into()))?;
-        if let Some(rec) = self.current().await?
+        if let Some((rec, stamp)) = self.current().await?
             && rec.obtained_at_ms >= started
             && !rec.needs_login
             && scopes.iter().all(|s| rec.scopes.contains(s))
         {
-            return self.token_of(&rec).await;
+            return self
+                .fresh(&rec, stamp, None)
+                .await
+                .map_err(|e| self.explain(&e));
         }
+        if let Some(failed) = recent_failure(&marker) {
+            return Err(self.unavailable(&format!(
+                "{why} (a sign-in failed {} s ago: {failed})",
+                failed_ago(&marker).as_secs()
+            )));
+        }
+        self.shutting_down()?;
         let mut args = LoginArgs::defaults(&self.target.name, self.target.account.as_deref());
         args.client_metadata_url = std::env::var("MCPAUTH_CLIENT_METADATA_URL")
             .ok()
             .filter(|u| !u.is_empty());
         match crate::commands::login::sign_in(&self.ctx, &self.target, &args, &scopes).await {
-            Ok(rec) => self.token_of(&rec).await,
+            Ok(rec) => {
+                let _ = std::fs::remove_file(&marker);
+                let stamp = stamp(&self.ctx.home.index_path());
+                self.fresh(&rec, stamp, None)
+                    .await
+                    .map_err(|e| self.explain(&e))
+            }
             Err(e) => {
-                *self.last_failed_login.lock().unwrap() = Some(Instant::now());
-                Err(self.explain(&e))
+                // Shared with every proxy waiting on the lock: a decline or a timeout
+                // opens no second tab for a while.
+                let line = crate::error::inline(&e);
+                if let Err(w) = crate::store::write_private_atomic(&marker, line.as_bytes()) {
+                    tracing::warn!("cannot record the failed sign-in: {w}");
+                }
+                Err(match e {
+                    Error::LoginRequired { .. } => self.explain(&e),
+                    _ => self.unavailable(&format!("{why} (the sign-in failed: {line})")),
+                })
             }
         }
     }
+}
 
-    async fn token_of(&self, rec: &crate::store::GrantRecord) -> Result<Secret, AuthUnavailable> {
-        grants::fresh_token(&self.ctx, &self.target.name, rec, None)
-            .await
-            .map(|(_, s)| s.access_token)
-            .map_err(|e| self.explain(&e))
+/// The failure recorded at `marker`, while it is recent.
+fn recent_failure(marker: &Path) -> Option<String> {
+    if failed_ago(marker) >= LOGIN_BACKOFF {
+        return None;
     }
+    let mut text = String::new();
+    use std::io::Read;
+    std::fs::File::open(marker)
+        .ok()?
+        .take(4096)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text.trim().to_owned())
+}
+
+fn failed_ago(marker: &Path) -> Duration {
+    std::fs::metadata(marker)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .unwrap_or(Duration::MAX)
 }
 
 impl TokenSource for GrantTokens {
     fn bearer(&self) -> BoxFuture<'_, Result<Option<Secret>, AuthUnavailable>> {
         Box::pin(async move {
+            if let Some(token) = self.cached_token() {
+                return Ok(Some(token));
+            }
+            if self.closing.load(Ordering::SeqCst) {
+                return Ok(self.at_hand().await);
+            }
             // No grant: send without a token; a server that wants one answers 401.
-            let Some(rec) = self.current().await? else {
+            let Some((rec, stamp)) = self.current().await? else {
+                *self.cached() = None;
                 return Ok(None);
             };
-            match grants::fresh_token(&self.ctx, &self.target.name, &rec, None).await {
-                Ok((_, s)) => Ok(Some(s.access_token)),
+            match self.fresh(&rec, stamp, None).await {
+                Ok(token) => Ok(Some(token)),
                 Err(Error::LoginRequired { reason, .. }) => {
                     self.login(&reason, Vec::new()).await.map(Some)
                 }
@@ -148,18 +300,19 @@ impl TokenSource for GrantTokens {
         challenge: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Secret, AuthUnavailable>> {
         Box::pin(async move {
+            self.shutting_down()?;
             let scopes = challenge
                 .and_then(BearerChallenge::from_header)
                 .map(|c| c.scopes())
                 .unwrap_or_default();
             let name = &self.target.name;
-            let Some(rec) = self.current().await? else {
+            let Some((rec, stamp)) = self.current().await? else {
                 return self
                     .login(&format!("not signed in to `{name}`"), scopes)
                     .await;
             };
-            match grants::fresh_token(&self.ctx, name, &rec, sent).await {
-                Ok((_, s)) if Some(&s.access_token) != sent => Ok(s.access_token),
+            match self.fresh(&rec, stamp, sent).await {
+                Ok(token) if Some(&token) != sent => Ok(token),
                 Ok(_) => {
                     self.login(&format!("`{name}` refused its token"), scopes)
                         .await
@@ -175,11 +328,12 @@ impl TokenSource for GrantTokens {
         challenge: &'a str,
     ) -> BoxFuture<'a, Result<Secret, AuthUnavailable>> {
         Box::pin(async move {
+            self.shutting_down()?;
             let wanted = BearerChallenge::from_header(challenge)
                 .map(|c| c.scopes())
                 .unwrap_or_default();
             let mut scopes = match self.current().await? {
-                Some(rec) => rec.scopes,
+                Some((rec, _)) => rec.scopes,
                 None => Vec::new(),
             };
             for s in wanted {
@@ -194,6 +348,10 @@ impl TokenSource for GrantTokens {
             )
             .await
         })
+    }
+
+    fn closing(&self) {
+        self.closing.store(true, Ordering::SeqCst);
     }
 }
 
@@ -219,8 +377,14 @@ pub async fn run(ctx: Ctx, args: crate::cli::ProxyArgs) -> crate::error::Result<
         (TransportArg::Sse, _) | (TransportArg::Auto, Configured::Sse) => Transport::Sse,
         (TransportArg::Auto, _) => Transport::Auto,
     };
+    let lifecycle = std::sync::Arc::clone(&ctx.grants);
     let tokens = std::sync::Arc::new(GrantTokens::new(ctx, target, args.login));
     let stdin = tokio::io::BufReader::with_capacity(64 * 1024, tokio::io::stdin());
-    crate::proxy::run(opts, tokens, stdin, tokio::io::stdout()).await?;
+    let result = crate::proxy::run(opts, tokens, stdin, tokio::io::stdout()).await;
+    // A refresh the host's requests started finishes and is saved before we leave.
+    lifecycle
+        .settle(lifecycle.deadline + Duration::from_secs(5))
+        .await;
+    result?;
     Ok(())
 }

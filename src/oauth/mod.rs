@@ -120,6 +120,29 @@ pub enum OauthError {
     InvalidGrant,
     #[error("the token endpoint `{url}` failed: {reason}")]
     TokenEndpoint { url: String, reason: String },
+    #[error("the token endpoint `{url}` is busy (it answered {status}{})", match .retry_after {
+        Some(d) => format!(", retry after {} s", d.as_secs()),
+        None => String::new(),
+    })]
+    Busy {
+        url: String,
+        status: String,
+        retry_after: Option<std::time::Duration>,
+    },
+    #[error(
+        "the token endpoint `{url}` refused this client's credentials (`{error}`{})",
+        described(.description)
+    )]
+    ClientRefused {
+        url: String,
+        error: String,
+        description: Option<String>,
+    },
+    #[error("the token endpoint `{url}` did not answer within {} s", .waited.as_secs())]
+    NoAnswer {
+        url: String,
+        waited: std::time::Duration,
+    },
     #[error("cannot start the browser command `{command}`")]
     Browser {
         command: String,
@@ -152,11 +175,19 @@ impl OauthError {
     /// Failures worth retrying later: the network, a 5xx, `temporarily_unavailable`.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Unreachable { .. } | Self::TokenEndpoint { .. } => true,
+            Self::Unreachable { .. } | Self::TokenEndpoint { .. } | Self::Busy { .. } => true,
             Self::TokenRefused { error, .. } => {
                 error == "temporarily_unavailable" || error == "server_error"
             }
             _ => false,
+        }
+    }
+
+    /// How long the server asked us to wait before trying again.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Busy { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 }

@@ -431,7 +431,16 @@ where
         RequestTokenError::ServerResponse(resp) => {
             let error = resp.error().as_ref().to_owned();
             match error.as_str() {
-                "invalid_grant" => return OauthError::InvalidGrant,
+                // GitHub's name for a dead refresh token.
+                "invalid_grant" | "bad_refresh_token" => return OauthError::InvalidGrant,
+                // The client itself was refused: no sign-in of the person fixes that.
+                "invalid_client" | "incorrect_client_credentials" | "unauthorized_client" => {
+                    return OauthError::ClientRefused {
+                        url: url.to_owned(),
+                        error,
+                        description: resp.error_description().cloned(),
+                    };
+                }
                 "access_denied" => {
                     return OauthError::AccessDenied {
                         description: resp.error_description().cloned(),
@@ -449,9 +458,17 @@ where
         RequestTokenError::Request(AdapterError::Transport(source)) => {
             OauthError::unreachable(url, source)
         }
-        RequestTokenError::Request(AdapterError::Status(status)) => OauthError::TokenEndpoint {
+        RequestTokenError::Request(AdapterError::Busy {
+            status,
+            retry_after,
+        }) => OauthError::Busy {
             url: url.to_owned(),
-            reason: format!("it answered {status}"),
+            status: status.to_string(),
+            retry_after,
+        },
+        RequestTokenError::Request(e @ AdapterError::TooLarge(_)) => OauthError::TokenEndpoint {
+            url: url.to_owned(),
+            reason: e.to_string(),
         },
         // The body may hold tokens: report where parsing failed, never the body.
         RequestTokenError::Parse(err, _body) => OauthError::TokenEndpoint {
@@ -469,37 +486,82 @@ where
 pub enum AdapterError {
     #[error("transport")]
     Transport(#[source] reqwest::Error),
-    #[error("status {0}")]
-    Status(reqwest::StatusCode),
+    /// A 5xx or a 429: the server is having a bad minute, and may say when to come back.
+    #[error("status {status}")]
+    Busy {
+        status: reqwest::StatusCode,
+        retry_after: Option<Duration>,
+    },
+    #[error("the answer is larger than {0} bytes")]
+    TooLarge(usize),
 }
 
 type AdapterFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, AdapterError>> + Send>>;
 
-/// Sends the crate's requests over our client; a 5xx becomes an error of its own.
+/// The most a token endpoint's answer may hold: real ones are a few kilobytes.
+const MAX_TOKEN_RESPONSE: usize = 1 << 20;
+
+/// Sends the crate's requests over our client. A 5xx or 429 becomes an error of its own
+/// (with `Retry-After`); a 2xx whose JSON body has an `error` member is an OAuth error
+/// answer whatever its status (GitHub answers `200 {"error": "bad_refresh_token"}`), so
+/// it is handed on as a 400 for the crate to read as one.
 fn adapter(http: &reqwest::Client) -> impl Fn(HttpRequest) -> AdapterFuture + '_ {
     move |req: HttpRequest| {
         let http = http.clone();
         Box::pin(async move {
             let (parts, body) = req.into_parts();
-            let resp = http
+            let mut resp = http
                 .request(parts.method, parts.uri.to_string())
                 .headers(parts.headers)
                 .body(body)
                 .send()
                 .await
                 .map_err(AdapterError::Transport)?;
-            let status = resp.status();
-            if status.is_server_error() {
-                return Err(AdapterError::Status(status));
+            let mut status = resp.status();
+            if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                return Err(AdapterError::Busy {
+                    status,
+                    retry_after: retry_after(resp.headers()),
+                });
             }
             let headers = resp.headers().clone();
-            let bytes = resp.bytes().await.map_err(AdapterError::Transport)?;
-            let mut out = HttpResponse::new(bytes.to_vec());
+            let mut bytes = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(AdapterError::Transport)? {
+                if bytes.len() + chunk.len() > MAX_TOKEN_RESPONSE {
+                    return Err(AdapterError::TooLarge(MAX_TOKEN_RESPONSE));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            if status.is_success() && has_error_member(&bytes) {
+                status = reqwest::StatusCode::BAD_REQUEST;
+            }
+            let mut out = HttpResponse::new(bytes);
             *out.status_mut() = status;
             *out.headers_mut() = headers;
             Ok(out)
         })
     }
+}
+
+fn has_error_member(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        error: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Probe>(body).is_ok_and(|p| p.error.is_some())
+}
+
+/// `Retry-After` in seconds (RFC 9110 §10.2.3; the HTTP-date form is rare on token
+/// endpoints and is treated as absent).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
 }
 
 /// The authorization URL parameters for a PKCE S256 authorization request.

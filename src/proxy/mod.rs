@@ -62,6 +62,11 @@ pub trait TokenSource: Send + Sync + 'static {
         &'a self,
         challenge: &'a str,
     ) -> BoxFuture<'a, Result<Secret, AuthUnavailable>>;
+
+    /// The proxy is shutting down: from now on hand out only what is already at hand,
+    /// and start no refresh and no sign-in (a refresh cut off by the exit could lose a
+    /// rotated refresh token).
+    fn closing(&self) {}
 }
 
 /// The source for servers used without OAuth: never a token, and a 401 becomes an error
@@ -190,7 +195,7 @@ pub async fn run_until(
     let drain = opts.drain;
     let (out_tx, out_rx) = mpsc::channel(64);
     let writer = tokio::spawn(stdio::write_lines(output, out_rx));
-    let remote = remote::Remote::new(opts, tokens, out_tx)?;
+    let remote = remote::Remote::new(opts, Arc::clone(&tokens), out_tx)?;
 
     let mut tasks = tokio::task::JoinSet::new();
     let mut failed = None;
@@ -217,6 +222,7 @@ pub async fn run_until(
         let _ =
             tokio::time::timeout(drain, async { while tasks.join_next().await.is_some() {} }).await;
     }
+    tokens.closing();
     tasks.abort_all();
     remote.close().await;
     drop(remote);

@@ -111,6 +111,55 @@ pub(crate) fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), Stor
     result.map_err(err)
 }
 
+/// Removes temp files in `dir` left by writers that are gone (a killed mcpauth): they may
+/// hold secrets. Best effort; a file a live process is writing is left alone.
+pub(crate) fn sweep_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_file_owner) else {
+            continue;
+        };
+        if pid != std::process::id() && writer_gone(pid, &entry) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    tracing::debug!(file = %entry.path().display(), "removed a stale temp file")
+                }
+                Err(e) => {
+                    tracing::debug!(file = %entry.path().display(), "cannot remove a stale temp file: {e}")
+                }
+            }
+        }
+    }
+}
+
+/// The writer's pid, from a name made by [`temp_path`]: `.<name>.<pid>.<8 hex>.tmp`.
+fn temp_file_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let mut parts = rest.rsplitn(3, '.');
+    let nonce = parts.next()?;
+    let pid = parts.next()?;
+    parts.next().filter(|n| !n.is_empty())?;
+    (nonce.len() == 8 && nonce.bytes().all(|b| b.is_ascii_hexdigit())).then_some(())?;
+    pid.parse().ok()
+}
+
+/// Whether the process that made a temp file is gone: on Linux by its /proc entry,
+/// elsewhere by age (no write takes a minute).
+fn writer_gone(pid: u32, entry: &std::fs::DirEntry) -> bool {
+    if cfg!(target_os = "linux") {
+        return !Path::new("/proc").join(pid.to_string()).exists();
+    }
+    entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > Duration::from_secs(60))
+}
+
 /// A temp name in the same directory (so the rename stays on one file system), unique
 /// per process and call.
 fn temp_path(path: &Path) -> PathBuf {
@@ -151,6 +200,25 @@ mod tests {
         write_private_atomic(&path, b"new").unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    // Symptom: `kill -9` just before the rename left `.secrets.json.PID.N.tmp`, holding
+    // live tokens, behind for good.
+    #[test]
+    fn temp_files_of_dead_writers_are_swept_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join(".secrets.json.999999999.0000abcd.tmp");
+        let mine = temp_path(&dir.path().join("secrets.json"));
+        let other = dir.path().join("notes.tmp");
+        for f in [&dead, &mine, &other] {
+            std::fs::write(f, b"x").unwrap();
+        }
+        sweep_stale_temp_files(dir.path());
+        assert!(!dead.exists(), "a dead writer's temp file stays");
+        assert!(mine.exists(), "a live writer's temp file was removed");
+        assert!(other.exists(), "a file that is not ours was removed");
+        assert_eq!(temp_file_owner(".grants.json.42.deadbeef.tmp"), Some(42));
+        assert_eq!(temp_file_owner(".x.42.nothex!.tmp"), None);
     }
 
     #[test]

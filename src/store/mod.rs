@@ -27,6 +27,9 @@ mod file;
 mod index;
 mod keyring;
 mod memory;
+mod recovery;
+
+pub use recovery::Held;
 
 pub(crate) use disk::write_private_atomic;
 
@@ -42,6 +45,7 @@ use self::disk::{DEFAULT_LOCK_WAIT, lock_exclusive};
 use self::file::FileStore;
 use self::keyring::Keychain;
 use self::memory::MemoryStore;
+use self::recovery::Recovery;
 use crate::secret::Secret;
 
 /// Where a grant's or a client's secrets live.
@@ -364,6 +368,24 @@ pub struct Vault {
     resolved: Mutex<Option<StoreKind>>,
     /// The warning, when `Auto` fell back to the file store.
     fell_back: Mutex<Option<String>>,
+    data_dir: PathBuf,
+    /// Refreshed grants the store did not take.
+    recovery: Recovery,
+    /// Leftover temp files are swept once per process, on the first index read.
+    swept: std::sync::Once,
+}
+
+/// What became of a refreshed grant.
+#[derive(Debug)]
+pub enum Kept {
+    /// In the store, as usual.
+    Saved(GrantRecord),
+    /// The store refused it (`error`); it is held in this process and, unless
+    /// `journal` says why not, in a journal file that the next refresh recovers from.
+    Held {
+        error: StoreError,
+        journal: Result<PathBuf, StoreError>,
+    },
 }
 
 /// Holds the per-grant OS file lock until dropped.
@@ -390,6 +412,9 @@ impl Vault {
             memory: MemoryStore::new(&home.keyring_service),
             resolved: Mutex::new(None),
             fell_back: Mutex::new(None),
+            data_dir: home.data_dir.clone(),
+            recovery: Recovery::new(home.data_dir.join("recovery")),
+            swept: std::sync::Once::new(),
         }
     }
 
@@ -446,7 +471,78 @@ impl Vault {
 
     /// The index as it is now (empty when there is no index file yet).
     pub fn index(&self) -> Result<Index, StoreError> {
+        // A killed mcpauth can leave a temp file holding secrets: the first read of the
+        // run removes those whose writer is gone.
+        self.swept.call_once(|| {
+            disk::sweep_stale_temp_files(&self.data_dir);
+            disk::sweep_stale_temp_files(&self.data_dir.join("recovery"));
+        });
         index::load(&self.index_path)
+    }
+
+    /// Whether a refreshed grant could be kept right now, asked before a refresh token
+    /// is spent: the data directory takes a write (the grant's recovery file is reserved
+    /// there, so the answer has a place even if the disk fills up meanwhile), and the
+    /// grant's keychain entry takes its current secrets again.
+    pub fn check_writable(
+        &self,
+        rec: &GrantRecord,
+        current: &GrantSecrets,
+    ) -> Result<(), StoreError> {
+        if !valid_grant_id(&rec.id) {
+            return Err(StoreError::InvalidGrantId { id: rec.id.clone() });
+        }
+        self.recovery.reserve(&rec.id)?;
+        match rec.store {
+            // The file store lives in the data directory just probed, and skips a write
+            // that changes nothing.
+            StoreKind::File | StoreKind::Memory => Ok(()),
+            StoreKind::Keyring => {
+                let value = serde_json::to_string(current).expect("grant secrets serialize");
+                self.keychain.set(&grant_entry(&rec.id), &value)
+            }
+        }
+    }
+
+    /// Saves a refreshed grant; when the store refuses, holds it for recovery instead
+    /// (memory, then a journal file), so the new refresh token is never simply dropped.
+    pub fn keep_refreshed(&self, rec: GrantRecord, secrets: &GrantSecrets) -> Kept {
+        let id = rec.id.clone();
+        match self.save_grant(rec.clone(), secrets) {
+            Ok(saved) => {
+                // An older held copy is superseded by what the store now has.
+                if let Err(e) = self.recovery.clear(&id) {
+                    tracing::warn!("could not remove the recovered copy of `{id}`: {e}");
+                }
+                Kept::Saved(saved)
+            }
+            Err(error) => {
+                let journal = self.recovery.hold(&Held {
+                    record: rec,
+                    secrets: secrets.clone(),
+                });
+                Kept::Held { error, journal }
+            }
+        }
+    }
+
+    /// A refreshed grant held for recovery, moved into the store when the store takes it
+    /// now. `None` when nothing is held. Called under the grant's lock.
+    pub fn recover(&self, id: &str) -> Result<Option<(GrantRecord, GrantSecrets)>, StoreError> {
+        let Some(held) = self.recovery.get(id)? else {
+            return Ok(None);
+        };
+        match self.save_grant(held.record.clone(), &held.secrets) {
+            Ok(saved) => {
+                self.recovery.clear(id)?;
+                tracing::info!(grant = %id, "moved a held refresh into the store");
+                Ok(Some((saved, held.secrets)))
+            }
+            Err(e) => {
+                tracing::debug!(grant = %id, "the store still refuses the held refresh: {e}");
+                Ok(Some((held.record, held.secrets)))
+            }
+        }
     }
 
     /// Read-modify-write of the index under its lock, saved atomically when `f` returns

@@ -12,6 +12,7 @@ mod generated;
 mod headless;
 mod install_clients;
 mod install_script;
+mod lifecycle;
 mod login;
 mod migrate;
 mod proxy_cli;

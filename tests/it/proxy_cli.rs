@@ -23,7 +23,12 @@ pub(crate) struct Host {
 
 impl Host {
     pub(crate) fn start(env: &TestEnv, args: &[&str]) -> Self {
-        let mut cmd = env.command(args);
+        Self::spawn(env.command(args))
+    }
+
+    /// A host for a proxy started with `cmd` as it is (another environment, another
+    /// working directory).
+    pub(crate) fn spawn(mut cmd: std::process::Command) -> Self {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -49,6 +54,24 @@ impl Host {
         let stdin = self.stdin.as_mut().expect("stdin is open");
         writeln!(stdin, "{msg}").expect("write to the proxy");
         stdin.flush().unwrap();
+    }
+
+    /// The next message the proxy writes, whatever it is.
+    pub(crate) fn next_message(&mut self) -> Value {
+        let line = self
+            .lines
+            .recv_timeout(ANSWER_WAIT)
+            .unwrap_or_else(|_| panic!("no message within {ANSWER_WAIT:?}"));
+        serde_json::from_str(&line).expect("the proxy writes JSON lines")
+    }
+
+    /// Sends SIGTERM, as a host does when it shuts a server down.
+    pub(crate) fn terminate(&mut self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
     }
 
     /// Sends a request and returns its answer (skipping anything else the server sent).

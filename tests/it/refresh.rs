@@ -88,15 +88,16 @@ fn transient_failures_are_retried_and_delete_nothing() {
         TransientFailure::ServiceUnavailable,
         TransientFailure::TemporarilyUnavailable,
     ] {
-        let (fx, env) = signed_in(Knobs {
+        let (fx, mut env) = signed_in(Knobs {
             access_token_ttl: ttl,
             ..Knobs::default()
         });
+        env.env("MCPAUTH_REFRESH_TIMEOUT", "3");
         let_expire(ttl);
-        // More failures than mcpauth retries: the call fails, the grant survives.
+        // Failing for longer than the refresh deadline: the call fails, the grant survives.
         fx.update(|k| {
             k.transient_failure = failure;
-            k.transient_count = 5;
+            k.transient_count = 1000;
         });
         let out = env.run(&["token", "demo"]);
         assert_eq!(out.code, Some(1), "{failure:?}: {}", out.stderr);
@@ -110,7 +111,7 @@ fn transient_failures_are_retried_and_delete_nothing() {
             "{}",
             out.stderr
         );
-        // Two failures left, fewer than the retries: the next call succeeds.
+        // Two failures, then an answer, within the deadline: the call succeeds.
         fx.update(|k| k.transient_count = 2);
         let out = env.run(&["token", "demo"]);
         assert_eq!(out.code, Some(0), "{failure:?}: {}", out.stderr);

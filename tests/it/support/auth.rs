@@ -15,7 +15,7 @@ use sha2::Digest;
 
 use super::fixture::{
     AuthMethod, AuthorizeOutcome, BrokenMetadata, Client, ClientKind, CodeGrant, DeviceGrant,
-    DeviceState, Endpoint, Handled, Shared, State, TransientFailure, lock,
+    DeviceState, Endpoint, Handled, Knobs, Shared, State, TransientFailure, lock,
 };
 use super::http::{Incoming, Reply, form_get, loopback_get};
 
@@ -447,14 +447,45 @@ fn token_ok(body: Value) -> Handled {
     )
 }
 
+/// With `token_errors_in_200`, a refusal is re-sent the way GitHub sends it: status 200,
+/// and GitHub's own error names.
+pub(super) fn github_style(knobs: &Knobs, mut handled: Handled) -> Handled {
+    if !knobs.token_errors_in_200 || handled.reply.status < 400 || handled.reply.status >= 500 {
+        return handled;
+    }
+    let Ok(mut body) = serde_json::from_slice::<Value>(&handled.reply.body) else {
+        return handled;
+    };
+    let renamed = match body["error"].as_str() {
+        Some("invalid_grant") => "bad_refresh_token",
+        Some("invalid_client") => "incorrect_client_credentials",
+        Some(other) => other,
+        None => return handled,
+    }
+    .to_owned();
+    body["error"] = Value::String(renamed);
+    handled.reply.status = 200;
+    handled.reply.body = serde_json::to_vec(&body).expect("JSON serializes");
+    handled
+}
+
 pub(super) fn handle_token(shared: &Shared, req: &Incoming) -> Handled {
-    let mut state = lock(shared);
-    state.counters.token_requests += 1;
     let form = req.form();
     let grant_type = form_get(&form, "grant_type").unwrap_or_default().to_owned();
-    if grant_type == "refresh_token" {
-        state.counters.refresh_requests += 1;
+    let delay = {
+        let mut state = lock(shared);
+        state.counters.token_requests += 1;
+        if grant_type == "refresh_token" {
+            state.counters.refresh_requests += 1;
+        }
+        state.knobs.token_delay
+    };
+    if !delay.is_zero() {
+        // Counted on arrival, answered later. Bounded by the knob; only this request's
+        // thread waits.
+        std::thread::sleep(delay);
     }
+    let mut state = lock(shared);
     if state.knobs.transient_count > 0 {
         state.knobs.transient_count -= 1;
         return match state.knobs.transient_failure {
@@ -467,6 +498,11 @@ pub(super) fn handle_token(shared: &Shared, req: &Incoming) -> Handled {
                 400,
                 "temporarily_unavailable",
                 "the server is busy; try again",
+            ),
+            TransientFailure::RateLimited(secs) => Handled::refused(
+                Endpoint::Token,
+                Reply::text(429, "slow down").header("Retry-After", secs.to_string()),
+                "rate limited",
             ),
         };
     }

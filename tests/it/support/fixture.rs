@@ -127,6 +127,8 @@ pub enum TransientFailure {
     ServiceUnavailable,
     /// HTTP 400 with `{"error": "temporarily_unavailable"}`.
     TemporarilyUnavailable,
+    /// HTTP 429 with `Retry-After` of this many seconds.
+    RateLimited(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -185,6 +187,11 @@ pub struct Knobs {
     pub device_approve_on_visit: bool,
     /// MCP answers come as a one-event SSE stream instead of a JSON body.
     pub sse_responses: bool,
+    /// GitHub's token endpoint: refusals come as `200 {"error": ...}`, with GitHub's
+    /// names for a dead refresh token and for bad client credentials.
+    pub token_errors_in_200: bool,
+    /// The token endpoint waits this long before answering (a hung provider).
+    pub token_delay: Duration,
 }
 
 impl Default for Knobs {
@@ -219,6 +226,8 @@ impl Default for Knobs {
             device_expires_in_secs: 600,
             device_approve_on_visit: false,
             sse_responses: false,
+            token_errors_in_200: false,
+            token_delay: Duration::ZERO,
         }
     }
 }
@@ -704,6 +713,11 @@ impl Fixture {
         lock(&self.shared).clients.values().cloned().collect()
     }
 
+    /// The provider deletes every client registration (an admin removed the app).
+    pub fn forget_clients(&self) {
+        lock(&self.shared).clients.clear();
+    }
+
     /// Serves a client ID metadata document on the resource server's origin and returns
     /// its URL, which is the client id. (The spec wants https; the fake takes loopback
     /// http because the tests have no TLS.)
@@ -961,7 +975,7 @@ fn dispatch(shared: &Shared, side: Side, req: &Incoming) -> Handled {
         if let Some(rest) = path.strip_prefix(layout.issuer_path.as_str()) {
             let handled = match rest {
                 "/authorize" => Some(auth::handle_authorize(shared, req)),
-                "/token" => Some(auth::handle_token(shared, req)),
+                "/token" => Some(auth::github_style(&knobs, auth::handle_token(shared, req))),
                 "/register" if knobs.registration_endpoint => {
                     Some(auth::handle_register(shared, req))
                 }
