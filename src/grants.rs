@@ -356,13 +356,7 @@ fn held_warning(
         ),
         Err(j) => {
             let until = expires_at_ms
-                .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-                .map(|t| {
-                    format!(
-                        " after {}",
-                        t.to_zoned(jiff::tz::TimeZone::system()).strftime("%H:%M")
-                    )
-                })
+                .map(|ms| format!(" after {}", crate::commands::login::local_time(ms / 1000)))
                 .unwrap_or_default();
             format!(
                 "mcpauth: warning: refreshed the token for `{name}` but cannot store it anywhere \

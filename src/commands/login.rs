@@ -161,12 +161,21 @@ pub async fn obtain(
         authorize_on_device(ctx, &name, &d, &creds, &scopes, &extras, args.timeout).await?
     } else {
         let redirect_uri = listener.redirect_uri();
+        // OpenID Connect Core §11: `offline_access` is honoured only with a consent
+        // prompt, and certified providers drop it silently without one (no refresh
+        // token). The person's own `prompt` wins.
+        let mut authorize_extras = extras.clone();
+        if scopes.iter().any(|s| s == "offline_access")
+            && !args.auth_params.iter().any(|(k, _)| k == "prompt")
+        {
+            authorize_extras.params.push(("prompt", "consent"));
+        }
         let request = tokens::authorization_request(
             d.authorization_endpoint(),
             &client.client_id,
             &redirect_uri,
             &scopes,
-            &extras,
+            &authorize_extras,
         )?;
         let code = if args.no_browser {
             authorize_by_paste(ctx, &name, &d, listener, &request, args.timeout).await?
@@ -271,10 +280,16 @@ pub async fn keep(ctx: &Ctx, target: &Target, obtained: Obtained) -> Result<Gran
         Some(ms) => format!("the token is valid until {}", local_time(ms / 1000)),
         None => "the token has no stated expiry".to_owned(),
     };
-    let refresh = if saved.has_refresh_token {
-        "; it is refreshed automatically"
-    } else {
-        "; there is no refresh token, so sign in again when it expires"
+    let refresh = match (saved.has_refresh_token, saved.expires_at_ms) {
+        (true, _) => "; it is refreshed automatically".to_owned(),
+        (false, Some(ms)) => format!(
+            ".\nThis server gave no refresh token: you will be asked to sign in again at {}",
+            local_time(ms / 1000)
+        ),
+        (false, None) => {
+            ".\nThis server gave no refresh token: when it stops accepting this one, sign in again"
+                .to_owned()
+        }
     };
     let account = match &saved.key.account {
         Some(a) => format!(" as account `{a}`"),

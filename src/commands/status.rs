@@ -150,11 +150,16 @@ pub(crate) fn state_of(g: &GrantRecord) -> (&'static str, String) {
     };
     let left = (at - now_ms()) / 1000;
     if left > 0 {
+        let then = if g.has_refresh_token || g.client_credentials {
+            ""
+        } else {
+            ", no refresh token"
+        };
         (
             "valid",
-            format!("valid, expires in {}", short_duration(left)),
+            format!("valid, expires in {}{then}", short_duration(left)),
         )
-    } else if g.has_refresh_token {
+    } else if g.has_refresh_token || g.client_credentials {
         ("expired", "expired, refreshes on use".into())
     } else {
         ("needs_login", "expired, needs login".into())

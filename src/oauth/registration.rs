@@ -87,40 +87,39 @@ pub async fn register(
         "software_id": "mcpauth",
         "software_version": env!("CARGO_PKG_VERSION"),
     });
-    if !scopes.is_empty() {
-        body["scope"] = scopes.join(" ").into();
+    let listed = registrable_scopes(metadata, scopes);
+    if !listed.is_empty() {
+        body["scope"] = listed.join(" ").into();
     }
-    let mut req = http.post(endpoint).json(&body);
-    if let Some(iat) = initial_access_token {
-        req = req.bearer_auth(iat.expose());
-    }
-    let resp = req
-        .send()
-        .await
-        .map_err(|e| OauthError::unreachable(endpoint, e))?;
-    let status = resp.status();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| OauthError::unreachable(endpoint, e))?;
     let fail = |reason: String| OauthError::Registration {
         url: endpoint.to_owned(),
         reason,
     };
+    let (status, bytes) = match send(http, endpoint, &body, initial_access_token).await? {
+        // Providers refuse scopes they do not hand to clients by registration; the
+        // scope of a registration is optional, so ask once more without it.
+        (status, bytes)
+            if status == reqwest::StatusCode::BAD_REQUEST
+                && body.get("scope").is_some()
+                && refusal(&bytes).is_some_and(|e| e.error == "invalid_client_metadata") =>
+        {
+            tracing::info!(
+                "the registration with scope `{}` was refused; retrying without `scope`",
+                listed.join(" ")
+            );
+            body.as_object_mut().expect("an object").remove("scope");
+            send(http, endpoint, &body, initial_access_token).await?
+        }
+        other => other,
+    };
     if !status.is_success() {
         // RFC 7591 §3.2.2 error bodies carry no secrets; show the error code if any.
-        #[derive(Deserialize)]
-        struct ErrorBody {
-            error: String,
-            #[serde(default)]
-            error_description: Option<String>,
-        }
-        let reason = match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(e) => match e.error_description {
+        let reason = match refusal(&bytes) {
+            Some(e) => match e.error_description {
                 Some(d) => format!("{status}: {}: {d}", e.error),
                 None => format!("{status}: {}", e.error),
             },
-            Err(_) => format!("it answered {status}"),
+            None => format!("it answered {status}"),
         };
         let hint = if status == reqwest::StatusCode::UNAUTHORIZED && initial_access_token.is_none()
         {
@@ -147,6 +146,53 @@ pub async fn register(
     })
 }
 
+/// The scopes to name in a registration: only those the authorization server lists, and
+/// none when it lists none (a resource's own scopes are often unknown to it).
+fn registrable_scopes(metadata: &AuthServerMetadata, wanted: &[String]) -> Vec<String> {
+    let Some(listed) = &metadata.scopes_supported else {
+        return Vec::new();
+    };
+    wanted
+        .iter()
+        .filter(|s| listed.contains(s))
+        .cloned()
+        .collect()
+}
+
+/// An RFC 7591 §3.2.2 error body.
+#[derive(Deserialize)]
+struct Refusal {
+    error: String,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+fn refusal(bytes: &[u8]) -> Option<Refusal> {
+    serde_json::from_slice(bytes).ok()
+}
+
+async fn send(
+    http: &reqwest::Client,
+    endpoint: &str,
+    body: &serde_json::Value,
+    initial_access_token: Option<&Secret>,
+) -> Result<(reqwest::StatusCode, bytes::Bytes), OauthError> {
+    let mut req = http.post(endpoint).json(body);
+    if let Some(iat) = initial_access_token {
+        req = req.bearer_auth(iat.expose());
+    }
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| OauthError::unreachable(endpoint, e))?;
+    let status = resp.status();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| OauthError::unreachable(endpoint, e))?;
+    Ok((status, bytes))
+}
+
 trait ClassifyMessage {
     fn classify_message(&self) -> String;
 }
@@ -167,6 +213,15 @@ impl ClassifyMessage for serde_json::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registers_only_scopes_the_server_lists() {
+        let wanted: Vec<String> = ["mcp:tools", "offline_access"].map(String::from).into();
+        let mut m = AuthServerMetadata::default();
+        assert!(registrable_scopes(&m, &wanted).is_empty());
+        m.scopes_supported = Some(vec!["openid".into(), "offline_access".into()]);
+        assert_eq!(registrable_scopes(&m, &wanted), ["offline_access"]);
+    }
 
     #[test]
     fn prefers_a_public_client() {

@@ -651,3 +651,87 @@ fn a_declined_sign_in_is_shared_with_every_waiting_proxy() {
     }
     assert_eq!(fx.counters().authorize_requests, 1, "one browser launch");
 }
+
+// Symptom: a certified OpenID provider dropped `offline_access` without a consent prompt,
+// so no refresh token came and the person signed in again every hour.
+#[test]
+fn offline_access_is_asked_with_a_consent_prompt_unless_the_person_set_one() {
+    let (fx, env) = signed_in(Knobs::default());
+    let authorize = &fx.requests_to(Endpoint::Authorize)[0];
+    let scope = authorize.query("scope").unwrap_or_default();
+    assert!(scope.split(' ').any(|s| s == "offline_access"), "{scope}");
+    assert_eq!(authorize.query("prompt").as_deref(), Some("consent"));
+    // Not on refreshes: the prompt belongs to the browser step only.
+    for r in fx.requests_to(Endpoint::Token) {
+        assert_eq!(r.form("prompt"), None);
+    }
+    let out = env.run(&["login", "demo", "--auth-param", "prompt=login"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let authorize = fx.requests_to(Endpoint::Authorize).pop().unwrap();
+    assert_eq!(authorize.query("prompt").as_deref(), Some("login"));
+
+    // No offline_access listed: no prompt is added.
+    let (fx, _env) = signed_in(Knobs {
+        advertise_offline_access: false,
+        ..Knobs::default()
+    });
+    assert_eq!(fx.requests_to(Endpoint::Authorize)[0].query("prompt"), None);
+}
+
+#[test]
+fn a_sign_in_without_a_refresh_token_says_when_it_ends() {
+    let fx = Fixture::start(Knobs {
+        advertise_offline_access: false,
+        refresh_without_offline_access: false,
+        ..Knobs::default()
+    });
+    let env = TestEnv::new();
+    env.add_server("demo", &fx.mcp_url());
+    let out = env.run(&["login", "demo"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("gave no refresh token: you will be asked to sign in again at"),
+        "{}",
+        out.stderr
+    );
+    let status = env.run(&["status"]);
+    assert!(
+        status.stdout.contains("no refresh token"),
+        "{}",
+        status.stdout
+    );
+}
+
+// Symptom: registering with the resource's scopes was refused (`invalid_client_metadata`)
+// by a provider that lists only `openid offline_access`, and the login ended there.
+#[test]
+fn registration_names_only_listed_scopes_and_retries_without_scope_when_refused() {
+    let (fx, _env) = signed_in(Knobs::default());
+    let listed: Vec<String> = {
+        let meta: serde_json::Value = fx
+            .requests_to(Endpoint::Register)
+            .first()
+            .and_then(|r| r.json())
+            .expect("a registration");
+        meta["scope"]
+            .as_str()
+            .unwrap_or_default()
+            .split(' ')
+            .map(str::to_owned)
+            .collect()
+    };
+    assert!(!listed.is_empty());
+
+    let (fx, env) = signed_in(Knobs {
+        registration_refuses_scope: true,
+        ..Knobs::default()
+    });
+    let registrations = fx.requests_to(Endpoint::Register);
+    assert_eq!(registrations.len(), 2, "one refused, one without scope");
+    assert!(registrations[1].json().unwrap().get("scope").is_none());
+    // The sign-in itself still asks for the scopes.
+    let authorize = &fx.requests_to(Endpoint::Authorize)[0];
+    assert!(authorize.query("scope").is_some());
+    assert_eq!(env.run(&["token", "demo"]).code, Some(0));
+}

@@ -739,6 +739,13 @@ pub(super) fn handle_register(shared: &Shared, req: &Incoming) -> Handled {
     let Some(uris) = uris.filter(|u| !u.is_empty()) else {
         return refuse(400, "invalid_redirect_uri", "redirect_uris is required");
     };
+    if state.knobs.registration_refuses_scope && asked.get("scope").is_some() {
+        return refuse(
+            400,
+            "invalid_client_metadata",
+            "scope is not allowed for dynamically registered clients",
+        );
+    }
     if let Some(bad) = uris.iter().find(|u| !is_loopback_http(u)) {
         return refuse(
             400,

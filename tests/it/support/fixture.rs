@@ -192,6 +192,8 @@ pub struct Knobs {
     pub token_errors_in_200: bool,
     /// The token endpoint waits this long before answering (a hung provider).
     pub token_delay: Duration,
+    /// `/register` refuses any registration that names a `scope`.
+    pub registration_refuses_scope: bool,
 }
 
 impl Default for Knobs {
@@ -228,6 +230,7 @@ impl Default for Knobs {
             sse_responses: false,
             token_errors_in_200: false,
             token_delay: Duration::ZERO,
+            registration_refuses_scope: false,
         }
     }
 }
