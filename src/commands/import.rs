@@ -74,13 +74,20 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<()> {
         }
     }
 
+    // A client registration that other grants here depend on is never replaced by a
+    // different one: refresh would then fail for them with `invalid_client`.
+    let checked = std::sync::Arc::new(bundle);
+    let clients = std::sync::Arc::clone(&checked);
+    let reuse = ctx.blocking(move |v| client_plan(v, &clients)).await?;
+    let bundle = std::sync::Arc::into_inner(checked).expect("the check let go of the bundle");
+
     let summary: Vec<(String, String)> = bundle
         .grants
         .iter()
         .map(|g| (label(&g.grant), g.grant.key.resource.clone()))
         .collect();
     let kinds = ctx
-        .blocking(move |v| store_all(v, bundle))
+        .blocking(move |v| store_all(v, bundle, &reuse))
         .await
         .context(|| "cannot store the bundle's grants; nothing was imported".to_owned())?;
     for ((name, resource), kind) in summary.iter().zip(kinds) {
@@ -125,6 +132,52 @@ fn check(bundle: &Bundle) -> Result<()> {
     Ok(())
 }
 
+/// Which bundled clients are already registered here exactly as bundled (kept as they
+/// are, secret included), or an error when one differs from a registration that grants
+/// outside the bundle still use.
+fn client_plan(v: &Vault, bundle: &Bundle) -> Result<Vec<(String, String)>> {
+    let index = v.index()?;
+    let mut reuse = Vec::new();
+    for g in &bundle.grants {
+        let c = &g.client;
+        let Some(here) = index
+            .clients
+            .iter()
+            .find(|h| h.issuer == c.issuer && h.client_id == c.client_id)
+        else {
+            continue;
+        };
+        let same = here.auth_method == c.auth_method
+            && here.has_secret == g.client_secret.is_some()
+            && v.client_secret(here)? == g.client_secret;
+        if same {
+            reuse.push((c.issuer.clone(), c.client_id.clone()));
+            continue;
+        }
+        let users: Vec<String> = index
+            .grants
+            .iter()
+            .filter(|u| u.key.issuer == c.issuer && u.key.client_id == c.client_id)
+            .filter(|u| !bundle.grants.iter().any(|b| replaced_by_one(u, &b.grant)))
+            .map(label)
+            .collect();
+        if !users.is_empty() {
+            return Err(Error::Usage(format!(
+                "the bundle's client `{}` at `{}` differs from the registration held here                  (its authentication method or secret), which {} still use{}; nothing was                  imported: export a fresh grant for this host instead (`mcpauth export`                  without --copy)",
+                c.client_id,
+                c.issuer,
+                users
+                    .iter()
+                    .map(|u| format!("`{u}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if users.len() == 1 { "s" } else { "" },
+            )));
+        }
+    }
+    Ok(reuse)
+}
+
 /// A name for messages: the first config name the grant had, else its resource.
 fn label(rec: &GrantRecord) -> String {
     rec.aliases
@@ -139,18 +192,23 @@ fn replaced_by(index: &Index, incoming: &GrantRecord) -> Vec<GrantRecord> {
     index
         .grants
         .iter()
-        .filter(|g| {
-            g.id == incoming.id
-                || (g.key.resource == incoming.key.resource
-                    && g.key.account == incoming.key.account)
-        })
+        .filter(|g| replaced_by_one(g, incoming))
         .cloned()
         .collect()
 }
 
+fn replaced_by_one(here: &GrantRecord, incoming: &GrantRecord) -> bool {
+    here.id == incoming.id
+        || (here.key.resource == incoming.key.resource && here.key.account == incoming.key.account)
+}
+
 /// Stores every grant of the bundle; on a failure, restores what was there and removes
 /// what was written, so the store ends as it began. Returns where each grant went.
-fn store_all(v: &Vault, bundle: Bundle) -> Result<Vec<crate::store::StoreKind>, StoreError> {
+fn store_all(
+    v: &Vault,
+    bundle: Bundle,
+    reuse: &[(String, String)],
+) -> Result<Vec<crate::store::StoreKind>, StoreError> {
     // What was there before, to put back on failure.
     let mut before: Vec<(GrantRecord, Option<GrantSecrets>)> = Vec::new();
     let mut written: Vec<String> = Vec::new();
@@ -162,7 +220,10 @@ fn store_all(v: &Vault, bundle: Bundle) -> Result<Vec<crate::store::StoreKind>, 
             for old in &replaced {
                 before.push((old.clone(), v.grant_secrets(old)?));
             }
-            v.save_client(g.client, g.client_secret.as_ref())?;
+            let known = (g.client.issuer.clone(), g.client.client_id.clone());
+            if !reuse.contains(&known) {
+                v.save_client(g.client, g.client_secret.as_ref())?;
+            }
             let mut rec = g.grant;
             rec.needs_login = false;
             let saved = v.save_grant(rec, &g.secrets)?;

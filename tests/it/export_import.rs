@@ -451,3 +451,74 @@ fn no_secret_in_export_or_import_output() {
         out.assert_no_secret(&secrets);
     }
 }
+
+// Symptom: a bundle whose client had the issuer and id of a confidential client stored
+// here replaced it and deleted its secret; the other grants on it then failed with
+// `invalid_client`.
+#[test]
+fn a_bundled_client_that_differs_from_one_in_use_here_is_refused() {
+    use crate::support::AuthMethod;
+    let fx = Fixture::start(Knobs {
+        access_token_ttl: Duration::from_secs(2),
+        registration_auth_method: Some(AuthMethod::ClientSecretBasic),
+        ..Knobs::default()
+    });
+    let server = TestEnv::new();
+    server.add_server("demo", &fx.mcp_url());
+    let out = server.run(&["login", "demo", "--store", "file"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let index: Value = serde_json::from_slice(
+        &std::fs::read(server.home().join("data").join("grants.json")).unwrap(),
+    )
+    .unwrap();
+    let held_client = index["clients"][0].clone();
+    assert_eq!(held_client["has_secret"], json!(true));
+
+    // The same client id, as a public client, for another account on the server.
+    let mut grant = index["grants"][0].clone();
+    grant["account"] = json!("work");
+    let key: mcpauth::store::GrantKey = serde_json::from_value(grant.clone()).unwrap();
+    grant["id"] = json!(key.id());
+    let mut client = held_client.clone();
+    client["auth_method"] = json!("none");
+    client["has_secret"] = json!(false);
+    let bundle = json!({
+        "format": "mcpauth-bundle", "version": 1, "created_at_ms": 0,
+        "grants": [{
+            "grant": grant,
+            "secrets": {"access_token": "imported-access", "refresh_token": "imported-refresh"},
+            "client": client,
+        }],
+    });
+    let scratch = tempfile::tempdir().unwrap();
+    let pass = scratch.path().join("pass");
+    std::fs::write(&pass, format!("{PASSPHRASE}\n")).unwrap();
+    let sealed = scratch.path().join("bundle");
+    std::fs::write(&sealed, seal_raw(&bundle.to_string(), PASSPHRASE)).unwrap();
+    let before = snapshot(&server.home());
+    let out = server.run(&[
+        "import",
+        &sealed.display().to_string(),
+        "--passphrase-file",
+        &pass.display().to_string(),
+    ]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("differs from the registration held here"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("`demo`"), "{}", out.stderr);
+    assert_eq!(
+        snapshot(&server.home()),
+        before,
+        "the refused import changed the store"
+    );
+
+    // The grant on the stored client still refreshes.
+    std::thread::sleep(Duration::from_millis(2300));
+    let out = token(&server);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(fx.access_token_valid(out.stdout.trim()));
+}
