@@ -15,6 +15,7 @@ mod install_script;
 mod lifecycle;
 mod login;
 mod migrate;
+mod oidc;
 mod proxy_cli;
 mod proxy_fake;
 mod proxy_http;

