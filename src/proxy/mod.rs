@@ -11,10 +11,12 @@
 //! OAuth.
 //!
 //! Layout: [`stdio`] owns the host pipes, [`sse`] parses event streams, [`remote`] owns
-//! everything HTTP (sessions, resumption, auth retries, the legacy transport); [`run`]
-//! ties them together and handles shutdown.
+//! everything HTTP (sessions, resumption, auth retries, the legacy transport) and
+//! [`redirect`] which redirects it follows; [`run`] ties them together and handles
+//! shutdown.
 
 mod message;
+mod redirect;
 mod remote;
 mod sse;
 mod stdio;

@@ -23,6 +23,7 @@ use tokio::task::{AbortHandle, JoinSet};
 use url::Url;
 
 use super::message::{Peek, error_response, id_key};
+use super::redirect;
 use super::sse::Parser;
 use super::{ProxyError, ProxyOptions, TokenSource, Transport};
 use crate::secret::Secret;
@@ -58,6 +59,8 @@ enum Failure {
     Auth(String),
     Unreachable(String),
     Status(StatusCode),
+    /// A redirect the proxy would not follow, by where it pointed.
+    Redirect(String),
     StreamLost,
     /// Auto mode: the server does not speak Streamable HTTP.
     NotStreamable,
@@ -76,6 +79,9 @@ impl Failure {
             Failure::Auth(message) => message.clone(),
             Failure::Unreachable(why) => format!("cannot reach `{server}`: {why}"),
             Failure::Status(status) => format!("`{server}` answered HTTP {status}"),
+            Failure::Redirect(to) => format!(
+                "`{server}` redirected to {to}: the proxy follows no redirect away from the server's address, as it would carry the configured headers"
+            ),
             Failure::StreamLost => {
                 format!("the connection to `{server}` broke before the answer arrived")
             }
@@ -202,6 +208,7 @@ impl Remote {
         }
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
+            .redirect(redirect::policy())
             .build()
             .map_err(ProxyError::Client)?;
         Ok(Remote {
@@ -418,6 +425,9 @@ impl Inner {
                 }
                 Err(e) => return Err(Failure::Unreachable(e.without_url().to_string())),
             };
+            if let Some(to) = redirect::refused(&resp) {
+                return Err(Failure::Redirect(to));
+            }
             let challenge = resp
                 .headers()
                 .get(WWW_AUTHENTICATE)

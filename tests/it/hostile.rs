@@ -1,0 +1,84 @@
+//! Hostile servers, configs and bundles (issue 14): each test plays an attacker on
+//! loopback and checks that mcpauth gives it nothing.
+
+use std::sync::Arc;
+
+use mcpauth::proxy::{NoAuth, ProxyOptions, TokenSource};
+
+use crate::proxy_fake::{FakeServer, Host, Recorded, Reply, script};
+
+const INIT: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"host","version":"1"}}}"#;
+const INIT_ANSWER: &str = r#"{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-11-25","capabilities":{},"serverInfo":{"name":"fake","version":"1"}}}"#;
+const API_KEY: &str = "k-secret-api-key-7731";
+
+fn no_auth() -> Arc<dyn TokenSource> {
+    Arc::new(NoAuth::default())
+}
+
+fn with_api_key(url: url::Url) -> ProxyOptions {
+    let mut opts = ProxyOptions::new(url, "fake");
+    opts.headers.insert("X-Api-Key".into(), API_KEY.into());
+    opts
+}
+
+fn redirect_to(location: String) -> Reply {
+    Reply::Full(307, vec![("location", location)], Vec::new())
+}
+
+#[tokio::test]
+async fn proxy_follows_no_redirect_to_another_origin() {
+    // Symptom: a 307 to another port got the config's `X-Api-Key` and the JSON-RPC body.
+    let elsewhere = FakeServer::start(script(|_| async { Reply::json(INIT_ANSWER) })).await;
+    let target = format!("http://{}/mcp?token=from-the-redirect", elsewhere.addr);
+    let hostile = FakeServer::start(script(move |_| {
+        let reply = redirect_to(target.clone());
+        async move { reply }
+    }))
+    .await;
+    let mut host = Host::start(with_api_key(hostile.url()), no_auth());
+    host.send(INIT).await;
+    let answer = host.recv_json().await;
+    let message = answer["error"]["message"].as_str().unwrap_or_default();
+    assert_eq!(answer["error"]["code"], -32000, "{answer}");
+    assert!(
+        message.contains(&format!("redirected to `http://{}/mcp`", elsewhere.addr)),
+        "the error names the redirect: {message}"
+    );
+    assert!(!message.contains("from-the-redirect"), "{message}");
+    assert!(!message.contains(API_KEY), "{message}");
+    host.finish().await.0.unwrap();
+    assert_eq!(
+        hostile.requests().len(),
+        1,
+        "the refused redirect is not retried"
+    );
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the other origin got: {:?}",
+        elsewhere.requests()
+    );
+}
+
+#[tokio::test]
+async fn proxy_still_follows_a_redirect_below_its_own_url() {
+    // Symptom guarded: servers that redirect `/mcp` to `/mcp/` (Starlette mounts) must work.
+    let server = FakeServer::start(script(|r: Recorded| async move {
+        if r.path == "/mcp" {
+            Reply::Full(307, vec![("location", "/mcp/".into())], Vec::new())
+        } else {
+            Reply::json(INIT_ANSWER)
+        }
+    }))
+    .await;
+    let mut host = Host::start(with_api_key(server.url()), no_auth());
+    host.send(INIT).await;
+    assert_eq!(host.recv().await, INIT_ANSWER);
+    host.finish().await.0.unwrap();
+    let log = server.requests();
+    let followed = log
+        .iter()
+        .find(|r| r.path == "/mcp/")
+        .expect("the redirect was followed");
+    assert_eq!(followed.body_str(), INIT);
+    assert_eq!(followed.header("x-api-key"), Some(API_KEY));
+}
