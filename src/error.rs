@@ -75,7 +75,7 @@ impl Error {
         match self {
             Self::LoginRequired { server, .. } => Some(format!("run `mcpauth login {server}`")),
             Self::Context { source, .. } => source.hint(),
-            Self::Oauth(OauthError::Timeout(_)) => Some(
+            Self::Oauth(OauthError::Timeout { .. }) => Some(
                 "open the printed URL in a browser on this machine, or raise --timeout".into(),
             ),
             Self::Oauth(OauthError::NoDeviceFlow { .. }) => Some(

@@ -77,15 +77,15 @@ pub enum OauthError {
         description: Option<String>,
     },
     #[error(
-        "ignored a redirect whose `state` does not match this sign-in (a stale tab, or a forged request)"
+        "the redirect's `state` does not match this sign-in (a stale tab, or a forged request)"
     )]
     StateMismatch,
     #[error(
-        "ignored a redirect from issuer `{found}`: this sign-in is with `{expected}` (RFC 9207 mix-up protection)"
+        "refusing the redirect from issuer `{found}`: this sign-in is with `{expected}` (RFC 9207 mix-up protection)"
     )]
     IssMismatch { expected: String, found: String },
     #[error(
-        "ignored a redirect without `iss`: the authorization server `{expected}` promised to send it (RFC 9207)"
+        "refusing a redirect without `iss`: the authorization server `{expected}` promised to send it (RFC 9207)"
     )]
     IssMissing { expected: String },
     #[error("the redirect carried no authorization code")]
@@ -100,8 +100,8 @@ pub enum OauthError {
     NoDeviceFlow { issuer: String },
     #[error("the device code expired before the sign-in was approved")]
     DeviceCodeExpired,
-    #[error("no answer from the browser within {0}")]
-    Timeout(String),
+    #[error("no answer from the browser within {waited}{}", ignored_note(*.ignored))]
+    Timeout { waited: String, ignored: u32 },
     #[error("interrupted")]
     Interrupted,
     #[error("cannot listen on 127.0.0.1:{port} for the browser's redirect")]
@@ -158,6 +158,18 @@ impl OauthError {
             }
             _ => false,
         }
+    }
+}
+
+fn ignored_note(ignored: u32) -> String {
+    match ignored {
+        0 => String::new(),
+        1 => {
+            " (ignored 1 request to the callback whose `state` does not match this sign-in)".into()
+        }
+        n => format!(
+            " (ignored {n} requests to the callback whose `state` does not match this sign-in)"
+        ),
     }
 }
 

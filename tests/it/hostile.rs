@@ -6,6 +6,7 @@ use std::sync::Arc;
 use mcpauth::proxy::{NoAuth, ProxyOptions, TokenSource};
 
 use crate::proxy_fake::{FakeServer, Host, Recorded, Reply, script};
+use crate::support::{AuthorizeOutcome, Endpoint, Fixture, Knobs};
 
 const INIT: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"host","version":"1"}}}"#;
 const INIT_ANSWER: &str = r#"{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-11-25","capabilities":{},"serverInfo":{"name":"fake","version":"1"}}}"#;
@@ -81,4 +82,35 @@ async fn proxy_still_follows_a_redirect_below_its_own_url() {
         .expect("the redirect was followed");
     assert_eq!(followed.body_str(), INIT);
     assert_eq!(followed.header("x-api-key"), Some(API_KEY));
+}
+
+#[test]
+fn a_stray_request_to_the_callback_does_not_end_the_sign_in() {
+    // Symptom: any local process hitting `/callback` without the `state` aborted the login.
+    let fx = Fixture::start(Knobs {
+        authorize_outcome: AuthorizeOutcome::ApproveAfterStrayCallbacks,
+        ..Knobs::default()
+    });
+    let env = TestEnv::new();
+    env.add_server("demo", &fx.mcp_url());
+    let out = env.run(&["login", "demo"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        fx.counters().stray_callbacks_refused,
+        2,
+        "a forged state and a foreign Host are both answered 400"
+    );
+    let page = env
+        .browser_page()
+        .expect("the browser reached the callback");
+    assert!(page.contains("signed in to <b>demo</b>"), "{page}");
+    let exchanged: Vec<_> = fx
+        .requests_to(Endpoint::Token)
+        .iter()
+        .filter_map(|r| r.form("code"))
+        .collect();
+    assert!(
+        !exchanged.iter().any(|c| c == "forged"),
+        "a stray request's code was exchanged"
+    );
 }
