@@ -6,7 +6,7 @@ use std::sync::Arc;
 use mcpauth::proxy::{NoAuth, ProxyOptions, TokenSource};
 
 use crate::proxy_fake::{FakeServer, Host, Recorded, Reply, script};
-use crate::support::{AuthorizeOutcome, Endpoint, Fixture, Knobs};
+use crate::support::{AuthorizeOutcome, Endpoint, Fixture, Knobs, TestEnv};
 
 const INIT: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"host","version":"1"}}}"#;
 const INIT_ANSWER: &str = r#"{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-11-25","capabilities":{},"serverInfo":{"name":"fake","version":"1"}}}"#;
@@ -112,5 +112,40 @@ fn a_stray_request_to_the_callback_does_not_end_the_sign_in() {
     assert!(
         !exchanged.iter().any(|c| c == "forged"),
         "a stray request's code was exchanged"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn install_writes_no_backup_through_a_planted_symlink() {
+    // Symptom: a dangling `.mcp.json.mcpauth-backup` link in a cloned repository made
+    // `install` create the link's target, outside the project, with the project's config.
+    let env = TestEnv::new();
+    let config = env.project().join(".mcp.json");
+    let text = r#"{"mcpServers": {"team": {"type": "http", "url": "https://mcp.team.example/mcp", "headers": {"X-Team": "k-team"}}}}"#;
+    std::fs::write(&config, text).unwrap();
+    let outside = env
+        .home()
+        .parent()
+        .unwrap()
+        .join("outside-the-project.json");
+    std::os::unix::fs::symlink(&outside, env.project().join(".mcp.json.mcpauth-backup")).unwrap();
+
+    let out = env.run(&["install", "claude-code"]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(".mcp.json.mcpauth-backup") && out.stderr.contains("symbolic link"),
+        "{}",
+        out.stderr
+    );
+    assert!(!outside.exists(), "the link's target was created");
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        text,
+        "the config changed"
+    );
+    assert!(
+        !env.home().join("data").join("clients").exists(),
+        "a record was written for an install that did not happen"
     );
 }
