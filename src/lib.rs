@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod escape;
 pub mod generated;
 pub mod grants;
 pub mod home;

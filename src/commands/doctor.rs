@@ -12,6 +12,7 @@ use crate::cli::DoctorArgs;
 use crate::config;
 use crate::context::{Ctx, env_var};
 use crate::error::{Error, Result};
+use crate::escape::controls;
 use crate::grants::{self, Target};
 use crate::oauth::OauthError;
 use crate::oauth::authorize::Listener;
@@ -396,9 +397,10 @@ fn render(report: &Report, colour: bool) -> String {
         } else {
             mark.to_owned()
         };
-        let _ = writeln!(out, "{mark} {:width$}  {}", c.check, c.detail);
+        // Details quote servers (an issuer, the PKCE methods) and configs: shown, not obeyed.
+        let _ = writeln!(out, "{mark} {:width$}  {}", c.check, controls(&c.detail));
         if let Some(fix) = &c.fix {
-            let _ = writeln!(out, "  {:width$}  → {fix}", "");
+            let _ = writeln!(out, "  {:width$}  → {}", "", controls(fix));
         }
     }
     out
@@ -419,6 +421,8 @@ mod tests {
             "✓ config  fine\n✗ pkce    no S256\n          → ask the operator\n"
         );
         assert!(!plain.contains('\x1b'));
+        r.warn("discovery", "issuer \x1b]0;owned\x07", None);
+        assert!(render(&r, false).ends_with("! discovery  issuer \\u{1b}]0;owned\\u{7}\n"));
         assert!(render(&r, true).contains("\x1b[31m✗\x1b[0m"));
     }
 }

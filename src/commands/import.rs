@@ -9,6 +9,7 @@ use crate::bundle::{self, Bundle, BundleError, Key};
 use crate::cli::{ImportArgs, ImportSource};
 use crate::context::Ctx;
 use crate::error::{Context as _, Error, Result};
+use crate::escape::controls;
 use crate::oauth::http::check_endpoint;
 use crate::store::{GrantRecord, GrantSecrets, Index, StoreError, Vault};
 
@@ -77,7 +78,12 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<()> {
     let summary: Vec<(String, String)> = bundle
         .grants
         .iter()
-        .map(|g| (label(&g.grant), g.grant.key.resource.clone()))
+        .map(|g| {
+            (
+                label(&g.grant),
+                controls(&g.grant.key.resource).into_owned(),
+            )
+        })
         .collect();
     let kinds = ctx
         .blocking(move |v| store_all(v, bundle))
@@ -125,12 +131,11 @@ fn check(bundle: &Bundle) -> Result<()> {
     Ok(())
 }
 
-/// A name for messages: the first config name the grant had, else its resource.
+/// A name for messages: the first config name the grant had, else its resource. Both
+/// come from the bundle, which anyone can write: shown with control characters escaped.
 fn label(rec: &GrantRecord) -> String {
-    rec.aliases
-        .first()
-        .cloned()
-        .unwrap_or_else(|| rec.key.resource.clone())
+    let name = rec.aliases.first().unwrap_or(&rec.key.resource);
+    controls(name).into_owned()
 }
 
 /// Grants held here that `incoming` takes the place of: the same one, or another for the

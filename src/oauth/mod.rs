@@ -11,6 +11,8 @@ pub mod http;
 pub mod registration;
 pub mod tokens;
 
+use crate::escape::controls;
+
 /// Errors of the OAuth layer. Messages name the endpoint or URL involved (those are not
 /// secret) and never carry a token, code, verifier or client secret.
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +34,8 @@ pub enum OauthError {
     )]
     NoAuthRequired { server: String },
     #[error(
-        "refusing to sign in: the resource metadata at `{metadata_url}` is for `{resource}`, which is not `{server}` (a server may only ask for grants for itself)"
+        "refusing to sign in: the resource metadata at `{metadata_url}` is for `{}`, which is not `{server}` (a server may only ask for grants for itself)",
+        controls(.resource)
     )]
     ResourceMismatch {
         metadata_url: String,
@@ -40,14 +43,16 @@ pub enum OauthError {
         server: String,
     },
     #[error(
-        "refusing to sign in: the authorization server metadata at `{url}` names issuer `{found}`, but `{expected}` was expected"
+        "refusing to sign in: the authorization server metadata at `{url}` names issuer `{}`, but `{}` was expected",
+        controls(.found),
+        controls(.expected)
     )]
     IssuerMismatch {
         url: String,
         expected: String,
         found: String,
     },
-    #[error("malformed {what} at `{url}`: {reason}")]
+    #[error("malformed {what} at `{url}`: {}", controls(.reason))]
     MalformedMetadata {
         what: String,
         url: String,
@@ -56,7 +61,9 @@ pub enum OauthError {
     #[error("no authorization server metadata found for issuer `{issuer}` (tried {tried})")]
     NoMetadata { issuer: String, tried: String },
     #[error(
-        "refusing to sign in: the authorization server `{issuer}` does not offer PKCE with S256 (it lists: {methods})"
+        "refusing to sign in: the authorization server `{}` does not offer PKCE with S256 (it lists: {})",
+        controls(.issuer),
+        controls(.methods)
     )]
     NoS256 { issuer: String, methods: String },
     #[error(
@@ -67,11 +74,11 @@ pub enum OauthError {
         "the authorization server `{issuer}` does not accept client ID metadata documents (client_id_metadata_document_supported is not true)"
     )]
     MetadataDocumentUnsupported { issuer: String },
-    #[error("client registration at `{url}` failed: {reason}")]
+    #[error("client registration at `{url}` failed: {}", controls(.reason))]
     Registration { url: String, reason: String },
     #[error("the sign-in was declined (access_denied{})", described(.description))]
     AccessDenied { description: Option<String> },
-    #[error("the authorization server answered `{error}`{}", described(.description))]
+    #[error("the authorization server answered `{}`{}", controls(.error), described(.description))]
     AuthorizationFailed {
         error: String,
         description: Option<String>,
@@ -81,7 +88,9 @@ pub enum OauthError {
     )]
     StateMismatch,
     #[error(
-        "refusing the redirect from issuer `{found}`: this sign-in is with `{expected}` (RFC 9207 mix-up protection)"
+        "refusing the redirect from issuer `{}`: this sign-in is with `{}` (RFC 9207 mix-up protection)",
+        controls(.found),
+        controls(.expected)
     )]
     IssMismatch { expected: String, found: String },
     #[error(
@@ -110,7 +119,7 @@ pub enum OauthError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("the token endpoint `{url}` answered `{error}`{}", described(.description))]
+    #[error("the token endpoint `{url}` answered `{}`{}", controls(.error), described(.description))]
     TokenRefused {
         url: String,
         error: String,
@@ -118,7 +127,7 @@ pub enum OauthError {
     },
     #[error("the grant was revoked or has expired at the authorization server (invalid_grant)")]
     InvalidGrant,
-    #[error("the token endpoint `{url}` failed: {reason}")]
+    #[error("the token endpoint `{url}` failed: {}", controls(.reason))]
     TokenEndpoint { url: String, reason: String },
     #[error("cannot start the browser command `{command}`")]
     Browser {
@@ -173,9 +182,55 @@ fn ignored_note(ignored: u32) -> String {
     }
 }
 
+/// A server's `error_description`, which is its free text: shown, never obeyed.
 fn described(description: &Option<String>) -> String {
     match description {
-        Some(d) if !d.is_empty() => format!(": {d}"),
+        Some(d) if !d.is_empty() => format!(": {}", controls(d)),
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_text_in_messages_is_escaped() {
+        let hostile = || "x\u{1b}]0;owned\u{7}\u{9b}2J".to_owned();
+        for e in [
+            OauthError::TokenRefused {
+                url: "https://as/token".into(),
+                error: hostile(),
+                description: Some(hostile()),
+            },
+            OauthError::AuthorizationFailed {
+                error: hostile(),
+                description: Some(hostile()),
+            },
+            OauthError::AccessDenied {
+                description: Some(hostile()),
+            },
+            OauthError::IssMismatch {
+                expected: "https://as".into(),
+                found: hostile(),
+            },
+            OauthError::IssuerMismatch {
+                url: "https://as/.well-known/oauth-authorization-server".into(),
+                expected: hostile(),
+                found: hostile(),
+            },
+            OauthError::NoS256 {
+                issuer: hostile(),
+                methods: hostile(),
+            },
+            OauthError::Registration {
+                url: "https://as/register".into(),
+                reason: hostile(),
+            },
+        ] {
+            let text = e.to_string();
+            assert!(!text.chars().any(char::is_control), "{text:?}");
+            assert!(text.contains(r"x\u{1b}]0;owned\u{7}\u{9b}2J"), "{text}");
+        }
     }
 }

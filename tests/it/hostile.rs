@@ -6,7 +6,8 @@ use std::sync::Arc;
 use mcpauth::proxy::{NoAuth, ProxyOptions, TokenSource};
 
 use crate::proxy_fake::{FakeServer, Host, Recorded, Reply, script};
-use crate::support::{AuthorizeOutcome, Endpoint, Fixture, Knobs, TestEnv};
+use crate::support::http::{Incoming, Listener, Reply as HttpReply};
+use crate::support::{AuthorizeOutcome, Endpoint, Fixture, Knobs, RunOutput, TestEnv};
 
 const INIT: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"host","version":"1"}}}"#;
 const INIT_ANSWER: &str = r#"{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-11-25","capabilities":{},"serverInfo":{"name":"fake","version":"1"}}}"#;
@@ -148,4 +149,160 @@ fn install_writes_no_backup_through_a_planted_symlink() {
         !env.home().join("data").join("clients").exists(),
         "a record was written for an install that did not happen"
     );
+}
+
+/// Terminal controls a hostile server puts in what it says: a title change ended by BEL,
+/// a screen clear, a C1 CSI.
+const CONTROLS: &str = "\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m";
+
+/// Fails when `out` holds a control character other than a line end.
+fn assert_shows_no_controls(what: &str, out: &RunOutput) {
+    for (stream, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{what}: raw control characters on {stream}: {text:?}"
+        );
+    }
+}
+
+/// An MCP server with its own authorization server whose every free-text field carries
+/// [`CONTROLS`]: the issuer (in a path, where a URL parser keeps it), the PKCE methods,
+/// and the token endpoint's `error_description`.
+fn controls_server(methods: &'static [&'static str]) -> Listener {
+    Listener::start(move |r: &Incoming| {
+        let origin = format!("http://{}", r.header("host").unwrap_or_default());
+        let issuer = format!("{origin}/{CONTROLS}");
+        match (r.method.as_str(), r.path.as_str()) {
+            ("POST", "/mcp") => HttpReply::empty(401).header(
+                "WWW-Authenticate",
+                format!(
+                    r#"Bearer resource_metadata="{origin}/.well-known/oauth-protected-resource/mcp""#
+                ),
+            ),
+            ("GET", p) if p.starts_with("/.well-known/oauth-protected-resource") => {
+                HttpReply::json(
+                    200,
+                    &serde_json::json!({
+                        "resource": format!("{origin}/mcp"),
+                        "authorization_servers": [issuer],
+                    }),
+                )
+            }
+            ("GET", p) if p.starts_with("/.well-known/oauth-authorization-server") => {
+                HttpReply::json(
+                    200,
+                    &serde_json::json!({
+                        "issuer": issuer,
+                        "authorization_endpoint": format!("{origin}/authorize"),
+                        "token_endpoint": format!("{origin}/token"),
+                        "code_challenge_methods_supported": methods,
+                        "grant_types_supported": ["authorization_code", "client_credentials"],
+                    }),
+                )
+            }
+            ("POST", "/token") => HttpReply::oauth_error(
+                400,
+                "invalid_client",
+                &format!("no client here{CONTROLS}"),
+            ),
+            _ => HttpReply::empty(404),
+        }
+    })
+}
+
+#[test]
+fn server_text_reaches_the_terminal_escaped() {
+    // Symptom: ESC/BEL from a server's issuer, PKCE methods and error_description were
+    // written to the terminal raw (title changed, screen cleared).
+    let methods: &[&str] = &["S256", "plain\u{1b}[5m"];
+    let server = controls_server(methods);
+    let env = TestEnv::new();
+    env.add_server("demo", &format!("{}/mcp", server.origin()));
+
+    let out = env.run_with_stdin(
+        &[
+            "login",
+            "demo",
+            "--client-id",
+            "c1",
+            "--client-secret",
+            "--client-credentials",
+        ],
+        "s1\n",
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr.contains(r"no client here\u{1b}]0;owned\u{7}"),
+        "{}",
+        out.stderr
+    );
+    assert_shows_no_controls("login", &out);
+
+    let out = env.run(&["doctor", "demo"]);
+    assert!(out.stdout.contains(r"plain\u{1b}[5m"), "{out:?}");
+    assert!(
+        out.stdout.contains(r"owned\u{7}"),
+        "the issuer is shown: {out:?}"
+    );
+    assert_shows_no_controls("doctor", &out);
+
+    let no_s256 = controls_server(&["plain\u{1b}[5m\u{7}"]);
+    env.add_server("weak", &format!("{}/mcp", no_s256.origin()));
+    let out = env.run(&["login", "weak"]);
+    assert!(
+        out.stderr.contains("does not offer PKCE with S256"),
+        "{out:?}"
+    );
+    assert_shows_no_controls("login without S256", &out);
+}
+
+#[test]
+fn bundle_aliases_and_scopes_reach_the_terminal_escaped() {
+    // Symptom: a bundle's alias and scopes were printed raw by `import` and `status`.
+    use age::secrecy::ExposeSecret;
+    use mcpauth::bundle::{self, Key, Lock};
+
+    let fx = Fixture::start(Knobs::default());
+    let laptop = TestEnv::new();
+    laptop.add_server("demo", &fx.mcp_url());
+    assert_eq!(laptop.run(&["login", "demo"]).code, Some(0));
+    let identity = age::x25519::Identity::generate();
+    let recipient = identity.to_public().to_string();
+    let out = laptop.run(&["export", "demo", "--copy", "--recipient", &recipient]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+
+    let key = Key::Identities {
+        path: "test".into(),
+        identities: vec![Box::new(identity.clone())],
+    };
+    let mut hostile = bundle::open(out.stdout.as_bytes(), &key).unwrap();
+    hostile.grants[0].grant.aliases = vec![format!("demo{CONTROLS}")];
+    hostile.grants[0].grant.scopes = vec![format!("read{CONTROLS}")];
+    let mut sealed = Vec::new();
+    bundle::seal(
+        &hostile,
+        &Lock::Recipients(vec![Box::new(identity.to_public())]),
+        &mut sealed,
+    )
+    .unwrap();
+
+    let server = TestEnv::new();
+    let key_file = server.home().join("key.txt");
+    std::fs::write(&key_file, identity.to_string().expose_secret()).unwrap();
+    let bundle_file = server.home().join("bundle.age");
+    std::fs::write(&bundle_file, &sealed).unwrap();
+    let out = server.run(&[
+        "import",
+        bundle_file.to_str().unwrap(),
+        "--identity",
+        key_file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.contains(r"demo\u{1b}]0;owned"), "{out:?}");
+    assert_shows_no_controls("import", &out);
+
+    let out = server.run(&["status"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.contains(r"read\u{1b}]0;owned"), "{out:?}");
+    assert_shows_no_controls("status", &out);
 }
