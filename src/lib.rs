@@ -15,6 +15,7 @@ pub mod home;
 pub mod migrate;
 pub mod oauth;
 pub mod proxy;
+pub mod redact;
 pub mod secret;
 pub mod store;
 

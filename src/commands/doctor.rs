@@ -106,7 +106,7 @@ async fn examine(ctx: &Ctx, args: &DoctorArgs) -> Report {
                     format!(
                         "`{}` is {} ({})",
                         t.name,
-                        t.url,
+                        crate::redact::url(t.url.as_str()),
                         t.entry.source.path.display()
                     ),
                 );
@@ -158,7 +158,9 @@ async fn server_checks(ctx: &Ctx, target: &Target, report: &mut Report) {
         Ok(d) => {
             let how = match &d.metadata_source {
                 MetadataSource::WellKnown(url) => format!("metadata at {url}"),
-                MetadataSource::Pinned(url) => format!("pinned metadata at {url}"),
+                MetadataSource::Pinned(url) => {
+                    format!("pinned metadata at {}", crate::redact::url(url))
+                }
                 MetadataSource::Defaults => "no metadata: the 2025-03-26 default endpoints".into(),
             };
             report.ok(

@@ -74,7 +74,10 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
         if !any {
             rows.push(Row {
                 server: entry.name.clone(),
-                url: entry.url.clone(),
+                url: entry
+                    .url
+                    .as_deref()
+                    .map(|u| crate::redact::url(u).into_owned()),
                 state: "signed_out",
                 detail: "not signed in".into(),
                 issuer: None,
@@ -120,7 +123,7 @@ fn row(name: &str, url: Option<&url::Url>, g: &GrantRecord) -> Row {
             None => name.to_owned(),
         },
         url: Some(
-            url.map(|u| u.to_string())
+            url.map(|u| crate::redact::url(u.as_str()).into_owned())
                 .unwrap_or_else(|| g.key.resource.clone()),
         ),
         state,

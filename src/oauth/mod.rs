@@ -17,25 +17,29 @@ use crate::escape::controls;
 /// secret) and never carry a token, code, verifier or client secret.
 #[derive(Debug, thiserror::Error)]
 pub enum OauthError {
-    #[error("{what} `{url}` is not a valid URL: {reason}")]
+    #[error("{what} `{}` is not a valid URL: {reason}", shown(.url))]
     BadUrl {
         what: String,
         url: String,
         reason: String,
     },
     #[error(
-        "refusing to use {what} `{url}`: plain http is allowed only on this machine (127.0.0.1, ::1, localhost); use https"
+        "refusing to use {what} `{}`: plain http is allowed only on this machine (127.0.0.1, ::1, localhost); use https",
+        shown(.url)
     )]
     InsecureEndpoint { what: String, url: String },
-    #[error("cannot reach `{url}`: {reason}")]
+    #[error("cannot reach `{}`: {}", shown(.url), controls(.reason))]
     Unreachable { url: String, reason: String },
     #[error(
-        "`{server}` did not ask for authorization and publishes no resource metadata: there is nothing to sign in to"
+        "`{}` did not ask for authorization and publishes no resource metadata: there is nothing to sign in to",
+        shown(.server)
     )]
     NoAuthRequired { server: String },
     #[error(
-        "refusing to sign in: the resource metadata at `{metadata_url}` is for `{}`, which is not `{server}` (a server may only ask for grants for itself)",
-        controls(.resource)
+        "refusing to sign in: the resource metadata at `{}` is for `{}`, which is not `{}` (a server may only ask for grants for itself)",
+        shown(.metadata_url),
+        shown(.resource),
+        shown(.server)
     )]
     ResourceMismatch {
         metadata_url: String,
@@ -43,38 +47,41 @@ pub enum OauthError {
         server: String,
     },
     #[error(
-        "refusing to sign in: the authorization server metadata at `{url}` names issuer `{}`, but `{}` was expected",
-        controls(.found),
-        controls(.expected)
+        "refusing to sign in: the authorization server metadata at `{}` names issuer `{}`, but `{}` was expected",
+        shown(.url),
+        shown(.found),
+        shown(.expected)
     )]
     IssuerMismatch {
         url: String,
         expected: String,
         found: String,
     },
-    #[error("malformed {what} at `{url}`: {}", controls(.reason))]
+    #[error("malformed {what} at `{}`: {}", shown(.url), controls(.reason))]
     MalformedMetadata {
         what: String,
         url: String,
         reason: String,
     },
-    #[error("no authorization server metadata found for issuer `{issuer}` (tried {tried})")]
+    #[error("no authorization server metadata found for issuer `{}` (tried {tried})", shown(.issuer))]
     NoMetadata { issuer: String, tried: String },
     #[error(
         "refusing to sign in: the authorization server `{}` does not offer PKCE with S256 (it lists: {})",
-        controls(.issuer),
+        shown(.issuer),
         controls(.methods)
     )]
     NoS256 { issuer: String, methods: String },
     #[error(
-        "the authorization server `{issuer}` offers no client registration, and no client id was given"
+        "the authorization server `{}` offers no client registration, and no client id was given",
+        shown(.issuer)
     )]
     NoClient { issuer: String },
     #[error(
-        "the authorization server `{issuer}` does not accept client ID metadata documents (client_id_metadata_document_supported is not true)"
+        "the authorization server `{}` does not accept client ID metadata documents (client_id_metadata_document_supported is not true)",
+        shown(.issuer)
     )]
     MetadataDocumentUnsupported { issuer: String },
-    #[error("client registration at `{url}` failed: {}", controls(.reason))]
+    #[error("client registration at `{}` failed: {}", shown(.url), controls(.reason))]
     Registration { url: String, reason: String },
     #[error("the sign-in was declined (access_denied{})", described(.description))]
     AccessDenied { description: Option<String> },
@@ -89,12 +96,13 @@ pub enum OauthError {
     StateMismatch,
     #[error(
         "refusing the redirect from issuer `{}`: this sign-in is with `{}` (RFC 9207 mix-up protection)",
-        controls(.found),
-        controls(.expected)
+        shown(.found),
+        shown(.expected)
     )]
     IssMismatch { expected: String, found: String },
     #[error(
-        "refusing a redirect without `iss`: the authorization server `{expected}` promised to send it (RFC 9207)"
+        "refusing a redirect without `iss`: the authorization server `{}` promised to send it (RFC 9207)",
+        shown(.expected)
     )]
     IssMissing { expected: String },
     #[error("the redirect carried no authorization code")]
@@ -104,7 +112,8 @@ pub enum OauthError {
     )]
     NotARedirect,
     #[error(
-        "the authorization server `{issuer}` does not offer the device authorization grant (no device_authorization_endpoint)"
+        "the authorization server `{}` does not offer the device authorization grant (no device_authorization_endpoint)",
+        shown(.issuer)
     )]
     NoDeviceFlow { issuer: String },
     #[error("the device code expired before the sign-in was approved")]
@@ -119,7 +128,7 @@ pub enum OauthError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("the token endpoint `{url}` answered `{}`{}", controls(.error), described(.description))]
+    #[error("the token endpoint `{}` answered `{}`{}", shown(.url), controls(.error), described(.description))]
     TokenRefused {
         url: String,
         error: String,
@@ -127,7 +136,7 @@ pub enum OauthError {
     },
     #[error("the grant was revoked or has expired at the authorization server (invalid_grant)")]
     InvalidGrant,
-    #[error("the token endpoint `{url}` failed: {}", controls(.reason))]
+    #[error("the token endpoint `{}` failed: {}", shown(.url), controls(.reason))]
     TokenEndpoint { url: String, reason: String },
     #[error("cannot start the browser command `{command}`")]
     Browser {
@@ -182,6 +191,11 @@ fn ignored_note(ignored: u32) -> String {
     }
 }
 
+/// A URL or issuer as messages show it: no userinfo, no control characters.
+fn shown(url: &str) -> String {
+    controls(&crate::redact::url(url)).into_owned()
+}
+
 /// A server's `error_description`, which is its free text: shown, never obeyed.
 fn described(description: &Option<String>) -> String {
     match description {
@@ -193,6 +207,43 @@ fn described(description: &Option<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_in_messages_show_no_userinfo() {
+        let url = || "https://user:pw-5150@mcp.example.com/mcp".to_owned();
+        for e in [
+            OauthError::Unreachable {
+                url: url(),
+                reason: "connection refused".into(),
+            },
+            OauthError::BadUrl {
+                what: "MCP server URL".into(),
+                url: "https://user:pw-5150@[bad/".into(),
+                reason: "invalid IPv6 address".into(),
+            },
+            OauthError::InsecureEndpoint {
+                what: "MCP server URL".into(),
+                url: url(),
+            },
+            OauthError::NoAuthRequired { server: url() },
+            OauthError::ResourceMismatch {
+                metadata_url: url(),
+                resource: url(),
+                server: url(),
+            },
+            OauthError::TokenEndpoint {
+                url: url(),
+                reason: "it answered 502".into(),
+            },
+        ] {
+            let text = e.to_string();
+            assert!(
+                !text.contains("pw-5150") && !text.contains("user:"),
+                "{text}"
+            );
+            assert!(text.contains("https://***@"), "{text}");
+        }
+    }
 
     #[test]
     fn server_text_in_messages_is_escaped() {

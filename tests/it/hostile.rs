@@ -306,3 +306,33 @@ fn bundle_aliases_and_scopes_reach_the_terminal_escaped() {
     assert!(out.stdout.contains(r"read\u{1b}]0;owned"), "{out:?}");
     assert_shows_no_controls("status", &out);
 }
+
+#[test]
+fn urls_in_messages_show_no_userinfo() {
+    // Symptom: `doctor` and "cannot reach" errors printed `user:password@` from the config.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let env = TestEnv::new();
+    env.add_server(
+        "demo",
+        &format!("http://someone:pw-in-url-4411@127.0.0.1:{port}/mcp"),
+    );
+    for args in [
+        &["login", "demo"][..],
+        &["doctor", "demo"],
+        &["status", "--json"],
+    ] {
+        let out = env.run(args);
+        assert!(
+            !out.stdout.contains("pw-in-url-4411") && !out.stderr.contains("pw-in-url-4411"),
+            "{args:?}: {out:?}"
+        );
+        assert!(
+            out.stdout.contains("http://***@127.0.0.1")
+                || out.stderr.contains("http://***@127.0.0.1"),
+            "{args:?} names the server masked: {out:?}"
+        );
+    }
+}
