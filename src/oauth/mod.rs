@@ -31,6 +31,16 @@ pub enum OauthError {
     #[error("cannot reach `{}`: {}", shown(.url), controls(.reason))]
     Unreachable { url: String, reason: String },
     #[error(
+        "refusing the {what} from `{}`: it is larger than {}, far more than any real one",
+        shown(.url),
+        http::size(*.limit)
+    )]
+    TooLarge {
+        what: String,
+        url: String,
+        limit: usize,
+    },
+    #[error(
         "`{}` did not ask for authorization and publishes no resource metadata: there is nothing to sign in to",
         shown(.server)
     )]
@@ -164,6 +174,18 @@ impl OauthError {
         Self::Unreachable {
             url: url.to_owned(),
             reason,
+        }
+    }
+
+    /// A body that could not be read: the network failed, or it was too large.
+    pub fn body(e: http::BodyError, what: &str, url: &str) -> Self {
+        match e {
+            http::BodyError::Transport(source) => Self::unreachable(url, source),
+            http::BodyError::TooLarge { limit } => Self::TooLarge {
+                what: what.to_owned(),
+                url: url.to_owned(),
+                limit,
+            },
         }
     }
 

@@ -18,6 +18,7 @@ use oauth2::{
 };
 
 use super::OauthError;
+use super::http::{BodyError, MAX_BODY, read_body};
 use crate::secret::Secret;
 
 /// The client as the token endpoint knows it.
@@ -449,6 +450,9 @@ where
         RequestTokenError::Request(AdapterError::Transport(source)) => {
             OauthError::unreachable(url, source)
         }
+        RequestTokenError::Request(AdapterError::Body(e)) => {
+            OauthError::body(e, "token response", url)
+        }
         RequestTokenError::Request(AdapterError::Status(status)) => OauthError::TokenEndpoint {
             url: url.to_owned(),
             reason: format!("it answered {status}"),
@@ -471,6 +475,8 @@ pub enum AdapterError {
     Transport(#[source] reqwest::Error),
     #[error("status {0}")]
     Status(reqwest::StatusCode),
+    #[error("body")]
+    Body(#[source] BodyError),
 }
 
 type AdapterFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, AdapterError>> + Send>>;
@@ -493,7 +499,9 @@ fn adapter(http: &reqwest::Client) -> impl Fn(HttpRequest) -> AdapterFuture + '_
                 return Err(AdapterError::Status(status));
             }
             let headers = resp.headers().clone();
-            let bytes = resp.bytes().await.map_err(AdapterError::Transport)?;
+            let bytes = read_body(resp, MAX_BODY)
+                .await
+                .map_err(AdapterError::Body)?;
             let mut out = HttpResponse::new(bytes.to_vec());
             *out.status_mut() = status;
             *out.headers_mut() = headers;

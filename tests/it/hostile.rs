@@ -336,3 +336,108 @@ fn urls_in_messages_show_no_userinfo() {
         );
     }
 }
+
+/// Which OAuth answer [`oversized_server`] makes 2 MiB long.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Oversized {
+    /// Streamed without a length, as a server that never stops would send it.
+    Metadata,
+    Registration,
+    /// With a `Content-Length` that says so at once.
+    Token,
+}
+
+/// An MCP server and authorization server on one origin that answer one document with
+/// 2 MiB of JSON, twice the most mcpauth reads.
+async fn oversized_server(which: Oversized) -> FakeServer {
+    FakeServer::start(script(move |r: Recorded| async move {
+        let origin = format!("http://{}", r.header("host").unwrap_or_default());
+        let pad = "x".repeat(2 << 20);
+        let json = |value: serde_json::Value| Reply::json(value.to_string());
+        match (r.method.as_str(), r.path.as_str()) {
+            ("POST", "/mcp") => Reply::Full(
+                401,
+                vec![(
+                    "www-authenticate",
+                    format!(
+                        r#"Bearer resource_metadata="{origin}/.well-known/oauth-protected-resource""#
+                    ),
+                )],
+                Vec::new(),
+            ),
+            ("GET", "/.well-known/oauth-protected-resource") => json(serde_json::json!({
+                "resource": format!("{origin}/mcp"),
+                "authorization_servers": [origin],
+            })),
+            ("GET", "/.well-known/oauth-authorization-server") => {
+                let metadata = serde_json::json!({
+                    "issuer": origin,
+                    "authorization_endpoint": format!("{origin}/authorize"),
+                    "token_endpoint": format!("{origin}/token"),
+                    "registration_endpoint": format!("{origin}/register"),
+                    "code_challenge_methods_supported": ["S256"],
+                });
+                if which != Oversized::Metadata {
+                    return json(metadata);
+                }
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                let text = format!(r#"{{"pad": "{pad}", "issuer": "{origin}"}}"#);
+                for piece in text.as_bytes().chunks(64 << 10) {
+                    let _ = tx.send(piece.to_vec());
+                }
+                Reply::Stream(200, vec![], rx)
+            }
+            ("POST", "/register") if which == Oversized::Registration => {
+                json(serde_json::json!({ "client_id": "c1", "pad": pad }))
+            }
+            ("POST", "/token") if which == Oversized::Token => json(serde_json::json!({
+                "access_token": "t",
+                "token_type": "Bearer",
+                "pad": pad,
+            })),
+            _ => Reply::status(404),
+        }
+    }))
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oauth_answers_over_a_mebibyte_are_refused() {
+    // Symptom: a 1 GB metadata document took `login` to 1 GB of memory.
+    for (which, what) in [
+        (Oversized::Metadata, "authorization server metadata"),
+        (Oversized::Registration, "client registration answer"),
+        (Oversized::Token, "token response"),
+    ] {
+        let server = oversized_server(which).await;
+        let url = server.url().to_string();
+        let out = tokio::task::spawn_blocking(move || {
+            let env = TestEnv::new();
+            env.add_server("demo", &url);
+            match which {
+                Oversized::Token => env.run_with_stdin(
+                    &[
+                        "login",
+                        "demo",
+                        "--client-id",
+                        "c1",
+                        "--client-secret",
+                        "--client-credentials",
+                    ],
+                    "s1\n",
+                ),
+                _ => env.run(&["login", "demo", "--timeout", "5s"]),
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(out.code, Some(1), "{which:?}: {out:?}");
+        assert!(
+            out.stderr
+                .contains(&format!("refusing the {what} from `http://{}", server.addr))
+                && out.stderr.contains("larger than 1 MiB"),
+            "{which:?}: {}",
+            out.stderr
+        );
+    }
+}
