@@ -29,7 +29,8 @@ pub async fn read_body(resp: reqwest::Response, limit: usize) -> Result<Bytes, B
     if resp.content_length().is_some_and(|n| n > limit as u64) {
         return Err(BodyError::TooLarge { limit });
     }
-    let mut buf = BytesMut::new();
+    // Within the limit, checked above: a 10 MB message is copied once, not regrown.
+    let mut buf = BytesMut::with_capacity(resp.content_length().unwrap_or(0) as usize);
     let mut body = resp.bytes_stream();
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(BodyError::Transport)?;

@@ -441,3 +441,80 @@ async fn oauth_answers_over_a_mebibyte_are_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn proxy_caps_each_message_and_the_session_goes_on() {
+    // Symptom: an SSE line with no end grew the proxy by everything sent (1 GB in, 1 GB
+    // resident); so did a long JSON answer or stdin line.
+    const CAP: usize = 64 << 10;
+    let open_streams = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let held = Arc::clone(&open_streams);
+    let server = FakeServer::start(script(move |r: Recorded| {
+        let id = serde_json::from_slice::<serde_json::Value>(&r.body)
+            .ok()
+            .and_then(|v| v.get("id").and_then(serde_json::Value::as_i64));
+        let reply = match (r.method.as_str(), r.rpc_method().as_deref(), id) {
+            ("POST", Some("initialize"), _) => Reply::json(INIT_ANSWER),
+            ("POST", Some(m), _) if m.starts_with("notifications/") => Reply::status(202),
+            // A line that never ends, on a stream the server keeps open.
+            ("POST", _, Some(1)) => {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                tx.send(b"data: ".to_vec()).unwrap();
+                for _ in 0..16 {
+                    tx.send(vec![b'x'; 64 << 10]).unwrap();
+                }
+                held.lock().unwrap().push(tx);
+                Reply::Stream(200, vec![], rx)
+            }
+            ("POST", _, Some(2)) => Reply::json(format!(
+                r#"{{"jsonrpc":"2.0","id":2,"result":{{"pad":"{}"}}}}"#,
+                "x".repeat(2 * CAP)
+            )),
+            // Many short data lines that add up to more than the cap.
+            ("POST", _, Some(3)) => Reply::sse(format!(
+                "{}\n",
+                "data: 0123456789abcdef0123456789abcdef\n".repeat(4 * CAP / 32)
+            )),
+            ("POST", _, Some(id)) => {
+                Reply::json(format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{{}}}}"#))
+            }
+            ("GET", _, _) => Reply::status(405),
+            _ => Reply::status(200),
+        };
+        async move { reply }
+    }))
+    .await;
+    let mut opts = ProxyOptions::new(server.url(), "fake");
+    opts.max_message = CAP;
+    let mut host = Host::start(opts, no_auth());
+    host.send(INIT).await;
+    assert_eq!(host.recv().await, INIT_ANSWER);
+    for id in 1..=3 {
+        host.send(&format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"big"}}}}"#
+        ))
+        .await;
+        let answer = host.recv_json().await;
+        assert_eq!(answer["id"], id, "{answer}");
+        assert_eq!(answer["error"]["code"], -32000, "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("answer from `fake` is larger than 65536 bytes"),
+            "{id}: {message}"
+        );
+    }
+    // A host line over the cap is dropped; the next one goes through.
+    let long = format!(
+        r#"{{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{{"pad":"{}"}}}}"#,
+        "y".repeat(2 * CAP)
+    );
+    host.send(&long).await;
+    host.send(r#"{"jsonrpc":"2.0","id":4,"method":"ping"}"#)
+        .await;
+    assert_eq!(host.recv().await, r#"{"jsonrpc":"2.0","id":4,"result":{}}"#);
+    host.finish().await.0.unwrap();
+    assert!(
+        !server.requests().iter().any(|r| r.body.len() > CAP),
+        "the long host line was sent on"
+    );
+}
