@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::config::ConfigError;
+use crate::escape::controls;
 use crate::oauth::OauthError;
 use crate::store::StoreError;
 
@@ -75,7 +76,7 @@ impl Error {
         match self {
             Self::LoginRequired { server, .. } => Some(format!("run `mcpauth login {server}`")),
             Self::Context { source, .. } => source.hint(),
-            Self::Oauth(OauthError::Timeout(_)) => Some(
+            Self::Oauth(OauthError::Timeout { .. }) => Some(
                 "open the printed URL in a browser on this machine, or raise --timeout".into(),
             ),
             Self::Oauth(OauthError::NoDeviceFlow { .. }) => Some(
@@ -95,22 +96,24 @@ impl Error {
         }
     }
 
-    /// The whole report for stderr: the error, its causes, and a hint.
+    /// The whole report for stderr: the error, its causes, and a hint. Messages quote
+    /// what servers and files said, so each is printed with its control characters
+    /// escaped.
     pub fn render(&self) -> String {
-        let mut out = format!("mcpauth: error: {self}\n");
-        let mut source = std::error::Error::source(self);
         let mut last = self.to_string();
+        let mut out = format!("mcpauth: error: {}\n", controls(&last));
+        let mut source = std::error::Error::source(self);
         while let Some(s) = source {
             let text = s.to_string();
             // `transparent` wrappers repeat their inner message: say each thing once.
             if text != last {
-                let _ = writeln!(out, "  caused by: {text}");
+                let _ = writeln!(out, "  caused by: {}", controls(&text));
                 last = text;
             }
             source = s.source();
         }
         if let Some(hint) = self.hint() {
-            let _ = writeln!(out, "hint: {hint}");
+            let _ = writeln!(out, "hint: {}", controls(&hint));
         }
         out
     }

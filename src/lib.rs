@@ -8,12 +8,14 @@ pub mod commands;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod escape;
 pub mod generated;
 pub mod grants;
 pub mod home;
 pub mod migrate;
 pub mod oauth;
 pub mod proxy;
+pub mod redact;
 pub mod secret;
 pub mod store;
 

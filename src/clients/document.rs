@@ -134,23 +134,80 @@ impl Document {
     }
 
     /// Copies the file to `<file>.mcpauth-backup` unless a backup is already there: the
-    /// first backup is the one from before mcpauth ever touched the file.
+    /// first backup is the one from before mcpauth ever touched the file. A link at that
+    /// name is refused: in a cloned repository it may point anywhere, and following it
+    /// would write the project's config there.
     pub fn backup(&self) -> Result<Option<PathBuf>, ClientError> {
         let backup = self.backup_path();
-        if backup.exists() {
-            return Ok(None);
-        }
-        // `copy` keeps the permission bits: a 0600 config gets a 0600 backup.
-        std::fs::copy(&self.real_path, &backup).map_err(|source| ClientError::Write {
-            path: backup.clone(),
+        let bytes = std::fs::read(&self.real_path).map_err(|source| ClientError::Read {
+            path: self.real_path.clone(),
             source,
         })?;
+        // The config's permission bits: a 0600 config gets a 0600 backup.
+        #[cfg(unix)]
+        let mode = {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(&self.real_path)
+                .ok()
+                .map(|m| m.permissions().mode() & 0o7777)
+        };
+        #[cfg(not(unix))]
+        let mode = None;
+        let mut file = match create_new(&backup, mode) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return match std::fs::symlink_metadata(&backup) {
+                    Ok(meta) if meta.file_type().is_symlink() => {
+                        Err(ClientError::Symlink { path: backup })
+                    }
+                    _ => Ok(None),
+                };
+            }
+            Err(source) => {
+                return Err(ClientError::Write {
+                    path: backup,
+                    source,
+                });
+            }
+        };
+        file.write_all(&bytes)
+            .and_then(|()| file.sync_all())
+            .map_err(|source| ClientError::Write {
+                path: backup.clone(),
+                source,
+            })?;
         Ok(Some(backup))
     }
 }
 
+/// Creates a file that must not exist yet, with `mode` from the first moment. `O_EXCL`
+/// also means a link at `path`, even a dangling one, is never followed.
+fn create_new(path: &Path, mode: Option<u32>) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if let Some(mode) = mode {
+        // Created with the final mode, so a private file is never readable by others,
+        // not even for a moment.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    if let Some(mode) = mode {
+        // The umask trimmed the mode at creation; set it exactly.
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    Ok(file)
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename. The mode is `mode`, or
-/// else the existing file's, or else the default for new files.
+/// else the existing file's, or else the default for new files. Neither step follows a
+/// link planted in the directory: the temporary file is created new, and the rename
+/// replaces whatever is at `path` rather than writing through it.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), ClientError> {
     let err = |source| ClientError::Write {
         path: path.to_path_buf(),
@@ -172,25 +229,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), 
                 .map(|m| m.permissions().mode() & 0o7777)
         })
     };
-    #[cfg(not(unix))]
-    let _ = mode;
     let result = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        if let Some(mode) = mode {
-            // Created with the final mode, so a private file is never readable by
-            // others, not even for a moment.
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(mode);
-        }
-        let mut file = options.open(&tmp)?;
-        #[cfg(unix)]
-        if let Some(mode) = mode {
-            // The umask trimmed the mode at creation; set it exactly.
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        }
+        let mut file = create_new(&tmp, mode)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)

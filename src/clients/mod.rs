@@ -26,6 +26,11 @@ pub enum ClientError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "refusing to write `{}`: it is a symbolic link, and mcpauth writes through no link it did not make (remove it if it is not yours)",
+        path.display()
+    )]
+    Symlink { path: PathBuf },
     #[error("cannot write `{}`", path.display())]
     Write {
         path: PathBuf,

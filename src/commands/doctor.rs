@@ -12,6 +12,7 @@ use crate::cli::DoctorArgs;
 use crate::config;
 use crate::context::{Ctx, env_var};
 use crate::error::{Error, Result};
+use crate::escape::controls;
 use crate::grants::{self, Target};
 use crate::oauth::OauthError;
 use crate::oauth::authorize::Listener;
@@ -105,7 +106,7 @@ async fn examine(ctx: &Ctx, args: &DoctorArgs) -> Report {
                     format!(
                         "`{}` is {} ({})",
                         t.name,
-                        t.url,
+                        crate::redact::url(t.url.as_str()),
                         t.entry.source.path.display()
                     ),
                 );
@@ -180,7 +181,9 @@ async fn server_checks(ctx: &Ctx, target: &Target, report: &mut Report) {
         Ok(d) => {
             let how = match &d.metadata_source {
                 MetadataSource::WellKnown(url) => format!("metadata at {url}"),
-                MetadataSource::Pinned(url) => format!("pinned metadata at {url}"),
+                MetadataSource::Pinned(url) => {
+                    format!("pinned metadata at {}", crate::redact::url(url))
+                }
                 MetadataSource::Defaults => "no metadata: the 2025-03-26 default endpoints".into(),
             };
             report.ok(
@@ -419,9 +422,10 @@ fn render(report: &Report, colour: bool) -> String {
         } else {
             mark.to_owned()
         };
-        let _ = writeln!(out, "{mark} {:width$}  {}", c.check, c.detail);
+        // Details quote servers (an issuer, the PKCE methods) and configs: shown, not obeyed.
+        let _ = writeln!(out, "{mark} {:width$}  {}", c.check, controls(&c.detail));
         if let Some(fix) = &c.fix {
-            let _ = writeln!(out, "  {:width$}  → {fix}", "");
+            let _ = writeln!(out, "  {:width$}  → {}", "", controls(fix));
         }
     }
     out
@@ -442,6 +446,8 @@ mod tests {
             "✓ config  fine\n✗ pkce    no S256\n          → ask the operator\n"
         );
         assert!(!plain.contains('\x1b'));
+        r.warn("discovery", "issuer \x1b]0;owned\x07", None);
+        assert!(render(&r, false).ends_with("! discovery  issuer \\u{1b}]0;owned\\u{7}\n"));
         assert!(render(&r, true).contains("\x1b[31m✗\x1b[0m"));
     }
 }

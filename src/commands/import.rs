@@ -9,6 +9,7 @@ use crate::bundle::{self, Bundle, BundleError, Key};
 use crate::cli::{ImportArgs, ImportSource};
 use crate::context::Ctx;
 use crate::error::{Context as _, Error, Result};
+use crate::escape::controls;
 use crate::oauth::http::check_endpoint;
 use crate::store::{GrantRecord, GrantSecrets, Index, StoreError, Vault};
 
@@ -84,7 +85,12 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<()> {
     let summary: Vec<(String, String)> = bundle
         .grants
         .iter()
-        .map(|g| (label(&g.grant), g.grant.key.resource.clone()))
+        .map(|g| {
+            (
+                label(&g.grant),
+                controls(&g.grant.key.resource).into_owned(),
+            )
+        })
         .collect();
     let kinds = ctx
         .blocking(move |v| store_all(v, bundle, &reuse))
@@ -163,7 +169,10 @@ fn client_plan(v: &Vault, bundle: &Bundle) -> Result<Vec<(String, String)>> {
             .collect();
         if !users.is_empty() {
             return Err(Error::Usage(format!(
-                "the bundle's client `{}` at `{}` differs from the registration held here                  (its authentication method or secret), which {} still use{}; nothing was                  imported: export a fresh grant for this host instead (`mcpauth export`                  without --copy)",
+                "the bundle's client `{}` at `{}` differs from the registration held here \
+                 (its authentication method or secret), which {} still use{}; nothing was \
+                 imported: export a fresh grant for this host instead (`mcpauth export` \
+                 without --copy)",
                 c.client_id,
                 c.issuer,
                 users
@@ -178,12 +187,11 @@ fn client_plan(v: &Vault, bundle: &Bundle) -> Result<Vec<(String, String)>> {
     Ok(reuse)
 }
 
-/// A name for messages: the first config name the grant had, else its resource.
+/// A name for messages: the first config name the grant had, else its resource. Both
+/// come from the bundle, which anyone can write: shown with control characters escaped.
 fn label(rec: &GrantRecord) -> String {
-    rec.aliases
-        .first()
-        .cloned()
-        .unwrap_or_else(|| rec.key.resource.clone())
+    let name = rec.aliases.first().unwrap_or(&rec.key.resource);
+    controls(name).into_owned()
 }
 
 /// Grants held here that `incoming` takes the place of: the same one, or another for the

@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::cli::LoginArgs;
 use crate::context::Ctx;
 use crate::error::{Context as _, Error, Result};
+use crate::escape::controls;
 use crate::grants::{self, Target};
 use crate::oauth::OauthError;
 use crate::oauth::authorize::{self, Expected, Listener, Opened};
@@ -297,7 +298,7 @@ pub async fn keep(ctx: &Ctx, target: &Target, obtained: Obtained) -> Result<Gran
     };
     eprintln!(
         "Signed in to `{name}`{account} through `{}`: {until}{refresh}.",
-        saved.key.issuer
+        controls(&saved.key.issuer)
     );
     Ok(saved)
 }
@@ -391,7 +392,8 @@ async fn choose_client(
         .filter(|_| !takes_documents)
     {
         eprintln!(
-            "mcpauth: note: `{issuer}` does not accept client ID metadata documents, so `{url}` is not used"
+            "mcpauth: note: `{}` does not accept client ID metadata documents, so `{url}` is not used",
+            controls(issuer)
         );
     }
     if let Some(url) = args
@@ -490,9 +492,10 @@ async fn choose_client(
     }
     let listener = Listener::bind(pinned_port.unwrap_or(0))?;
     eprintln!(
-        "The authorization server `{issuer}` does not let mcpauth register itself, and no client id is configured.\n\
+        "The authorization server `{}` does not let mcpauth register itself, and no client id is configured.\n\
          Register an OAuth app there with the redirect URI {} and enter its credentials\n\
          (next time, pin the port with --callback-port so the redirect URI stays the same).",
+        controls(issuer),
         listener.redirect_uri()
     );
     let client_id: String = dialoguer::Input::new()

@@ -7,6 +7,7 @@ use crate::cli::StatusArgs;
 use crate::config::{self, ServerEntry, Transport};
 use crate::context::{Ctx, env_var};
 use crate::error::Result;
+use crate::escape::controls;
 use crate::grants::{self, Target};
 use crate::oauth::tokens::now_ms;
 use crate::store::{GrantRecord, StoreKind};
@@ -73,7 +74,10 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
         if !any {
             rows.push(Row {
                 server: entry.name.clone(),
-                url: entry.url.clone(),
+                url: entry
+                    .url
+                    .as_deref()
+                    .map(|u| crate::redact::url(u).into_owned()),
                 state: "signed_out",
                 detail: "not signed in".into(),
                 issuer: None,
@@ -128,7 +132,7 @@ fn row(name: &str, url: Option<&url::Url>, g: &GrantRecord) -> Row {
             None => name.to_owned(),
         },
         url: Some(
-            url.map(|u| u.to_string())
+            url.map(|u| crate::redact::url(u.as_str()).into_owned())
                 .unwrap_or_else(|| g.key.resource.clone()),
         ),
         state,
@@ -175,19 +179,22 @@ fn short_duration(secs: i64) -> String {
     }
 }
 
+/// The rows for a terminal. Names, issuers and scopes came from configs, servers and
+/// bundles, so their control characters are escaped (before measuring, so columns align).
 fn table(rows: &[Row]) -> String {
     let header = ["SERVER", "STATE", "ISSUER", "SCOPES", "STORE"];
+    let shown = |s: &str| controls(s).into_owned();
     let cells: Vec<[String; 5]> = rows
         .iter()
         .map(|r| {
             [
-                r.server.clone(),
+                shown(&r.server),
                 r.detail.clone(),
-                r.issuer.clone().unwrap_or_else(|| "-".into()),
+                r.issuer.as_deref().map_or_else(|| "-".into(), shown),
                 if r.scopes.is_empty() {
                     "-".into()
                 } else {
-                    r.scopes.join(" ")
+                    shown(&r.scopes.join(" "))
                 },
                 match r.store {
                     Some(StoreKind::Keyring) => "keychain".into(),

@@ -2,8 +2,10 @@
 //! (RFC 8252 §7.3), opening the browser, and checking what comes back.
 //!
 //! The listener is bound before the browser opens, so the redirect can never race it.
-//! The first request to `/callback` ends the wait either way: the browser is told plainly
-//! whether it worked, and the listener closes when this returns.
+//! Any process on this machine can reach it, so only the redirect that carries this
+//! sign-in's `state`, addressed to the listener's own `Host`, ends the wait; anything
+//! else is answered 400 and the wait goes on until the timeout. The browser is told
+//! plainly whether it worked, and the listener closes when this returns.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -60,13 +62,17 @@ pub fn wait_for_code(
     cancel: &AtomicBool,
 ) -> Result<Secret, OauthError> {
     let deadline = Instant::now() + timeout;
+    let mut ignored = 0;
     loop {
         if cancel.load(Ordering::Relaxed) {
             return Err(OauthError::Interrupted);
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(OauthError::Timeout(human_duration(timeout)));
+            return Err(OauthError::Timeout {
+                waited: human_duration(timeout),
+                ignored,
+            });
         }
         let request = match listener
             .server
@@ -81,6 +87,12 @@ pub fn wait_for_code(
                 });
             }
         };
+        // A web page can reach the listener under a name of its own that resolves to
+        // 127.0.0.1 (DNS rebinding); the browser following our redirect URI names us.
+        if !addressed_to(&request, listener.port) {
+            let _ = request.respond(tiny_http::Response::empty(400));
+            continue;
+        }
         let (path, query) = match request.url().split_once('?') {
             Some((p, q)) => (p.to_owned(), q.to_owned()),
             None => (request.url().to_owned(), String::new()),
@@ -92,6 +104,18 @@ pub fn wait_for_code(
         let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
             .into_owned()
             .collect();
+        if params.get("state").map(String::as_str) != Some(expected.state.expose()) {
+            // Not this sign-in's redirect (a stale tab, or a local process knocking):
+            // it must not end the wait for the real one.
+            ignored += 1;
+            tracing::info!("ignored a request to the callback without this sign-in's `state`");
+            let page = page(
+                "Not this sign-in",
+                "This is not the redirect mcpauth is waiting for. Nothing was changed.",
+            );
+            let _ = request.respond(html(page, 400));
+            continue;
+        }
         let outcome = check_redirect(&params, expected);
         let page = match &outcome {
             Ok(_) => page(
@@ -110,16 +134,27 @@ pub fn wait_for_code(
                 ),
             ),
         };
-        let response = tiny_http::Response::from_string(page)
-            .with_status_code(if outcome.is_ok() { 200 } else { 400 })
-            .with_header(
-                "Content-Type: text/html; charset=utf-8"
-                    .parse::<tiny_http::Header>()
-                    .expect("static header"),
-            );
-        let _ = request.respond(response);
+        let _ = request.respond(html(page, if outcome.is_ok() { 200 } else { 400 }));
         return outcome;
     }
+}
+
+/// Whether the request names the listener as `Host`, as a browser following the
+/// redirect URI (`127.0.0.1:port`) does.
+fn addressed_to(request: &tiny_http::Request, port: u16) -> bool {
+    let expected = format!("127.0.0.1:{port}");
+    let mut hosts = request.headers().iter().filter(|h| h.field.equiv("Host"));
+    matches!((hosts.next(), hosts.next()), (Some(h), None) if h.value.as_str() == expected)
+}
+
+fn html(page: String, status: u16) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+    tiny_http::Response::from_string(page)
+        .with_status_code(status)
+        .with_header(
+            "Content-Type: text/html; charset=utf-8"
+                .parse::<tiny_http::Header>()
+                .expect("static header"),
+        )
 }
 
 /// The code from a redirect address the person pasted (`--no-browser`), checked exactly
@@ -354,27 +389,33 @@ mod tests {
     }
 
     #[test]
-    fn the_listener_answers_the_browser_and_returns_the_code() {
+    fn the_listener_ignores_stray_requests_and_returns_the_code() {
         let listener = Listener::bind(0).unwrap();
         let port = listener.port();
         let state = Secret::new("st");
         let cancel = AtomicBool::new(false);
         let browser = std::thread::spawn(move || {
             use std::io::{Read, Write};
-            let get = |path: &str| {
+            let get = |path: &str, host: &str| {
                 let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
                 write!(
                     s,
-                    "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
                 )
                 .unwrap();
                 let mut out = String::new();
                 s.read_to_string(&mut out).unwrap();
                 out
             };
-            let favicon = get("/favicon.ico");
-            let page = get("/callback?code=abc&state=st");
-            (favicon, page)
+            let ours = format!("127.0.0.1:{port}");
+            let favicon = get("/favicon.ico", &ours);
+            let stray = [
+                get("/callback?code=forged&state=other", &ours),
+                get("/callback?error=access_denied", &ours),
+                get("/callback?code=abc&state=st", "rebound.example:80"),
+            ];
+            let page = get("/callback?code=abc&state=st", &ours);
+            (favicon, stray, page)
         });
         let code = wait_for_code(
             listener,
@@ -389,8 +430,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(code.expose(), "abc");
-        let (favicon, page) = browser.join().unwrap();
+        let (favicon, stray, page) = browser.join().unwrap();
         assert!(favicon.starts_with("HTTP/1.1 404"), "{favicon}");
+        for answer in stray {
+            assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        }
         assert!(page.starts_with("HTTP/1.1 200"), "{page}");
         assert!(
             page.contains("signed in to <b>&lt;notion&gt;</b>"),

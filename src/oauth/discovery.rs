@@ -12,7 +12,7 @@ use url::Url;
 
 use super::OauthError;
 use super::challenge::BearerChallenge;
-use super::http::{canonical_resource, check_endpoint, resource_covers};
+use super::http::{MAX_BODY, canonical_resource, check_endpoint, read_body, resource_covers};
 
 /// RFC 9728 protected resource metadata (the fields mcpauth reads).
 #[derive(Debug, Clone, Deserialize)]
@@ -403,10 +403,9 @@ async fn fetch_json<T: serde::de::DeserializeOwned>(
     if !status.is_success() {
         return Err(malformed(format!("the server answered {status}")));
     }
-    let body = resp
-        .bytes()
+    let body = read_body(resp, MAX_BODY)
         .await
-        .map_err(|e| OauthError::unreachable(url.as_str(), e))?;
+        .map_err(|e| OauthError::body(e, what, url.as_str()))?;
     serde_json::from_slice(&body)
         .map(Some)
         .map_err(|e| malformed(e.to_string()))

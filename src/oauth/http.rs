@@ -3,9 +3,54 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
 use url::Url;
 
 use super::OauthError;
+
+/// The most mcpauth reads of one OAuth answer (metadata, a registration, a token
+/// response). Real ones are a few kilobytes; a server sending more is broken or hostile,
+/// and must not make a sign-in hold whatever it sends.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// Why a body could not be read whole.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("the connection failed")]
+    Transport(#[source] reqwest::Error),
+    #[error("the answer is larger than {}", size(*.limit))]
+    TooLarge { limit: usize },
+}
+
+/// Reads a whole body, refusing it once it passes `limit` bytes (at once when its
+/// `Content-Length` says so), so no more than `limit` is ever held.
+pub async fn read_body(resp: reqwest::Response, limit: usize) -> Result<Bytes, BodyError> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge { limit });
+    }
+    // Within the limit, checked above: a 10 MB message is copied once, not regrown.
+    let mut buf = BytesMut::with_capacity(resp.content_length().unwrap_or(0) as usize);
+    let mut body = resp.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(BodyError::Transport)?;
+        if buf.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge { limit });
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// A byte count for messages: `1 MiB`, `64 MiB`, `4096 bytes`.
+pub fn size(bytes: usize) -> String {
+    const MIB: usize = 1 << 20;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
 
 /// Builds the client shared by discovery, registration and token requests. Redirects are
 /// not followed: a token endpoint that redirects could send a code or secret elsewhere.

@@ -11,28 +11,45 @@ pub mod http;
 pub mod registration;
 pub mod tokens;
 
+use crate::escape::controls;
+
 /// Errors of the OAuth layer. Messages name the endpoint or URL involved (those are not
 /// secret) and never carry a token, code, verifier or client secret.
 #[derive(Debug, thiserror::Error)]
 pub enum OauthError {
-    #[error("{what} `{url}` is not a valid URL: {reason}")]
+    #[error("{what} `{}` is not a valid URL: {reason}", shown(.url))]
     BadUrl {
         what: String,
         url: String,
         reason: String,
     },
     #[error(
-        "refusing to use {what} `{url}`: plain http is allowed only on this machine (127.0.0.1, ::1, localhost); use https"
+        "refusing to use {what} `{}`: plain http is allowed only on this machine (127.0.0.1, ::1, localhost); use https",
+        shown(.url)
     )]
     InsecureEndpoint { what: String, url: String },
-    #[error("cannot reach `{url}`: {reason}")]
+    #[error("cannot reach `{}`: {}", shown(.url), controls(.reason))]
     Unreachable { url: String, reason: String },
     #[error(
-        "`{server}` did not ask for authorization and publishes no resource metadata: there is nothing to sign in to"
+        "refusing the {what} from `{}`: it is larger than {}, far more than any real one",
+        shown(.url),
+        http::size(*.limit)
+    )]
+    TooLarge {
+        what: String,
+        url: String,
+        limit: usize,
+    },
+    #[error(
+        "`{}` did not ask for authorization and publishes no resource metadata: there is nothing to sign in to",
+        shown(.server)
     )]
     NoAuthRequired { server: String },
     #[error(
-        "refusing to sign in: the resource metadata at `{metadata_url}` is for `{resource}`, which is not `{server}` (a server may only ask for grants for itself)"
+        "refusing to sign in: the resource metadata at `{}` is for `{}`, which is not `{}` (a server may only ask for grants for itself)",
+        shown(.metadata_url),
+        shown(.resource),
+        shown(.server)
     )]
     ResourceMismatch {
         metadata_url: String,
@@ -40,52 +57,62 @@ pub enum OauthError {
         server: String,
     },
     #[error(
-        "refusing to sign in: the authorization server metadata at `{url}` names issuer `{found}`, but `{expected}` was expected"
+        "refusing to sign in: the authorization server metadata at `{}` names issuer `{}`, but `{}` was expected",
+        shown(.url),
+        shown(.found),
+        shown(.expected)
     )]
     IssuerMismatch {
         url: String,
         expected: String,
         found: String,
     },
-    #[error("malformed {what} at `{url}`: {reason}")]
+    #[error("malformed {what} at `{}`: {}", shown(.url), controls(.reason))]
     MalformedMetadata {
         what: String,
         url: String,
         reason: String,
     },
-    #[error("no authorization server metadata found for issuer `{issuer}` (tried {tried})")]
+    #[error("no authorization server metadata found for issuer `{}` (tried {tried})", shown(.issuer))]
     NoMetadata { issuer: String, tried: String },
     #[error(
-        "refusing to sign in: the authorization server `{issuer}` does not offer PKCE with S256 (it lists: {methods})"
+        "refusing to sign in: the authorization server `{}` does not offer PKCE with S256 (it lists: {})",
+        shown(.issuer),
+        controls(.methods)
     )]
     NoS256 { issuer: String, methods: String },
     #[error(
-        "the authorization server `{issuer}` offers no client registration, and no client id was given"
+        "the authorization server `{}` offers no client registration, and no client id was given",
+        shown(.issuer)
     )]
     NoClient { issuer: String },
     #[error(
-        "the authorization server `{issuer}` does not accept client ID metadata documents (client_id_metadata_document_supported is not true)"
+        "the authorization server `{}` does not accept client ID metadata documents (client_id_metadata_document_supported is not true)",
+        shown(.issuer)
     )]
     MetadataDocumentUnsupported { issuer: String },
-    #[error("client registration at `{url}` failed: {reason}")]
+    #[error("client registration at `{}` failed: {}", shown(.url), controls(.reason))]
     Registration { url: String, reason: String },
     #[error("the sign-in was declined (access_denied{})", described(.description))]
     AccessDenied { description: Option<String> },
-    #[error("the authorization server answered `{error}`{}", described(.description))]
+    #[error("the authorization server answered `{}`{}", controls(.error), described(.description))]
     AuthorizationFailed {
         error: String,
         description: Option<String>,
     },
     #[error(
-        "ignored a redirect whose `state` does not match this sign-in (a stale tab, or a forged request)"
+        "the redirect's `state` does not match this sign-in (a stale tab, or a forged request)"
     )]
     StateMismatch,
     #[error(
-        "ignored a redirect from issuer `{found}`: this sign-in is with `{expected}` (RFC 9207 mix-up protection)"
+        "refusing the redirect from issuer `{}`: this sign-in is with `{}` (RFC 9207 mix-up protection)",
+        shown(.found),
+        shown(.expected)
     )]
     IssMismatch { expected: String, found: String },
     #[error(
-        "ignored a redirect without `iss`: the authorization server `{expected}` promised to send it (RFC 9207)"
+        "refusing a redirect without `iss`: the authorization server `{}` promised to send it (RFC 9207)",
+        shown(.expected)
     )]
     IssMissing { expected: String },
     #[error("the redirect carried no authorization code")]
@@ -95,13 +122,14 @@ pub enum OauthError {
     )]
     NotARedirect,
     #[error(
-        "the authorization server `{issuer}` does not offer the device authorization grant (no device_authorization_endpoint)"
+        "the authorization server `{}` does not offer the device authorization grant (no device_authorization_endpoint)",
+        shown(.issuer)
     )]
     NoDeviceFlow { issuer: String },
     #[error("the device code expired before the sign-in was approved")]
     DeviceCodeExpired,
-    #[error("no answer from the browser within {0}")]
-    Timeout(String),
+    #[error("no answer from the browser within {waited}{}", ignored_note(*.ignored))]
+    Timeout { waited: String, ignored: u32 },
     #[error("interrupted")]
     Interrupted,
     #[error("cannot listen on 127.0.0.1:{port} for the browser's redirect")]
@@ -110,7 +138,7 @@ pub enum OauthError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("the token endpoint `{url}` answered `{error}`{}", described(.description))]
+    #[error("the token endpoint `{}` answered `{}`{}", shown(.url), controls(.error), described(.description))]
     TokenRefused {
         url: String,
         error: String,
@@ -118,7 +146,7 @@ pub enum OauthError {
     },
     #[error("the grant was revoked or has expired at the authorization server (invalid_grant)")]
     InvalidGrant,
-    #[error("the token endpoint `{url}` failed: {reason}")]
+    #[error("the token endpoint `{}` failed: {}", shown(.url), controls(.reason))]
     TokenEndpoint { url: String, reason: String },
     #[error("the token endpoint `{url}` is busy (it answered {status}{})", match .retry_after {
         Some(d) => format!(", retry after {} s", d.as_secs()),
@@ -172,6 +200,18 @@ impl OauthError {
         }
     }
 
+    /// A body that could not be read: the network failed, or it was too large.
+    pub fn body(e: http::BodyError, what: &str, url: &str) -> Self {
+        match e {
+            http::BodyError::Transport(source) => Self::unreachable(url, source),
+            http::BodyError::TooLarge { limit } => Self::TooLarge {
+                what: what.to_owned(),
+                url: url.to_owned(),
+                limit,
+            },
+        }
+    }
+
     /// Failures worth retrying later: the network, a 5xx, `temporarily_unavailable`.
     pub fn is_transient(&self) -> bool {
         match self {
@@ -192,9 +232,109 @@ impl OauthError {
     }
 }
 
+fn ignored_note(ignored: u32) -> String {
+    match ignored {
+        0 => String::new(),
+        1 => {
+            " (ignored 1 request to the callback whose `state` does not match this sign-in)".into()
+        }
+        n => format!(
+            " (ignored {n} requests to the callback whose `state` does not match this sign-in)"
+        ),
+    }
+}
+
+/// A URL or issuer as messages show it: no userinfo, no control characters.
+fn shown(url: &str) -> String {
+    controls(&crate::redact::url(url)).into_owned()
+}
+
+/// A server's `error_description`, which is its free text: shown, never obeyed.
 fn described(description: &Option<String>) -> String {
     match description {
-        Some(d) if !d.is_empty() => format!(": {d}"),
+        Some(d) if !d.is_empty() => format!(": {}", controls(d)),
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_in_messages_show_no_userinfo() {
+        let url = || "https://user:pw-5150@mcp.example.com/mcp".to_owned();
+        for e in [
+            OauthError::Unreachable {
+                url: url(),
+                reason: "connection refused".into(),
+            },
+            OauthError::BadUrl {
+                what: "MCP server URL".into(),
+                url: "https://user:pw-5150@[bad/".into(),
+                reason: "invalid IPv6 address".into(),
+            },
+            OauthError::InsecureEndpoint {
+                what: "MCP server URL".into(),
+                url: url(),
+            },
+            OauthError::NoAuthRequired { server: url() },
+            OauthError::ResourceMismatch {
+                metadata_url: url(),
+                resource: url(),
+                server: url(),
+            },
+            OauthError::TokenEndpoint {
+                url: url(),
+                reason: "it answered 502".into(),
+            },
+        ] {
+            let text = e.to_string();
+            assert!(
+                !text.contains("pw-5150") && !text.contains("user:"),
+                "{text}"
+            );
+            assert!(text.contains("https://***@"), "{text}");
+        }
+    }
+
+    #[test]
+    fn server_text_in_messages_is_escaped() {
+        let hostile = || "x\u{1b}]0;owned\u{7}\u{9b}2J".to_owned();
+        for e in [
+            OauthError::TokenRefused {
+                url: "https://as/token".into(),
+                error: hostile(),
+                description: Some(hostile()),
+            },
+            OauthError::AuthorizationFailed {
+                error: hostile(),
+                description: Some(hostile()),
+            },
+            OauthError::AccessDenied {
+                description: Some(hostile()),
+            },
+            OauthError::IssMismatch {
+                expected: "https://as".into(),
+                found: hostile(),
+            },
+            OauthError::IssuerMismatch {
+                url: "https://as/.well-known/oauth-authorization-server".into(),
+                expected: hostile(),
+                found: hostile(),
+            },
+            OauthError::NoS256 {
+                issuer: hostile(),
+                methods: hostile(),
+            },
+            OauthError::Registration {
+                url: "https://as/register".into(),
+                reason: hostile(),
+            },
+        ] {
+            let text = e.to_string();
+            assert!(!text.chars().any(char::is_control), "{text:?}");
+            assert!(text.contains(r"x\u{1b}]0;owned\u{7}\u{9b}2J"), "{text}");
+        }
     }
 }

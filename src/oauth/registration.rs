@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::OauthError;
 use super::discovery::AuthServerMetadata;
+use super::http::{MAX_BODY, read_body};
 use super::tokens;
 use crate::secret::Secret;
 
@@ -186,10 +187,9 @@ async fn send(
         .await
         .map_err(|e| OauthError::unreachable(endpoint, e))?;
     let status = resp.status();
-    let bytes = resp
-        .bytes()
+    let bytes = read_body(resp, MAX_BODY)
         .await
-        .map_err(|e| OauthError::unreachable(endpoint, e))?;
+        .map_err(|e| OauthError::body(e, "client registration answer", endpoint))?;
     Ok((status, bytes))
 }
 

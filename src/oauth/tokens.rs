@@ -18,6 +18,7 @@ use oauth2::{
 };
 
 use super::OauthError;
+use super::http::{BodyError, MAX_BODY, read_body};
 use crate::secret::Secret;
 
 /// The client as the token endpoint knows it.
@@ -458,6 +459,9 @@ where
         RequestTokenError::Request(AdapterError::Transport(source)) => {
             OauthError::unreachable(url, source)
         }
+        RequestTokenError::Request(AdapterError::Body(e)) => {
+            OauthError::body(e, "token response", url)
+        }
         RequestTokenError::Request(AdapterError::Busy {
             status,
             retry_after,
@@ -465,10 +469,6 @@ where
             url: url.to_owned(),
             status: status.to_string(),
             retry_after,
-        },
-        RequestTokenError::Request(e @ AdapterError::TooLarge(_)) => OauthError::TokenEndpoint {
-            url: url.to_owned(),
-            reason: e.to_string(),
         },
         // The body may hold tokens: report where parsing failed, never the body.
         RequestTokenError::Parse(err, _body) => OauthError::TokenEndpoint {
@@ -492,14 +492,11 @@ pub enum AdapterError {
         status: reqwest::StatusCode,
         retry_after: Option<Duration>,
     },
-    #[error("the answer is larger than {0} bytes")]
-    TooLarge(usize),
+    #[error("body")]
+    Body(#[source] BodyError),
 }
 
 type AdapterFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, AdapterError>> + Send>>;
-
-/// The most a token endpoint's answer may hold: real ones are a few kilobytes.
-const MAX_TOKEN_RESPONSE: usize = 1 << 20;
 
 /// Sends the crate's requests over our client. A 5xx or 429 becomes an error of its own
 /// (with `Retry-After`); a 2xx whose JSON body has an `error` member is an OAuth error
@@ -510,7 +507,7 @@ fn adapter(http: &reqwest::Client) -> impl Fn(HttpRequest) -> AdapterFuture + '_
         let http = http.clone();
         Box::pin(async move {
             let (parts, body) = req.into_parts();
-            let mut resp = http
+            let resp = http
                 .request(parts.method, parts.uri.to_string())
                 .headers(parts.headers)
                 .body(body)
@@ -525,17 +522,13 @@ fn adapter(http: &reqwest::Client) -> impl Fn(HttpRequest) -> AdapterFuture + '_
                 });
             }
             let headers = resp.headers().clone();
-            let mut bytes = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(AdapterError::Transport)? {
-                if bytes.len() + chunk.len() > MAX_TOKEN_RESPONSE {
-                    return Err(AdapterError::TooLarge(MAX_TOKEN_RESPONSE));
-                }
-                bytes.extend_from_slice(&chunk);
-            }
+            let bytes = read_body(resp, MAX_BODY)
+                .await
+                .map_err(AdapterError::Body)?;
             if status.is_success() && has_error_member(&bytes) {
                 status = reqwest::StatusCode::BAD_REQUEST;
             }
-            let mut out = HttpResponse::new(bytes);
+            let mut out = HttpResponse::new(bytes.to_vec());
             *out.status_mut() = status;
             *out.headers_mut() = headers;
             Ok(out)

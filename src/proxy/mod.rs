@@ -11,10 +11,12 @@
 //! OAuth.
 //!
 //! Layout: [`stdio`] owns the host pipes, [`sse`] parses event streams, [`remote`] owns
-//! everything HTTP (sessions, resumption, auth retries, the legacy transport); [`run`]
-//! ties them together and handles shutdown.
+//! everything HTTP (sessions, resumption, auth retries, the legacy transport) and
+//! [`redirect`] which redirects it follows; [`run`] ties them together and handles
+//! shutdown.
 
 mod message;
+mod redirect;
 mod remote;
 mod sse;
 mod stdio;
@@ -146,7 +148,14 @@ pub struct ProxyOptions {
     pub server_name: String,
     /// How long to wait for in-flight answers after stdin closes before leaving.
     pub drain: Duration,
+    /// The most one message may hold, either way: a host line, a server's JSON answer
+    /// or SSE event. Real tool results stay far below the default; the cap is what keeps
+    /// a server (or host) from growing the proxy without end.
+    pub max_message: usize,
 }
+
+/// The default [`ProxyOptions::max_message`]: 64 MiB.
+pub const MAX_MESSAGE: usize = 64 << 20;
 
 impl ProxyOptions {
     pub fn new(url: Url, server_name: impl Into<String>) -> Self {
@@ -156,6 +165,7 @@ impl ProxyOptions {
             transport: Transport::Auto,
             server_name: server_name.into(),
             drain: Duration::from_millis(300),
+            max_message: MAX_MESSAGE,
         }
     }
 }
@@ -193,6 +203,7 @@ pub async fn run_until(
     stop: impl Future<Output = ()> + Send,
 ) -> Result<(), ProxyError> {
     let drain = opts.drain;
+    let max_line = opts.max_message;
     let (out_tx, out_rx) = mpsc::channel(64);
     let writer = tokio::spawn(stdio::write_lines(output, out_rx));
     let remote = remote::Remote::new(opts, Arc::clone(&tokens), out_tx)?;
@@ -203,9 +214,13 @@ pub async fn run_until(
         loop {
             // Reap finished exchanges so the set does not grow with the session.
             while tasks.try_join_next().is_some() {}
-            match stdio::read_line(&mut input).await {
-                Ok(Some(line)) => remote.dispatch(line, &mut tasks).await,
-                Ok(None) => return true,
+            match stdio::read_line(&mut input, max_line).await {
+                Ok(stdio::Input::Line(line)) => remote.dispatch(line, &mut tasks).await,
+                Ok(stdio::Input::TooLong) => tracing::warn!(
+                    "dropped a line from the host larger than {}, the most the proxy passes on in one message",
+                    crate::oauth::http::size(max_line)
+                ),
+                Ok(stdio::Input::End) => return true,
                 Err(e) => {
                     failed = Some(e);
                     return true;

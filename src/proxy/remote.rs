@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
@@ -23,8 +23,10 @@ use tokio::task::{AbortHandle, JoinSet};
 use url::Url;
 
 use super::message::{Peek, error_response, id_key};
-use super::sse::Parser;
+use super::redirect;
+use super::sse::{Oversized, Parser};
 use super::{ProxyError, ProxyOptions, TokenSource, Transport};
+use crate::oauth::http::{BodyError, read_body, size};
 use crate::secret::Secret;
 
 const SESSION_ID: &str = "mcp-session-id";
@@ -58,6 +60,10 @@ enum Failure {
     Auth(String),
     Unreachable(String),
     Status(StatusCode),
+    /// A redirect the proxy would not follow, by where it pointed.
+    Redirect(String),
+    /// An answer over the limit for one message.
+    TooLarge(usize),
     StreamLost,
     /// Auto mode: the server does not speak Streamable HTTP.
     NotStreamable,
@@ -76,6 +82,13 @@ impl Failure {
             Failure::Auth(message) => message.clone(),
             Failure::Unreachable(why) => format!("cannot reach `{server}`: {why}"),
             Failure::Status(status) => format!("`{server}` answered HTTP {status}"),
+            Failure::TooLarge(limit) => format!(
+                "the answer from `{server}` is larger than {}, the most the proxy passes on in one message",
+                size(*limit)
+            ),
+            Failure::Redirect(to) => format!(
+                "`{server}` redirected to {to}: the proxy follows no redirect away from the server's address, as it would carry the configured headers"
+            ),
             Failure::StreamLost => {
                 format!("the connection to `{server}` broke before the answer arrived")
             }
@@ -176,6 +189,8 @@ struct Inner {
     url: Url,
     transport: Transport,
     static_headers: HeaderMap,
+    /// The most one message from the server may hold.
+    max_message: usize,
     client: reqwest::Client,
     tokens: Arc<dyn TokenSource>,
     out: mpsc::Sender<Bytes>,
@@ -202,6 +217,7 @@ impl Remote {
         }
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
+            .redirect(redirect::policy())
             .build()
             .map_err(ProxyError::Client)?;
         Ok(Remote {
@@ -210,6 +226,7 @@ impl Remote {
                 url: opts.url,
                 transport: opts.transport,
                 static_headers,
+                max_message: opts.max_message,
                 client,
                 tokens,
                 out,
@@ -418,6 +435,9 @@ impl Inner {
                 }
                 Err(e) => return Err(Failure::Unreachable(e.without_url().to_string())),
             };
+            if let Some(to) = redirect::refused(&resp) {
+                return Err(Failure::Redirect(to));
+            }
             let challenge = resp
                 .headers()
                 .get(WWW_AUTHENTICATE)
@@ -579,14 +599,14 @@ impl Inner {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with(EVENT_STREAM));
         if !is_sse {
-            let body = collect(resp).await?;
+            let body = self.collect(resp).await?;
             if !body.iter().all(u8::is_ascii_whitespace) {
                 self.deliver(body, info.is_init, sink, None).await;
             }
             return Ok(());
         }
         let mut waiting: HashSet<String> = info.ids.iter().map(|id| id_key(id)).collect();
-        let mut parser = Parser::new();
+        let mut parser = Parser::new(self.max_message);
         let mut resp = resp;
         let mut quiet_resumes = 0;
         loop {
@@ -597,6 +617,9 @@ impl Inner {
                 parser.push(&chunk);
                 while let Some(event) = parser.next_event() {
                     progress = true;
+                    let Ok(event) = event else {
+                        return Err(Failure::TooLarge(self.max_message));
+                    };
                     if event.data.is_empty() {
                         continue;
                     }
@@ -645,7 +668,7 @@ impl Inner {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json"));
-        if json && let Ok(body) = collect(resp).await {
+        if json && let Ok(body) = self.collect(resp).await {
             let peek = Peek::of(&body);
             let answers: HashSet<String> = peek.response_ids.iter().map(|id| id_key(id)).collect();
             let all =
@@ -763,7 +786,7 @@ impl Inner {
     /// The server's own stream: requests and notifications not tied to a host request.
     /// Reconnects (resuming where it can) until the server says it offers none.
     async fn listen(self: Arc<Self>) {
-        let mut parser = Parser::new();
+        let mut parser = Parser::new(self.max_message);
         let mut failures: u32 = 0;
         loop {
             match self.get_stream(parser.last_event_id.as_deref()).await {
@@ -781,8 +804,12 @@ impl Inner {
                         parser.push(&chunk);
                         while let Some(event) = parser.next_event() {
                             failures = 0;
-                            if !event.data.is_empty() {
-                                self.deliver(event.data, false, Sink::Host, None).await;
+                            match event {
+                                Ok(event) if event.data.is_empty() => {}
+                                Ok(event) => {
+                                    self.deliver(event.data, false, Sink::Host, None).await;
+                                }
+                                Err(Oversized) => self.dropped_oversized(),
                             }
                         }
                     }
@@ -817,13 +844,15 @@ impl Inner {
             return Err(Failure::Status(resp.status()));
         }
         let mut body = resp.bytes_stream();
-        let mut parser = Parser::new();
+        let mut parser = Parser::new(self.max_message);
         let found = tokio::time::timeout(ENDPOINT_WAIT, async {
             while let Some(Ok(chunk)) = body.next().await {
                 parser.push(&chunk);
                 while let Some(event) = parser.next_event() {
-                    if event.event == "endpoint" {
-                        return Some(event.data);
+                    match event {
+                        Ok(event) if event.event == "endpoint" => return Some(event.data),
+                        Ok(_) => {}
+                        Err(Oversized) => self.dropped_oversized(),
                     }
                 }
             }
@@ -860,7 +889,10 @@ impl Inner {
             loop {
                 // Events already buffered after the endpoint event come first.
                 while let Some(event) = parser.next_event() {
-                    self.legacy_event(event).await;
+                    match event {
+                        Ok(event) => self.legacy_event(event).await,
+                        Err(Oversized) => self.dropped_oversized(),
+                    }
                 }
                 match body.next().await {
                     Some(Ok(chunk)) => parser.push(&chunk),
@@ -969,15 +1001,24 @@ impl Inner {
     }
 }
 
-/// Reads a whole body. Used for single JSON answers, which have to be complete before
-/// they can be written as one line anyway.
-async fn collect(resp: Response) -> Result<Bytes, Failure> {
-    let mut buf =
-        BytesMut::with_capacity(resp.content_length().unwrap_or(0).min(64 << 20) as usize);
-    let mut body = resp.bytes_stream();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|_| Failure::StreamLost)?;
-        buf.extend_from_slice(&chunk);
+impl Inner {
+    /// Reads a whole body, up to the limit for one message. Used for single JSON
+    /// answers, which have to be complete before they can be written as one line anyway.
+    async fn collect(&self, resp: Response) -> Result<Bytes, Failure> {
+        read_body(resp, self.max_message)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge { limit } => Failure::TooLarge(limit),
+                BodyError::Transport(_) => Failure::StreamLost,
+            })
     }
-    Ok(buf.freeze())
+
+    /// A message on a stream that answers no request of the host's was over the limit.
+    fn dropped_oversized(&self) {
+        tracing::warn!(
+            server = %self.server,
+            "dropped a message larger than {}, the most the proxy passes on in one message",
+            size(self.max_message)
+        );
+    }
 }

@@ -5,6 +5,11 @@
 //! and hands out event data as slices of the receive buffer (no copy for the usual
 //! one-`data:`-line event). It keeps `id` and `retry` across events as the SSE rules
 //! say, since the proxy resumes broken streams with them.
+//!
+//! One event may hold at most `limit` bytes, counting a line still waiting for its end:
+//! a server that sends a line without end, or endless `data:` lines, gets the event
+//! reported as [`Oversized`] at once and the rest of it skipped, so what the parser
+//! holds stays bounded.
 
 use bytes::{Bytes, BytesMut};
 
@@ -17,14 +22,23 @@ pub struct Event {
     pub data: Bytes,
 }
 
-#[derive(Debug, Default)]
+/// An event that passed the parser's limit; its data is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Oversized;
+
+#[derive(Debug)]
 pub struct Parser {
+    limit: usize,
     buf: BytesMut,
     /// Bytes of `buf` already known to hold no line end.
     scanned: usize,
     data: BytesMut,
     has_data: bool,
     event: Option<String>,
+    /// The current event passed the limit: its lines are dropped until it ends.
+    skipping: bool,
+    /// The line in progress passed the limit: bytes are dropped until its end.
+    skipping_line: bool,
     /// The last event id seen on this stream (survives across events).
     pub last_event_id: Option<String>,
     /// The reconnection delay the server asked for, in milliseconds.
@@ -32,25 +46,53 @@ pub struct Parser {
 }
 
 impl Parser {
-    pub fn new() -> Self {
-        Self::default()
+    /// A parser for events of at most `limit` bytes.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            buf: BytesMut::new(),
+            scanned: 0,
+            data: BytesMut::new(),
+            has_data: false,
+            event: None,
+            skipping: false,
+            skipping_line: false,
+            last_event_id: None,
+            retry_ms: None,
+        }
     }
 
-    /// Adds received bytes.
+    /// Adds received bytes. Call [`Self::next_event`] until it says `None` before the
+    /// next push: that is what keeps the buffer within the limit.
     pub fn push(&mut self, chunk: &[u8]) {
         self.buf.extend_from_slice(chunk);
     }
 
-    /// The next complete event, if the buffered bytes hold one.
-    pub fn next_event(&mut self) -> Option<Event> {
+    /// The next complete event if the buffered bytes hold one, or `Err` once for an
+    /// event that passed the limit.
+    pub fn next_event(&mut self) -> Option<Result<Event, Oversized>> {
         loop {
             let Some(rel) = self.buf[self.scanned..].iter().position(|&b| b == b'\n') else {
+                if self.skipping_line {
+                    self.buf.clear();
+                    self.scanned = 0;
+                    return None;
+                }
                 self.scanned = self.buf.len();
+                if self.buf.len() + self.data.len() > self.limit {
+                    self.buf.clear();
+                    self.scanned = 0;
+                    self.skipping_line = true;
+                    return self.overflow();
+                }
                 return None;
             };
             let end = self.scanned + rel;
             let mut line = self.buf.split_to(end + 1);
             self.scanned = 0;
+            if std::mem::take(&mut self.skipping_line) {
+                continue;
+            }
             line.truncate(end);
             if line.last() == Some(&b'\r') {
                 line.truncate(end - 1);
@@ -58,6 +100,18 @@ impl Parser {
             if let Some(event) = self.line(line) {
                 return Some(event);
             }
+        }
+    }
+
+    /// Drops what the current event holds and skips the rest of it; reported once.
+    fn overflow(&mut self) -> Option<Result<Event, Oversized>> {
+        self.data = BytesMut::new();
+        self.has_data = false;
+        self.event = None;
+        if std::mem::replace(&mut self.skipping, true) {
+            None
+        } else {
+            Some(Err(Oversized))
         }
     }
 
@@ -69,11 +123,17 @@ impl Parser {
         self.data.clear();
         self.has_data = false;
         self.event = None;
+        self.skipping = false;
+        self.skipping_line = false;
     }
 
-    fn line(&mut self, mut line: BytesMut) -> Option<Event> {
+    fn line(&mut self, mut line: BytesMut) -> Option<Result<Event, Oversized>> {
         if line.is_empty() {
-            return self.dispatch();
+            if std::mem::take(&mut self.skipping) {
+                self.event = None;
+                return None;
+            }
+            return self.dispatch().map(Ok);
         }
         if line[0] == b':' {
             return None;
@@ -85,6 +145,8 @@ impl Parser {
             None => (line.len(), line.len()),
         };
         match &line[..field_len] {
+            b"data" if self.skipping => {}
+            b"data" if self.data.len() + line.len() > self.limit => return self.overflow(),
             b"data" => {
                 if self.has_data {
                     self.data.extend_from_slice(b"\n");
@@ -134,14 +196,16 @@ mod tests {
     use super::*;
 
     fn all(p: &mut Parser) -> Vec<Event> {
-        std::iter::from_fn(|| p.next_event()).collect()
+        std::iter::from_fn(|| p.next_event())
+            .map(|e| e.expect("within the limit"))
+            .collect()
     }
 
     #[test]
     fn events_split_anywhere_come_out_whole() {
         let text = b"retry: 1500\nid: 7\nevent: message\ndata: {\"a\":1}\n\n: comment\ndata:x\ndata: y\r\n\r\n";
         for cut in 0..text.len() {
-            let mut p = Parser::new();
+            let mut p = Parser::new(1 << 20);
             p.push(&text[..cut]);
             let mut got = all(&mut p);
             p.push(&text[cut..]);
@@ -157,7 +221,7 @@ mod tests {
 
     #[test]
     fn id_only_events_are_reported_for_resumption() {
-        let mut p = Parser::new();
+        let mut p = Parser::new(1 << 20);
         p.push(b"id: abc\ndata:\n\n");
         let got = all(&mut p);
         assert_eq!(got.len(), 1);
@@ -167,7 +231,7 @@ mod tests {
 
     #[test]
     fn endpoint_event_is_named() {
-        let mut p = Parser::new();
+        let mut p = Parser::new(1 << 20);
         p.push(b"event: endpoint\ndata: /messages?sessionId=1\n\n");
         let got = all(&mut p);
         assert_eq!(got[0].event, "endpoint");
@@ -176,11 +240,43 @@ mod tests {
 
     #[test]
     fn an_unterminated_event_is_not_dispatched() {
-        let mut p = Parser::new();
+        let mut p = Parser::new(1 << 20);
         p.push(b"data: half");
         assert!(p.next_event().is_none());
         p.finish();
         p.push(b"data: whole\n\n");
         assert_eq!(all(&mut p)[0].data.as_ref(), b"whole");
+    }
+
+    #[test]
+    fn an_event_over_the_limit_is_reported_once_and_skipped() {
+        // One line without end, then a long run of data lines: each is reported once,
+        // the buffer never holds much more than the limit, and the next event is whole.
+        let mut p = Parser::new(100);
+        p.push(b"data: ");
+        for _ in 0..50 {
+            p.push(&[b'x'; 64]);
+            match p.next_event() {
+                None | Some(Err(Oversized)) => {}
+                Some(Ok(e)) => panic!("an oversized event came out: {e:?}"),
+            }
+            assert!(p.buf.len() <= 100 + 64, "{}", p.buf.len());
+        }
+        p.push(b"x\ndata: more\n\nid: 9\ndata: ok\n\n");
+        assert_eq!(all(&mut p)[0].data.as_ref(), b"ok");
+
+        let mut p = Parser::new(100);
+        let mut reports = 0;
+        for _ in 0..20 {
+            p.push(b"data: 0123456789\n");
+            while let Some(e) = p.next_event() {
+                assert_eq!(e, Err(Oversized));
+                reports += 1;
+            }
+            assert!(p.data.len() <= 100);
+        }
+        assert_eq!(reports, 1);
+        p.push(b"\ndata: next\n\n");
+        assert_eq!(all(&mut p)[0].data.as_ref(), b"next");
     }
 }

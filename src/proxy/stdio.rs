@@ -8,18 +8,57 @@ use bytes::Bytes;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-/// Reads the next non-blank line without its line end; `None` at end of input.
-pub async fn read_line<R: AsyncBufRead + Unpin>(input: &mut R) -> std::io::Result<Option<Bytes>> {
+/// What the host sent next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A non-blank line, without its line end.
+    Line(Bytes),
+    /// A line longer than the limit, read to its end and dropped.
+    TooLong,
+    End,
+}
+
+/// Reads the next non-blank line of at most `limit` bytes. A longer one is consumed
+/// without being kept, so a host (or whatever feeds stdin) cannot grow the proxy.
+pub async fn read_line<R: AsyncBufRead + Unpin>(
+    input: &mut R,
+    limit: usize,
+) -> std::io::Result<Input> {
     loop {
         let mut line = Vec::new();
-        if input.read_until(b'\n', &mut line).await? == 0 {
-            return Ok(None);
+        let mut too_long = false;
+        loop {
+            let buf = input.fill_buf().await?;
+            if buf.is_empty() {
+                if line.is_empty() && !too_long {
+                    return Ok(Input::End);
+                }
+                break;
+            }
+            let (take, ended) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            // Room for a line end (`\r\n`), which does not count; checked exactly below.
+            too_long |= line.len() + take > limit + 2;
+            if too_long {
+                line = Vec::new();
+            } else {
+                line.extend_from_slice(&buf[..take]);
+            }
+            input.consume(take);
+            if ended {
+                break;
+            }
         }
         while matches!(line.last(), Some(b'\n' | b'\r')) {
             line.pop();
         }
+        if too_long || line.len() > limit {
+            return Ok(Input::TooLong);
+        }
         if line.iter().any(|b| !b.is_ascii_whitespace()) {
-            return Ok(Some(Bytes::from(line)));
+            return Ok(Input::Line(Bytes::from(line)));
         }
     }
 }
@@ -75,17 +114,32 @@ mod tests {
         assert_eq!(out, b"{   \"a\": [1, 2] }\n");
     }
 
+    fn line(text: &[u8]) -> Input {
+        Input::Line(Bytes::copy_from_slice(text))
+    }
+
     #[tokio::test]
     async fn blank_lines_are_skipped_and_crlf_trimmed() {
         let mut input: &[u8] = b"\r\n  \n{\"a\":1}\r\n{\"b\":2}";
         assert_eq!(
-            read_line(&mut input).await.unwrap().unwrap().as_ref(),
-            b"{\"a\":1}"
+            read_line(&mut input, 100).await.unwrap(),
+            line(b"{\"a\":1}")
         );
         assert_eq!(
-            read_line(&mut input).await.unwrap().unwrap().as_ref(),
-            b"{\"b\":2}"
+            read_line(&mut input, 100).await.unwrap(),
+            line(b"{\"b\":2}")
         );
-        assert!(read_line(&mut input).await.unwrap().is_none());
+        assert_eq!(read_line(&mut input, 100).await.unwrap(), Input::End);
+    }
+
+    #[tokio::test]
+    async fn a_line_over_the_limit_is_dropped_and_the_next_one_read() {
+        // Read through a small buffer, as stdin arrives: the long line spans many fills.
+        let text = [&[b'x'; 1000][..], b"\r\n12345678\r\n", &[b'y'; 9][..]].concat();
+        let mut input = tokio::io::BufReader::with_capacity(16, &text[..]);
+        assert_eq!(read_line(&mut input, 8).await.unwrap(), Input::TooLong);
+        assert_eq!(read_line(&mut input, 8).await.unwrap(), line(b"12345678"));
+        assert_eq!(read_line(&mut input, 8).await.unwrap(), Input::TooLong);
+        assert_eq!(read_line(&mut input, 8).await.unwrap(), Input::End);
     }
 }

@@ -10,6 +10,7 @@ mod export_import;
 mod fakes_selftest;
 mod generated;
 mod headless;
+mod hostile;
 mod install_clients;
 mod install_script;
 mod lifecycle;

@@ -146,7 +146,7 @@ fn missing_iss_when_promised() {
             authorize_outcome: AuthorizeOutcome::MissingIss,
             ..Knobs::default()
         },
-        "ignored a redirect without `iss`",
+        "refusing a redirect without `iss`",
     );
 }
 

@@ -17,7 +17,7 @@ use super::fixture::{
     AuthMethod, AuthorizeOutcome, BrokenMetadata, Client, ClientKind, CodeGrant, DeviceGrant,
     DeviceState, Endpoint, Handled, Knobs, Shared, State, TransientFailure, lock,
 };
-use super::http::{Incoming, Reply, form_get, loopback_get};
+use super::http::{Incoming, Reply, form_get, loopback_get, loopback_get_as};
 
 pub(super) fn handle_metadata(shared: &Shared, _req: &Incoming) -> Handled {
     let state = lock(shared);
@@ -263,6 +263,15 @@ pub(super) fn handle_authorize(shared: &Shared, req: &Incoming) -> Handled {
         );
         code
     };
+    if outcome == AuthorizeOutcome::ApproveAfterStrayCallbacks {
+        let forged = format!("{redirect_uri}?code=forged&state=forged");
+        let real_state = format!("{redirect_uri}?code=forged&state={client_state}");
+        for (url, host) in [(&forged, None), (&real_state, Some("rebound.example:80"))] {
+            if let Ok((400, _)) = loopback_get_as(url, host) {
+                state.counters.stray_callbacks_refused += 1;
+            }
+        }
+    }
     {
         let mut pairs = back.query_pairs_mut();
         match outcome {
@@ -282,6 +291,7 @@ pub(super) fn handle_authorize(shared: &Shared, req: &Incoming) -> Handled {
                 }
             }
             AuthorizeOutcome::Approve
+            | AuthorizeOutcome::ApproveAfterStrayCallbacks
             | AuthorizeOutcome::WrongState
             | AuthorizeOutcome::WrongIss
             | AuthorizeOutcome::MissingIss => {

@@ -98,6 +98,9 @@ pub enum AuthorizeOutcome {
     MissingIss,
     /// Show a page and never redirect (the person walked away).
     NeverRedirect,
+    /// First knock on the redirect URI as any local process could (a forged `state`, a
+    /// foreign `Host`), counting the 400s in `stray_callbacks_refused`; then approve.
+    ApproveAfterStrayCallbacks,
 }
 
 /// Metadata that a careful client must refuse.
@@ -309,6 +312,8 @@ pub struct Counters {
     pub token_requests: u32,
     pub authorize_requests: u32,
     pub registrations: u32,
+    /// Stray requests to the redirect URI that mcpauth's listener answered 400.
+    pub stray_callbacks_refused: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -231,6 +231,12 @@ fn serve_one(mut request: tiny_http::Request, handler: &dyn Fn(&Incoming) -> Rep
 /// A plain HTTP/1.0 GET to a loopback `http://` URL, as an authorization server does when
 /// it fetches a client metadata document. Returns (status, body).
 pub fn loopback_get(url: &str) -> Result<(u16, String), String> {
+    loopback_get_as(url, None)
+}
+
+/// [`loopback_get`] with the `Host` header of someone else's choosing (as a page that
+/// reached a loopback port through DNS rebinding would send).
+pub fn loopback_get_as(url: &str, host_header: Option<&str>) -> Result<(u16, String), String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
     if parsed.scheme() != "http" {
         return Err(format!(
@@ -260,7 +266,7 @@ pub fn loopback_get(url: &str) -> Result<(u16, String), String> {
     write!(
         stream,
         "GET {target} HTTP/1.0\r\nHost: {}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
-        parsed.authority()
+        host_header.unwrap_or(parsed.authority())
     )
     .map_err(|e| format!("cannot send to `{url}`: {e}"))?;
     let mut raw = Vec::new();
