@@ -1,12 +1,15 @@
 // A real MCP server built on the official TypeScript SDK, for mcpauth's proxy tests.
 //
-//   node server.mjs [--json] [--legacy]
+//   node server.mjs [--json] [--legacy] [--bearer TOKEN]
 //
 // Listens on 127.0.0.1 on a free port and prints `PORT <n>` on stdout once ready.
 // Streamable HTTP (stateful sessions, resumable with an in-memory event store) at /mcp;
 // with --json, answers are plain JSON instead of SSE; with --legacy, it speaks the
 // 2024-11-05 HTTP+SSE transport instead (GET /mcp for events, POST /messages).
-// No authentication: the proxy's token handling is tested with scripted servers.
+// No authentication unless --bearer is given: then every request to /mcp must carry
+// `Authorization: Bearer TOKEN`, and gets 401 with a challenge otherwise (benchmarks use
+// it to put the proxy's token path on every message). The proxy's OAuth handling is
+// tested with scripted servers and with oidc.mjs.
 //
 // Tools: `echo` (returns its `text`), `ask` (elicits a name, then greets it), `big`
 // (returns `size` bytes of text), `notify` (sends a log notification before answering).
@@ -21,6 +24,8 @@ import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/in
 
 const json = process.argv.includes('--json');
 const legacy = process.argv.includes('--legacy');
+const bearerAt = process.argv.indexOf('--bearer');
+const bearer = bearerAt > 0 ? process.argv[bearerAt + 1] : null;
 
 function build() {
   const server = new McpServer(
@@ -129,6 +134,10 @@ async function legacySse(req, res, url) {
 
 const httpServer = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://127.0.0.1');
+  if (bearer && req.headers.authorization !== `Bearer ${bearer}`) {
+    res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
+    return;
+  }
   const handle = legacy ? legacySse(req, res, url) : url.pathname === '/mcp' ? streamable(req, res) : null;
   if (!handle) {
     res.writeHead(404).end();
