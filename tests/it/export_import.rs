@@ -139,7 +139,10 @@ fn a_fresh_grant_on_the_server_and_the_laptop_both_keep_refreshing() {
     assert_ne!(server_token, laptop_token, "two grants, not one");
     let status = hosts.server.run(&["status", "--json"]);
     let status: Value = serde_json::from_str(&status.stdout).expect("status --json");
-    assert_eq!(status[0]["state"], "valid");
+    // A 3-second token can expire between the import and this line on a loaded machine
+    // (it did once); usable is what counts, and the calls below show it refreshes.
+    let state = status[0]["state"].as_str().unwrap_or_default();
+    assert!(matches!(state, "valid" | "expired"), "{status}");
     assert_eq!(status[0]["store"], "file");
 
     // 30 s: the server's proxy calls tools while the laptop asks for tokens.
