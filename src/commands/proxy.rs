@@ -379,12 +379,83 @@ pub async fn run(ctx: Ctx, args: crate::cli::ProxyArgs) -> crate::error::Result<
     };
     let lifecycle = std::sync::Arc::clone(&ctx.grants);
     let tokens = std::sync::Arc::new(GrantTokens::new(ctx, target, args.login));
-    let stdin = tokio::io::BufReader::with_capacity(64 * 1024, tokio::io::stdin());
-    let result = crate::proxy::run(opts, tokens, stdin, tokio::io::stdout()).await;
+    let stdin = tokio::io::BufReader::with_capacity(64 * 1024, host_stdin());
+    let result = crate::proxy::run(opts, tokens, stdin, host_stdout()).await;
     // A refresh the host's requests started finishes and is saved before we leave.
     lifecycle
         .settle(lifecycle.deadline + Duration::from_secs(5))
         .await;
     result?;
     Ok(())
+}
+
+type HostRead = Box<dyn tokio::io::AsyncRead + Unpin + Send>;
+type HostWrite = Box<dyn tokio::io::AsyncWrite + Unpin + Send>;
+
+/// stdin as the host gave it. tokio's own stdin reads through the blocking pool, a thread
+/// hand-off per read; a pipe or a socket (what hosts give their servers) is read directly
+/// instead, readiness-driven. A terminal or a file keeps tokio's.
+fn host_stdin() -> HostRead {
+    #[cfg(unix)]
+    if let Some(r) = unix_stdio::reader() {
+        return r;
+    }
+    Box::new(tokio::io::stdin())
+}
+
+/// stdout as the host gave it, the same way as [`host_stdin`].
+fn host_stdout() -> HostWrite {
+    #[cfg(unix)]
+    if let Some(w) = unix_stdio::writer() {
+        return w;
+    }
+    Box::new(tokio::io::stdout())
+}
+
+#[cfg(unix)]
+mod unix_stdio {
+    use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+    use std::os::unix::fs::FileTypeExt;
+
+    use super::{HostRead, HostWrite};
+
+    enum Kind {
+        Fifo(std::fs::File),
+        Socket(tokio::net::UnixStream),
+    }
+
+    /// A duplicate of `fd` made non-blocking, when it is a pipe or a Unix socket.
+    fn open(fd: BorrowedFd<'_>) -> Option<Kind> {
+        let file = std::fs::File::from(fd.try_clone_to_owned().ok()?);
+        let kind = file.metadata().ok()?.file_type();
+        if kind.is_fifo() {
+            return Some(Kind::Fifo(file));
+        }
+        if kind.is_socket() {
+            let socket = std::os::unix::net::UnixStream::from(OwnedFd::from(file));
+            socket.set_nonblocking(true).ok()?;
+            return tokio::net::UnixStream::from_std(socket)
+                .ok()
+                .map(Kind::Socket);
+        }
+        None
+    }
+
+    pub(super) fn reader() -> Option<HostRead> {
+        match open(std::io::stdin().as_fd())? {
+            Kind::Fifo(f) => tokio::net::unix::pipe::Receiver::from_file(f)
+                .ok()
+                .map(|r| Box::new(r) as HostRead),
+            Kind::Socket(s) => Some(Box::new(s)),
+        }
+    }
+
+    pub(super) fn writer() -> Option<HostWrite> {
+        match open(std::io::stdout().as_fd())? {
+            Kind::Fifo(f) => tokio::net::unix::pipe::Sender::from_file(f)
+                .ok()
+                .map(|w| Box::new(w) as HostWrite),
+            Kind::Socket(s) => Some(Box::new(s)),
+        }
+    }
 }
