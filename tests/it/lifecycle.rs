@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::proxy_cli::{Host, echo};
+use crate::proxy_cli::{Host, echo_for};
+use crate::refresh::signed_in;
 use crate::support::{Endpoint, Fixture, Knobs, TestEnv, TransientFailure};
 
 /// `cmd` as a client with a short environment would start it: no `MCPAUTH_HOME` (the
@@ -84,26 +85,7 @@ fn processes_with_different_environments_share_one_rotating_grant() {
     let workers: Vec<_> = hosts
         .into_iter()
         .enumerate()
-        .map(|(n, mut host)| {
-            std::thread::spawn(move || {
-                let init = host.initialize();
-                assert!(init.get("result").is_some(), "initialize failed: {init}");
-                let (mut ok, mut failed) = (0u32, Vec::new());
-                let start = Instant::now();
-                while start.elapsed() < session && ok + (failed.len() as u32) < 100_000 {
-                    let text = format!("proxy {n} call {ok}");
-                    let answer = echo(&mut host, &text);
-                    if answer["result"]["content"][0]["text"] == json!(text) {
-                        ok += 1;
-                    } else {
-                        failed.push(answer);
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                assert_eq!(host.finish(), Some(0));
-                (ok, failed)
-            })
-        })
+        .map(|(n, host)| std::thread::spawn(move || echo_for(host, n, session)))
         .collect();
 
     // Meanwhile a script in a third environment keeps asking for tokens.
@@ -205,15 +187,6 @@ fn doctor_points_at_grants_left_under_xdg_data_home() {
         "{stdout}"
     );
     assert!(stdout.contains("no longer reads"), "{stdout}");
-}
-
-fn signed_in(knobs: Knobs) -> (Fixture, TestEnv) {
-    let fx = Fixture::start(knobs);
-    let env = TestEnv::new();
-    env.add_server("demo", &fx.mcp_url());
-    let out = env.run(&["login", "demo"]);
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    (fx, env)
 }
 
 /// A two-second token that has expired.
@@ -413,22 +386,10 @@ fn a_refresh_the_store_refuses_is_kept_and_recovered() {
     let away = data.join("secrets.json.away");
 
     // The store breaks while the refresh is at the server (after mcpauth checked it).
-    fx.update(|k| k.token_delay = Duration::from_secs(2));
-    let before = fx.counters().refresh_requests;
-    let child = {
-        let mut cmd = env.command(&["token", "demo"]);
-        cmd.stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        cmd.spawn().unwrap()
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while fx.counters().refresh_requests == before {
-        assert!(Instant::now() < deadline, "no refresh started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::fs::rename(&secrets, &away).unwrap();
-    std::fs::create_dir(&secrets).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = token_with_a_fault_mid_refresh(&env, &fx, || {
+        std::fs::rename(&secrets, &away).unwrap();
+        std::fs::create_dir(&secrets).unwrap();
+    });
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
@@ -447,7 +408,6 @@ fn a_refresh_the_store_refuses_is_kept_and_recovered() {
     }
 
     // The fault goes away; the next refresh recovers the kept tokens and goes on.
-    fx.update(|k| k.token_delay = Duration::ZERO);
     std::fs::remove_dir(&secrets).unwrap();
     std::fs::rename(&away, &secrets).unwrap();
     std::thread::sleep(Duration::from_millis(2300));
@@ -462,22 +422,12 @@ fn a_refresh_the_store_refuses_is_kept_and_recovered() {
 
     // Nowhere to keep it at all: the token still works, and the person is told.
     std::thread::sleep(Duration::from_millis(2300));
-    fx.update(|k| k.token_delay = Duration::from_secs(2));
-    let before = fx.counters().refresh_requests;
-    let child = {
-        let mut cmd = env.command(&["token", "demo"]);
-        cmd.stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        cmd.spawn().unwrap()
-    };
-    while fx.counters().refresh_requests == before {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::fs::rename(&secrets, &away).unwrap();
-    std::fs::create_dir(&secrets).unwrap();
-    std::fs::remove_dir_all(&journal).unwrap();
-    std::fs::write(&journal, b"not a directory").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = token_with_a_fault_mid_refresh(&env, &fx, || {
+        std::fs::rename(&secrets, &away).unwrap();
+        std::fs::create_dir(&secrets).unwrap();
+        std::fs::remove_dir_all(&journal).unwrap();
+        std::fs::write(&journal, b"not a directory").unwrap();
+    });
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(fx.access_token_valid(String::from_utf8_lossy(&out.stdout).trim()));
@@ -568,21 +518,9 @@ fn a_refresh_on_a_disk_that_fills_up_is_kept_in_its_reserved_journal() {
     let disk = SmallDisk::mount_over(&data, 512 * 1024);
     std::thread::sleep(Duration::from_millis(2300));
 
-    fx.update(|k| k.token_delay = Duration::from_secs(2));
-    let before = fx.counters().refresh_requests;
-    let child = {
-        let mut cmd = env.command(&["token", "demo"]);
-        cmd.stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        cmd.spawn().unwrap()
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while fx.counters().refresh_requests == before {
-        assert!(Instant::now() < deadline, "no refresh started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let filler = disk.fill();
-    let out = child.wait_with_output().unwrap();
+    let mut filler = None;
+    let out = token_with_a_fault_mid_refresh(&env, &fx, || filler = Some(disk.fill()));
+    let filler = filler.expect("the fault ran");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(fx.access_token_valid(String::from_utf8_lossy(&out.stdout).trim()));
@@ -590,7 +528,6 @@ fn a_refresh_on_a_disk_that_fills_up_is_kept_in_its_reserved_journal() {
     assert!(stderr.contains("recovery"), "{stderr}");
 
     // Space comes back: the next refresh starts from the kept tokens.
-    fx.update(|k| k.token_delay = Duration::ZERO);
     std::fs::remove_file(filler).unwrap();
     std::thread::sleep(Duration::from_millis(2300));
     let out = env.run(&["token", "demo"]);
@@ -598,6 +535,30 @@ fn a_refresh_on_a_disk_that_fills_up_is_kept_in_its_reserved_journal() {
     assert!(fx.access_token_valid(out.stdout.trim()));
     fx.refreshes_without_reuse();
     drop(disk);
+}
+
+/// `mcpauth token` on an expired grant, with `fault` done while its refresh is at the
+/// server (after mcpauth checked the store, before it saves).
+fn token_with_a_fault_mid_refresh(
+    env: &TestEnv,
+    fx: &Fixture,
+    fault: impl FnOnce(),
+) -> std::process::Output {
+    fx.update(|k| k.token_delay = Duration::from_secs(2));
+    let before = fx.counters().refresh_requests;
+    let mut cmd = env.command(&["token", "demo"]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("start mcpauth token");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fx.counters().refresh_requests == before {
+        assert!(Instant::now() < deadline, "no refresh started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    fault();
+    let out = child.wait_with_output().expect("wait for mcpauth token");
+    fx.update(|k| k.token_delay = Duration::ZERO);
+    out
 }
 
 fn out_has_no_secret(text: &str, fx: &Fixture) {

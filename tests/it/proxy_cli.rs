@@ -127,6 +127,27 @@ pub(crate) fn echo(host: &mut Host, text: &str) -> Value {
     )
 }
 
+/// Initializes `host`, then calls `echo` every 50 ms for `session` (and at most 100,000
+/// times), and closes it; returns the good answers' count and the bad answers.
+pub(crate) fn echo_for(mut host: Host, n: usize, session: Duration) -> (u32, Vec<Value>) {
+    let init = host.initialize();
+    assert!(init.get("result").is_some(), "initialize failed: {init}");
+    let (mut ok, mut failed) = (0u32, Vec::new());
+    let start = Instant::now();
+    while start.elapsed() < session && ok + (failed.len() as u32) < 100_000 {
+        let text = format!("proxy {n} call {ok}");
+        let answer = echo(&mut host, &text);
+        if answer["result"]["content"][0]["text"] == json!(text) {
+            ok += 1;
+        } else {
+            failed.push(answer);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(host.finish(), Some(0));
+    (ok, failed)
+}
+
 #[test]
 fn four_proxies_call_tools_for_a_minute_across_two_second_tokens() {
     let ttl = Duration::from_secs(2);
@@ -146,26 +167,8 @@ fn four_proxies_call_tools_for_a_minute_across_two_second_tokens() {
     let session = Duration::from_secs(61);
     let workers: Vec<_> = (0..4)
         .map(|n| {
-            let mut host = Host::start(&env, &["proxy", "demo", "--login", "never"]);
-            std::thread::spawn(move || {
-                let init = host.initialize();
-                assert!(init.get("result").is_some(), "initialize failed: {init}");
-                let (mut ok, mut failed) = (0u32, Vec::new());
-                let start = Instant::now();
-                // Bounded by time and by count.
-                while start.elapsed() < session && ok + (failed.len() as u32) < 100_000 {
-                    let text = format!("proxy {n} call {ok}");
-                    let answer = echo(&mut host, &text);
-                    if answer["result"]["content"][0]["text"] == json!(text) {
-                        ok += 1;
-                    } else {
-                        failed.push(answer);
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                assert_eq!(host.finish(), Some(0));
-                (ok, failed)
-            })
+            let host = Host::start(&env, &["proxy", "demo", "--login", "never"]);
+            std::thread::spawn(move || echo_for(host, n, session))
         })
         .collect();
     let mut total = 0;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::support::{Fixture, Knobs, TestEnv, TransientFailure};
 
-fn signed_in(knobs: Knobs) -> (Fixture, TestEnv) {
+pub(crate) fn signed_in(knobs: Knobs) -> (Fixture, TestEnv) {
     let fx = Fixture::start(knobs);
     let env = TestEnv::new();
     env.add_server("demo", &fx.mcp_url());
