@@ -17,7 +17,9 @@ use crate::oauth::OauthError;
 use crate::oauth::authorize::{self, Expected, Listener, Opened};
 use crate::oauth::discovery::{self, Discovery};
 use crate::oauth::registration;
-use crate::oauth::tokens::{self, ClientCredentials, RequestExtras, TokenSet, now, now_ms};
+use crate::oauth::tokens::{
+    self, ClientAuth, ClientCredentials, RequestExtras, TokenSet, now, now_ms,
+};
 use crate::secret::Secret;
 use crate::store::{ClientOrigin, ClientRecord, GrantKey, GrantRecord, GrantSecrets, Index};
 
@@ -134,10 +136,12 @@ pub async fn obtain(
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect(),
     };
+    // Settled before any browser opens: a method that cannot work fails here.
     let creds = ClientCredentials {
         client_id: client.client_id.clone(),
-        client_secret: secret.clone(),
-        auth_method: client.auth_method.clone(),
+        auth: ClientAuth::from_stored(&client.auth_method, secret.clone())
+            .context(|| format!("cannot sign in to `{name}`"))?,
+        issuer: d.issuer.clone(),
     };
     let no_token = || format!("the authorization server of `{name}` did not hand out a token");
     let set = if args.client_credentials {
@@ -147,16 +151,9 @@ pub async fn obtain(
                 "the client credentials grant needs --client-secret or --client-key-file".into(),
             ));
         }
-        tokens::client_credentials(
-            ctx.http(),
-            &creds,
-            d.token_endpoint(),
-            &d.issuer,
-            &scopes,
-            &extras,
-        )
-        .await
-        .context(no_token)?
+        tokens::client_credentials(ctx.http(), &creds, d.token_endpoint(), &scopes, &extras)
+            .await
+            .context(no_token)?
     } else if args.device {
         drop(listener);
         authorize_on_device(ctx, &name, &d, &creds, &scopes, &extras, args.timeout).await?

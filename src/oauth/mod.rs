@@ -166,6 +166,8 @@ pub enum OauthError {
         error: String,
         description: Option<String>,
     },
+    #[error("cannot authenticate the client with `{}`: {reason}", controls(.method))]
+    ClientAuth { method: String, reason: String },
     #[error("the token endpoint `{url}` did not answer within {} s", .waited.as_secs())]
     NoAnswer {
         url: String,

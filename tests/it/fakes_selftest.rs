@@ -199,6 +199,7 @@ async fn token_request(
             form.push(("client_secret", creds.secret.clone().unwrap_or_default()));
         }
         AuthMethod::None => form.push(("client_id", creds.id.clone())),
+        AuthMethod::PrivateKeyJwt => unreachable!("the self-tests sign no assertions"),
     }
     req.form(&form).send().await.unwrap()
 }
@@ -528,6 +529,7 @@ async fn preregistered_flow(method: AuthMethod, secret: Option<&str>) {
             assert_eq!(token.form("client_secret"), None);
             assert_eq!(token.form("client_id").as_deref(), Some("app"));
         }
+        AuthMethod::PrivateKeyJwt => unreachable!(),
     }
 }
 

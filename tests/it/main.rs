@@ -4,6 +4,7 @@
 #[allow(dead_code, unused_imports)]
 mod support;
 
+mod client_key;
 mod conformance;
 mod doctor;
 mod export_import;
