@@ -70,6 +70,17 @@ pub enum BundleError {
     #[error("this is not an mcpauth bundle ({detail})")]
     NotABundle { detail: String },
     #[error(
+        "refusing the bundle: the {what} `{}` of `{grant}` is not on the origin of its issuer `{}`, nor in that issuer's metadata; nothing was imported",
+        crate::escape::controls(&crate::redact::url(.url)),
+        crate::escape::controls(&crate::redact::url(.issuer))
+    )]
+    ForeignEndpoint {
+        grant: String,
+        what: &'static str,
+        url: String,
+        issuer: String,
+    },
+    #[error(
         "this bundle was made by a newer mcpauth (bundle format {found}; this mcpauth reads format {VERSION}): upgrade mcpauth on this host"
     )]
     NewerFormat { found: u32 },

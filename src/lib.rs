@@ -18,6 +18,7 @@ pub mod proxy;
 pub mod redact;
 pub mod secret;
 pub mod store;
+pub mod trust;
 
 use std::process::ExitCode;
 

@@ -85,6 +85,9 @@ pub async fn obtain(
         .await
         .context(|| format!("cannot find out how to sign in to `{name}`"))?;
     tracing::debug!(issuer = %d.issuer, resource = %d.resource, source = ?d.metadata_source, "discovered");
+    // Before any registration or browser: a project file may not send the sign-in to an
+    // authorization server the MCP server never named, unless the person agreed.
+    crate::trust::check_pinned(ctx, target, args, &d)?;
     if args.device && d.metadata.device_authorization_endpoint.is_none() {
         return Err(OauthError::NoDeviceFlow {
             issuer: d.issuer.clone(),

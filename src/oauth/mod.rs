@@ -179,6 +179,19 @@ pub enum OauthError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "refusing to sign in to `{}`: `{}` pins the authorization server metadata at `{}`, which is not on the origin of the authorization servers the server names for itself ({})",
+        controls(.server),
+        controls(&.file.display().to_string()),
+        shown(.url),
+        .expected.iter().map(|e| format!("`{}`", shown(e))).collect::<Vec<_>>().join(", ")
+    )]
+    PinnedElsewhere {
+        server: String,
+        file: std::path::PathBuf,
+        url: String,
+        expected: Vec<String>,
+    },
     #[error("{0}")]
     Prompt(String),
 }

@@ -22,7 +22,7 @@
 //! `disk.rs` (file locks with a bounded wait, atomic private writes); this file ties
 //! them into [`Vault`].
 
-mod disk;
+pub(crate) mod disk;
 mod file;
 mod index;
 mod keyring;

@@ -18,6 +18,7 @@ mod lifecycle;
 mod login;
 mod migrate;
 mod oidc;
+mod pinned;
 mod proxy_cli;
 mod proxy_fake;
 mod proxy_http;
