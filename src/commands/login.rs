@@ -63,6 +63,14 @@ pub async fn obtain(
     // Where the grant will go is settled first: a keychain that is required but cannot be
     // reached must fail the login before a browser opens, not after.
     let kind = ctx.blocking(|v| v.default_kind()).await?;
+    // So must a store that is damaged or cannot be written: found now, not after the
+    // browser and a client registration that would then be orphaned.
+    ctx.blocking(move |v| v.probe(kind)).await.context(|| {
+        format!(
+            "cannot sign in to `{}`: the store cannot keep a grant",
+            target.name
+        )
+    })?;
 
     // Secrets the user types come first, before any network or browser.
     let typed_secret = match (&args.client_key_file, args.client_secret) {

@@ -6,6 +6,7 @@ mod support;
 
 mod client_key;
 mod conformance;
+mod damaged_store;
 mod doctor;
 mod export_import;
 mod fakes_selftest;
