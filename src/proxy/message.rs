@@ -158,6 +158,70 @@ pub fn id_key(id: &RawValue) -> String {
     }
 }
 
+/// A line from the host that is not JSON (RFC 8259 JSON is UTF-8 text): no server can
+/// make sense of it, so the proxy answers it itself rather than forwarding it.
+#[derive(Debug)]
+pub struct NotJson {
+    /// Where reading stopped, for the log; never the content, which may hold a secret.
+    pub reason: String,
+    /// The id the line seems to carry, so the request it was meant to be gets an answer.
+    pub id: Option<Box<RawValue>>,
+}
+
+/// JSON-RPC's code for a message that does not parse.
+pub const PARSE_ERROR: i64 = -32700;
+
+/// `Ok` for any JSON value (JSON-RPC or not: those are forwarded as they are), else why
+/// not and the id a person would read in it.
+pub fn check_json(line: &[u8]) -> Result<(), NotJson> {
+    // First: skipping a string does not check its bytes, so serde alone lets bad UTF-8
+    // inside strings through.
+    let reason = match std::str::from_utf8(line) {
+        Err(u) => format!("not UTF-8 (at byte {})", u.valid_up_to()),
+        Ok(text) => match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => return Ok(()),
+            Err(e) => format!("not JSON (at line {}, column {})", e.line(), e.column()),
+        },
+    };
+    Err(NotJson {
+        reason,
+        id: salvage_id(line),
+    })
+}
+
+/// The id of a message that does not parse: read properly when only its bytes are
+/// wrong (invalid UTF-8 in a string), else the value after the first `"id":` when that
+/// is a string or a number.
+fn salvage_id(line: &[u8]) -> Option<Box<RawValue>> {
+    let text = String::from_utf8_lossy(line);
+    // A string or a number, and not one whose bytes were replaced above: the host would
+    // not know that id.
+    let usable = |id: &RawValue| {
+        let v = id.get().trim_start();
+        (v.starts_with(['"', '-']) || v.starts_with(|c: char| c.is_ascii_digit()))
+            && !v.contains(char::REPLACEMENT_CHARACTER)
+    };
+    if let Ok(m) = serde_json::from_str::<RawMessage>(&text) {
+        return m.id.filter(|id| usable(id)).map(RawValue::to_owned);
+    }
+    let mut rest: &str = &text;
+    while let Some(at) = rest.find("\"id\"") {
+        rest = &rest[at + 4..];
+        let Some(value) = rest.trim_start().strip_prefix(':') else {
+            continue;
+        };
+        let found = serde_json::Deserializer::from_str(value.trim_start())
+            .into_iter::<Box<RawValue>>()
+            .next();
+        if let Some(Ok(id)) = found
+            && usable(&id)
+        {
+            return Some(id);
+        }
+    }
+    None
+}
+
 /// The JSON-RPC error answer the proxy writes itself, with the request's id copied byte
 /// for byte.
 pub fn error_response(id: &RawValue, code: i64, message: &str) -> Vec<u8> {
@@ -226,6 +290,35 @@ mod tests {
         assert_eq!(id_key(&a), id_key(&b));
         let big: Box<RawValue> = serde_json::from_str("123456789012345678901234567890").unwrap();
         assert_eq!(id_key(&big), "1.2345678901234568e+29");
+    }
+
+    #[test]
+    fn lines_that_are_not_json_are_told_with_the_id_they_carry() {
+        let id = |line: &[u8]| check_json(line).unwrap_err().id.map(|i| i.get().to_owned());
+        // Valid but for one byte: read properly, id and all.
+        assert_eq!(
+            id(b"{\"jsonrpc\":\"2.0\",\"id\":\"a\xffb\",\"method\":\"x\",\"params\":{\"s\":\"\xfe\"}}").as_deref(),
+            None,
+            "an id that is itself broken is no id"
+        );
+        assert_eq!(
+            id(b"{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"x\",\"params\":{\"s\":\"\xfe\"}}")
+                .as_deref(),
+            Some("7")
+        );
+        // Broken JSON: the value after the first `"id":`.
+        assert_eq!(
+            id(br#"{"jsonrpc":"2.0", "id" : "r-1", "method":"tools/call", "params":{"#).as_deref(),
+            Some(r#""r-1""#)
+        );
+        assert_eq!(id(br#"{"id":12,"method":}"#).as_deref(), Some("12"));
+        assert_eq!(id(br#"{"id":null,"method":}"#), None);
+        assert_eq!(id(b"garbage"), None);
+        assert_eq!(id(b"\xff\xfe"), None);
+        assert!(check_json(b"{}").is_ok());
+        assert!(check_json(b"42").is_ok());
+        let e = check_json(br#"{"token":"sekret"#).unwrap_err();
+        assert!(!e.reason.contains("sekret"), "{}", e.reason);
     }
 
     #[test]

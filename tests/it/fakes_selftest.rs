@@ -1666,7 +1666,7 @@ fn runner_captures_output_and_kills_at_the_deadline() {
 
     let mut cmd = std::process::Command::new("sleep");
     cmd.arg("30");
-    let out = cli::run_bounded(cmd, None, std::time::Duration::from_millis(200));
+    let out = cli::run_bounded(cmd, None::<&str>, std::time::Duration::from_millis(200));
     assert!(out.timed_out);
     assert_eq!(out.code, None);
 }

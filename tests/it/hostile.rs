@@ -518,3 +518,42 @@ async fn proxy_caps_each_message_and_the_session_goes_on() {
         "the long host line was sent on"
     );
 }
+
+#[test]
+fn lines_from_the_host_that_are_not_json_get_a_parse_error_and_a_line_on_stderr() {
+    // Symptom: invalid UTF-8 or garbage on stdin was sent on to the server and the host's
+    // request never got an answer.
+    let fx = Fixture::start(Knobs::default());
+    let env = TestEnv::new();
+    let mut input = Vec::new();
+    input.extend_from_slice(
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"s\":\"\xff\"}}\n",
+    );
+    input.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":\"two\",\"method\":\n");
+    input.extend_from_slice(b"\x00\x01 garbage\n");
+    let out = env.run_with_stdin_bytes(&["proxy", &fx.mcp_url(), "--login", "never"], &input);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let answers: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("stdout carries JSON-RPC only"))
+        .collect();
+    assert_eq!(answers.len(), 2, "{}", out.stdout);
+    for (answer, id) in answers
+        .iter()
+        .zip([serde_json::json!(1), serde_json::json!("two")])
+    {
+        assert_eq!(answer["id"], id, "{answer}");
+        assert_eq!(answer["error"]["code"], -32700, "{answer}");
+    }
+    let told = out
+        .stderr
+        .matches("dropped a line from the host that is")
+        .count();
+    assert_eq!(told, 3, "{}", out.stderr);
+    assert!(out.stderr.contains("not UTF-8"), "{}", out.stderr);
+    assert!(
+        fx.requests_to(Endpoint::Mcp).is_empty(),
+        "nothing unreadable is sent on"
+    );
+}
