@@ -592,3 +592,42 @@ fn an_error_sent_to_the_host_has_one_prefix_and_one_separator() {
     );
     assert_eq!(host.finish(), Some(0));
 }
+
+#[test]
+fn log_lines_carry_colour_only_on_a_terminal_and_never_with_no_color() {
+    // Symptom: log lines carried ANSI colour into the files MCP clients write a server's
+    // stderr to.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let mut env = TestEnv::new();
+    env.env("MCPAUTH_LOG", "debug");
+    let piped = env.run(&["login", &url]);
+    assert!(piped.stderr.contains("DEBUG"), "{piped:?}");
+    assert!(!piped.stderr.contains('\u{1b}'), "{:?}", piped.stderr);
+
+    // On a terminal (a pseudo-terminal from `script`), colour; with NO_COLOR, none.
+    let on_a_terminal = |no_color: Option<&str>| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args([
+            "-qec",
+            &format!("'{}' login '{url}'", env!("CARGO_BIN_EXE_mcpauth")),
+            "/dev/null",
+        ])
+        .env("MCPAUTH_HOME", env.home())
+        .env("MCPAUTH_LOG", "debug")
+        .env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        crate::support::cli::run_bounded(cmd, None::<&str>, std::time::Duration::from_secs(30))
+    };
+    let coloured = on_a_terminal(None);
+    assert!(coloured.stdout.contains("DEBUG"), "{coloured:?}");
+    assert!(coloured.stdout.contains("\u{1b}["), "{coloured:?}");
+    let plain = on_a_terminal(Some("1"));
+    assert!(plain.stdout.contains("DEBUG"), "{plain:?}");
+    assert!(!plain.stdout.contains('\u{1b}'), "{plain:?}");
+}
