@@ -224,6 +224,11 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "refusing to write through the symlink `{}`: mcpauth keeps its own files there; remove the link",
+        path.display()
+    )]
+    Symlink { path: PathBuf },
     #[error("cannot lock `{}`", path.display())]
     Lock {
         path: PathBuf,
