@@ -63,7 +63,11 @@ fn resolve(
         return Ok(None);
     }
     match (env(name), default) {
-        (Some(value), _) => Ok(Some(value)),
+        (Some(value), _) => {
+            // Kept out of every message that shows a URL (a key in a query string).
+            crate::redact::from_environment(&value);
+            Ok(Some(value))
+        }
         (None, Some(default)) => Ok(Some(default.to_owned())),
         (None, None) => Err(Unset(name.to_owned())),
     }

@@ -631,3 +631,34 @@ fn log_lines_carry_colour_only_on_a_terminal_and_never_with_no_color() {
     assert!(plain.stdout.contains("DEBUG"), "{plain:?}");
     assert!(!plain.stdout.contains('\u{1b}'), "{plain:?}");
 }
+
+#[test]
+fn urls_in_messages_show_no_value_from_the_environment() {
+    // Symptom: `doctor` and "cannot reach" errors printed the expanded `${VAR}` of a URL.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let mut env = TestEnv::new();
+    env.env("MCP_KEY", "key-from-env-6047");
+    env.add_server(
+        "demo",
+        &format!("http://127.0.0.1:{port}/mcp?key=${{MCP_KEY}}"),
+    );
+    for args in [
+        &["login", "demo"][..],
+        &["doctor", "demo"],
+        &["status", "--json"],
+        &["login", "demo", "-vv"],
+    ] {
+        let out = env.run(args);
+        assert!(
+            !out.all_output().contains("key-from-env-6047"),
+            "{args:?}: {out:?}"
+        );
+        assert!(
+            out.all_output().contains("/mcp?key=***"),
+            "{args:?} names the server masked: {out:?}"
+        );
+    }
+}
