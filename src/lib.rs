@@ -20,6 +20,9 @@ pub mod secret;
 pub mod store;
 pub mod trust;
 
+#[cfg(test)]
+mod props;
+
 use std::process::ExitCode;
 
 use clap::Parser;

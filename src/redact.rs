@@ -6,10 +6,28 @@
 //! the environment, is shown as `***`.
 
 use std::borrow::Cow;
-use std::sync::Mutex;
 
 /// Values `${VAR}` expansion put into configs in this process.
-static FROM_ENVIRONMENT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+#[cfg(not(test))]
+static FROM_ENVIRONMENT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+// Unit tests share one process: each test thread keeps its own values, so that one
+// test's `${HOST}` does not mask another test's URLs.
+#[cfg(test)]
+thread_local! {
+    static FROM_ENVIRONMENT: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn with_values<R>(f: impl FnOnce(&mut Vec<String>) -> R) -> R {
+    #[cfg(not(test))]
+    {
+        f(&mut FROM_ENVIRONMENT.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+    #[cfg(test)]
+    {
+        FROM_ENVIRONMENT.with(|v| f(&mut v.borrow_mut()))
+    }
+}
 
 /// Values this short are not masked: they hide nothing worth hiding, and masking them
 /// (a port, `v1`) would garble every URL that happens to contain them.
@@ -21,12 +39,13 @@ pub fn from_environment(value: &str) {
     if value.len() < SHORTEST_MASKED {
         return;
     }
-    let mut all = FROM_ENVIRONMENT.lock().unwrap_or_else(|p| p.into_inner());
-    if !all.iter().any(|v| v == value) {
-        all.push(value.to_owned());
-        // Longest first, so a value that contains another is masked whole.
-        all.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    }
+    with_values(|all| {
+        if !all.iter().any(|v| v == value) {
+            all.push(value.to_owned());
+            // Longest first, so a value that contains another is masked whole.
+            all.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        }
+    });
 }
 
 /// `url` with its userinfo, if any, and every value from the environment replaced by
@@ -34,15 +53,16 @@ pub fn from_environment(value: &str) {
 /// about) is masked too.
 pub fn url(url: &str) -> Cow<'_, str> {
     let masked = userinfo(url);
-    let values = FROM_ENVIRONMENT.lock().unwrap_or_else(|p| p.into_inner());
-    if !values.iter().any(|v| masked.contains(v.as_str())) {
-        return masked;
-    }
-    let mut out = masked.into_owned();
-    for v in values.iter() {
-        out = out.replace(v.as_str(), "***");
-    }
-    Cow::Owned(out)
+    with_values(|values| {
+        if !values.iter().any(|v| masked.contains(v.as_str())) {
+            return masked;
+        }
+        let mut out = masked.into_owned();
+        for v in values.iter() {
+            out = out.replace(v.as_str(), "***");
+        }
+        Cow::Owned(out)
+    })
 }
 
 fn userinfo(url: &str) -> Cow<'_, str> {

@@ -149,3 +149,45 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn vars(name: &str) -> Option<String> {
+        name.strip_prefix("V").map(|n| format!("<{n}>"))
+    }
+
+    proptest! {
+        #![proptest_config(crate::props::config(512))]
+
+        #[test]
+        fn any_text_expands_without_panicking(text in any::<String>(), like in "[${}:\\-a-zV_]{0,40}") {
+            let _ = expand(&text, &vars, &[]);
+            let _ = expand(&like, &vars, &[("V1", "x".into())]);
+        }
+
+        #[test]
+        fn text_without_placeholders_is_left_as_written(text in "[^$]{0,60}") {
+            prop_assert_eq!(expand(&text, &vars, &[]).unwrap(), text);
+        }
+
+        #[test]
+        fn placeholders_become_their_values(
+            parts in proptest::collection::vec(("[a-z /:.{}]{0,6}", proptest::option::of("V[a-z0-9_]{0,5}")), 0..6)
+        ) {
+            let mut text = String::new();
+            let mut want = String::new();
+            for (literal, var) in &parts {
+                text.push_str(literal);
+                want.push_str(literal);
+                if let Some(name) = var {
+                    text.push_str(&format!("${{{name}}}"));
+                    want.push_str(&vars(name).unwrap());
+                }
+            }
+            prop_assert_eq!(expand(&text, &vars, &[]).unwrap(), want);
+        }
+    }
+}

@@ -331,3 +331,79 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn id() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<i64>().prop_map(Value::from),
+            "[a-zA-Z0-9 _\"\\\\-]{0,10}".prop_map(Value::from),
+        ]
+    }
+
+    fn params() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 16, 3, |inner| {
+            proptest::collection::btree_map("[a-z_]{1,5}", inner, 0..3)
+                .prop_map(|m| Value::Object(m.into_iter().collect()))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(crate::props::config(512))]
+
+        #[test]
+        fn any_line_is_peeked_and_checked_without_panicking(line in proptest::collection::vec(any::<u8>(), 0..200), text in any::<String>()) {
+            let _ = Peek::of(&line);
+            let _ = check_json(&line);
+            let _ = Peek::of(text.as_bytes());
+            let _ = check_json(text.as_bytes());
+        }
+
+        #[test]
+        fn requests_and_answers_are_routed_by_their_id(id in id(), method in "[a-z/]{1,12}", params in params(), answer in any::<bool>()) {
+            // The id first, as hosts write it, so cut lines below still show it.
+            let message = if answer {
+                json!({"jsonrpc": "2.0", "id": id, "result": params})
+            } else {
+                json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+            };
+            let line = serde_json::to_vec(&message).unwrap();
+            let peek = Peek::of(&line);
+            prop_assert!(!peek.opaque && peek.jsonrpc);
+            let ids = if answer { &peek.response_ids } else { &peek.request_ids };
+            prop_assert_eq!(ids.len(), 1);
+            let want: Box<RawValue> = serde_json::from_value(id.clone()).unwrap();
+            prop_assert_eq!(id_key(ids[0]), id_key(&want));
+            if !answer {
+                prop_assert_eq!(peek.method.as_deref(), Some(method.as_str()));
+            }
+            prop_assert!(check_json(&line).is_ok());
+
+            // Cut anywhere, the line is not JSON; once the cut is past the id, the id
+            // is still found for the parse error.
+            let id_text = serde_json::to_string(&id).unwrap();
+            let id_end = line.windows(id_text.len()).position(|w| w == id_text.as_bytes()).unwrap() + id_text.len();
+            for cut in [line.len() - 1, line.len() / 2, id_end + 1] {
+                if cut >= line.len() {
+                    continue;
+                }
+                let bad = check_json(&line[..cut]).unwrap_err();
+                if cut > id_end {
+                    let found = bad.id.map(|i| id_key(&i));
+                    prop_assert_eq!(found, Some(id_key(&want)));
+                }
+            }
+        }
+    }
+}
