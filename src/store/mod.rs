@@ -328,7 +328,7 @@ fn warn_once(line: &str) {
     }
 }
 
-/// The keychain entry [`Vault::probe`] writes and deletes again.
+/// The prefix of the keychain entry [`Vault::probe`] writes and deletes again.
 const PROBE_ENTRY: &str = "probe:writable";
 
 /// The keychain entry / file store key of a grant's secrets.
@@ -484,8 +484,20 @@ impl Vault {
         match kind {
             StoreKind::File => self.file.entries().map(drop),
             StoreKind::Keyring => {
-                self.keychain.set(PROBE_ENTRY, "probe")?;
-                self.keychain.delete(PROBE_ENTRY)
+                // One entry per process: logins run side by side (a host starting several
+                // proxies), and two that wrote and deleted one shared entry would trip
+                // over each other's delete.
+                let entry = format!(
+                    "{PROBE_ENTRY}:{}:{:08x}",
+                    std::process::id(),
+                    rand::random::<u32>()
+                );
+                self.keychain.set(&entry, "probe")?;
+                // The write is what had to work; a probe left behind is only clutter.
+                if let Err(e) = self.keychain.delete(&entry) {
+                    tracing::warn!("could not delete the keychain probe `{entry}`: {e}");
+                }
+                Ok(())
             }
             StoreKind::Memory => Ok(()),
         }
