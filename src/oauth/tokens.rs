@@ -60,7 +60,10 @@ impl ClientAuth {
             "none" => Ok(ClientAuth::None),
             "client_secret_basic" => needs(ClientAuth::Basic),
             "client_secret_post" => needs(ClientAuth::Post),
-            PRIVATE_KEY_JWT => needs(ClientAuth::PrivateKeyJwt),
+            // The key is read now, so a file that is not a usable key fails before any
+            // browser opens, not at the code exchange.
+            PRIVATE_KEY_JWT => needs(ClientAuth::PrivateKeyJwt)
+                .and_then(|auth| signing_key(secret.as_ref().expect("checked")).map(|_| auth)),
             _ => Err(OauthError::ClientAuth {
                 method: method.to_owned(),
                 reason: "mcpauth speaks none, client_secret_basic, client_secret_post and private_key_jwt".into(),
@@ -92,7 +95,8 @@ pub struct ClientCredentials {
 impl ClientCredentials {
     /// `client_assertion_type` and a freshly signed `client_assertion` for a
     /// `private_key_jwt` client; nothing for the others (the `oauth2` crate or
-    /// [`revoke`] puts their id and secret where their method says).
+    /// [`revoke`] puts their id and secret where their method says). Called for each
+    /// HTTP request, device polls included: an assertion's `jti` may be used once.
     fn assertion_params(&self) -> Result<Vec<(&'static str, String)>, OauthError> {
         match &self.auth {
             ClientAuth::PrivateKeyJwt(pem) => {
@@ -204,11 +208,8 @@ pub async fn exchange_code(
     for (k, v) in &extras.params {
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
-    for (k, v) in creds.assertion_params()? {
-        req = req.add_extra_param(k, v);
-    }
     let sent_ms = now_ms();
-    let resp = req.request_async(&adapter(http)).await;
+    let resp = req.request_async(&adapter(http, creds)).await;
     token_set(resp, token_url, None, sent_ms)
 }
 
@@ -234,11 +235,8 @@ pub async fn refresh(
     for (k, v) in &extras.params {
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
-    for (k, v) in creds.assertion_params()? {
-        req = req.add_extra_param(k, v);
-    }
     let sent_ms = now_ms();
-    let resp = req.request_async(&adapter(http)).await;
+    let resp = req.request_async(&adapter(http, creds)).await;
     token_set(resp, token_url, Some(refresh), sent_ms)
 }
 
@@ -263,11 +261,8 @@ pub async fn client_credentials(
     for (k, v) in &extras.params {
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
-    for (k, v) in creds.assertion_params()? {
-        req = req.add_extra_param(k, v);
-    }
     let sent_ms = now_ms();
-    let resp = req.request_async(&adapter(http)).await;
+    let resp = req.request_async(&adapter(http, creds)).await;
     token_set(resp, token_url, None, sent_ms)
 }
 
@@ -277,19 +272,7 @@ pub const PRIVATE_KEY_JWT: &str = "private_key_jwt";
 /// An RFC 7523 client assertion: `iss` and `sub` are the client, `aud` the issuer, valid
 /// for five minutes, with a fresh `jti`. EC P-256 keys sign ES256, RSA keys RS256.
 fn client_assertion(client_id: &str, audience: &str, pem: &Secret) -> Result<Secret, OauthError> {
-    use jsonwebtoken::{Algorithm, EncodingKey, Header};
-    let bad_key = |e: jsonwebtoken::errors::Error| OauthError::ClientAuth {
-        method: PRIVATE_KEY_JWT.into(),
-        reason: format!("the client's private key is not a PEM EC P-256 or RSA key: {e}"),
-    };
-    let pem_bytes = pem.expose().as_bytes();
-    let (alg, key) = match EncodingKey::from_ec_pem(pem_bytes) {
-        Ok(k) => (Algorithm::ES256, k),
-        Err(_) => (
-            Algorithm::RS256,
-            EncodingKey::from_rsa_pem(pem_bytes).map_err(bad_key)?,
-        ),
-    };
+    let (alg, key) = signing_key(pem)?;
     let iat = now();
     let jti: String = {
         use rand::RngCore;
@@ -305,9 +288,30 @@ fn client_assertion(client_id: &str, audience: &str, pem: &Secret) -> Result<Sec
         "exp": iat + 300,
         "jti": jti,
     });
-    jsonwebtoken::encode(&Header::new(alg), &claims, &key)
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(alg), &claims, &key)
         .map(Secret::new)
         .map_err(bad_key)
+}
+
+/// The algorithm and key for a PEM private key: EC P-256 signs ES256, RSA RS256.
+fn signing_key(
+    pem: &Secret,
+) -> Result<(jsonwebtoken::Algorithm, jsonwebtoken::EncodingKey), OauthError> {
+    use jsonwebtoken::{Algorithm, EncodingKey};
+    let pem_bytes = pem.expose().as_bytes();
+    match EncodingKey::from_ec_pem(pem_bytes) {
+        Ok(k) => Ok((Algorithm::ES256, k)),
+        Err(_) => EncodingKey::from_rsa_pem(pem_bytes)
+            .map(|k| (Algorithm::RS256, k))
+            .map_err(bad_key),
+    }
+}
+
+fn bad_key(e: jsonwebtoken::errors::Error) -> OauthError {
+    OauthError::ClientAuth {
+        method: PRIVATE_KEY_JWT.into(),
+        reason: format!("the client's private key is not a PEM EC P-256 or RSA key: {e}"),
+    }
 }
 
 /// RFC 7009 revocation, best effort: the caller forgets the grant whatever happens, so
@@ -391,11 +395,8 @@ pub async fn device_start(
     for (k, v) in &extras.params {
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
-    for (k, v) in creds.assertion_params()? {
-        req = req.add_extra_param(k, v);
-    }
     let response: StandardDeviceAuthorizationResponse = req
-        .request_async(&adapter(http))
+        .request_async(&adapter(http, creds))
         .await
         .map_err(|e| token_error(e, device_url))?;
     Ok(DeviceStart {
@@ -427,9 +428,6 @@ pub async fn device_finish(
     for (k, v) in &extras.params {
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
-    for (k, v) in creds.assertion_params()? {
-        req = req.add_extra_param(k, v);
-    }
     // The crate polls by itself; the sleep is the last thing before each poll, so the
     // time it ends is when the winning request went out.
     let last_poll = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(now_ms()));
@@ -442,7 +440,11 @@ pub async fn device_finish(
         }
     };
     let resp = req
-        .request_async(&adapter(http), sleep, Some(timeout.min(start.expires_in)))
+        .request_async(
+            &adapter(http, creds),
+            sleep,
+            Some(timeout.min(start.expires_in)),
+        )
         .await
         .map_err(|e| token_error(e, token_url))?;
     Ok(token_set_of(
@@ -522,6 +524,7 @@ where
         RequestTokenError::Request(AdapterError::Transport(source)) => {
             OauthError::unreachable(url, source)
         }
+        RequestTokenError::Request(AdapterError::ClientAuth(e)) => e,
         RequestTokenError::Request(AdapterError::Body(e)) => {
             OauthError::body(e, "token response", url)
         }
@@ -557,6 +560,8 @@ pub enum AdapterError {
     },
     #[error("body")]
     Body(#[source] BodyError),
+    #[error("client authentication")]
+    ClientAuth(#[source] OauthError),
 }
 
 type AdapterFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, AdapterError>> + Send>>;
@@ -565,11 +570,27 @@ type AdapterFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, AdapterErr
 /// (with `Retry-After`); a 2xx whose JSON body has an `error` member is an OAuth error
 /// answer whatever its status (GitHub answers `200 {"error": "bad_refresh_token"}`), so
 /// it is handed on as a 400 for the crate to read as one.
-fn adapter(http: &reqwest::Client) -> impl Fn(HttpRequest) -> AdapterFuture + '_ {
+fn adapter<'a>(
+    http: &'a reqwest::Client,
+    creds: &ClientCredentials,
+) -> impl Fn(HttpRequest) -> AdapterFuture + 'a {
+    let creds = creds.clone();
     move |req: HttpRequest| {
         let http = http.clone();
+        // Signed here, per request, rather than once per grant: the crate polls the
+        // device grant with one request value, and each assertion may be used once.
+        let assertion = creds.assertion_params();
         Box::pin(async move {
-            let (parts, body) = req.into_parts();
+            let (parts, mut body) = req.into_parts();
+            let assertion = assertion.map_err(AdapterError::ClientAuth)?;
+            if !assertion.is_empty() {
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                form.extend_pairs(&assertion);
+                if !body.is_empty() {
+                    body.push(b'&');
+                }
+                body.extend_from_slice(form.finish().as_bytes());
+            }
             let resp = http
                 .request(parts.method, parts.uri.to_string())
                 .headers(parts.headers)
@@ -676,10 +697,21 @@ mod tests {
     #[test]
     fn client_auth_never_falls_through_to_another_method() {
         let s = || Some(Secret::new("s"));
+        let pem = {
+            use p256::pkcs8::{EncodePrivateKey, LineEnding};
+            let key = p256::SecretKey::from_slice(&[7u8; 32]).unwrap();
+            key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
+        };
         assert!(matches!(
-            ClientAuth::from_stored(PRIVATE_KEY_JWT, s()),
+            ClientAuth::from_stored(PRIVATE_KEY_JWT, Some(Secret::new(pem))),
             Ok(ClientAuth::PrivateKeyJwt(_))
         ));
+        // A key file that is no key fails when the method is built, before any browser.
+        let e = ClientAuth::from_stored(PRIVATE_KEY_JWT, s()).unwrap_err();
+        assert!(
+            e.to_string().contains("not a PEM EC P-256 or RSA key"),
+            "{e}"
+        );
         assert!(matches!(
             ClientAuth::from_stored("client_secret_post", s()),
             Ok(ClientAuth::Post(_))

@@ -106,10 +106,10 @@ fn private_key_jwt_login_never_sends_the_key_as_a_client_secret() {
 
 #[test]
 fn private_key_jwt_signs_the_device_and_client_credentials_grants() {
-    // Symptom guarded: only the client credentials grant signed; the device grant did not.
+    // Symptom: only the client credentials grant signed; then the device grant's polls
+    // all carried one assertion, whose `jti` a careful server refuses the second time.
     let fx = Fixture::start(Knobs {
         registration_endpoint: false,
-        device_approve_on_visit: true,
         device_interval_secs: 1,
         ..Knobs::default()
     });
@@ -119,15 +119,31 @@ fn private_key_jwt_signs_the_device_and_client_credentials_grants() {
     env.add_server("demo", &fx.mcp_url());
     let key = key_file(&env, &private);
 
-    let out = env.run(&[
-        "login",
-        "demo",
-        "--device",
-        "--client-id",
-        "jwt-app",
-        "--client-key-file",
-        &key,
-    ]);
+    // Approved only after a first poll, so at least two polls carry assertions.
+    let out = std::thread::scope(|scope| {
+        let login = scope.spawn(|| {
+            env.run(&[
+                "login",
+                "demo",
+                "--device",
+                "--client-id",
+                "jwt-app",
+                "--client-key-file",
+                &key,
+            ])
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let polled = fx.devices().first().filter(|d| d.polls >= 1).cloned();
+            if let Some(d) = polled {
+                assert!(fx.approve_device(&d.user_code));
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "no poll within 30 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        login.join().unwrap()
+    });
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let out = env.run(&[
         "login",
@@ -148,6 +164,7 @@ fn private_key_jwt_signs_the_device_and_client_credentials_grants() {
         .into_iter()
         .partition(|r| r.status == 200);
     // Polls before the approval got past client authentication too.
+    assert!(!pending.is_empty(), "a poll before the approval");
     for r in &pending {
         let why = r.refusal.as_deref().unwrap_or_default();
         assert!(why.starts_with("authorization_pending"), "{why}");
