@@ -58,6 +58,7 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
             cand --client-secret 'Ask for the client secret of `--client-id` (a hidden prompt, or one line on stdin). Never given on the command line'
             cand --client-credentials 'Get a token for the client itself (the client credentials grant): no browser, no user; renewed the same way when it expires. Needs --client-id and a secret or key'
             cand --initial-access-token 'Ask for an initial access token for dynamic registration (a hidden prompt, or a line on stdin after the client secret)'
+            cand --allow-pinned-metadata 'Sign in even though the project''s config pins the authorization server metadata on another origin than the server''s own authorization servers (asked once per file on a terminal; remembered either way)'
             cand --device 'Sign in with a code shown here and approved on any other device (the OAuth device authorization grant), when the authorization server offers it'
             cand --no-browser 'Open no browser here: print the authorization URL to open on any machine, then paste back the address the browser ended on. Works over SSH'
             cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'

@@ -63,6 +63,7 @@ file\t''"
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l client-secret -d 'Ask for the client secret of `--client-id` (a hidden prompt, or one line on stdin). Never given on the command line'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l client-credentials -d 'Get a token for the client itself (the client credentials grant): no browser, no user; renewed the same way when it expires. Needs --client-id and a secret or key'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l initial-access-token -d 'Ask for an initial access token for dynamic registration (a hidden prompt, or a line on stdin after the client secret)'
+complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l allow-pinned-metadata -d 'Sign in even though the project\'s config pins the authorization server metadata on another origin than the server\'s own authorization servers (asked once per file on a terminal; remembered either way)'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l device -d 'Sign in with a code shown here and approved on any other device (the OAuth device authorization grant), when the authorization server offers it'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l no-browser -d 'Open no browser here: print the authorization URL to open on any machine, then paste back the address the browser ended on. Works over SSH'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -s v -l verbose -d 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'

@@ -70,6 +70,17 @@ pub enum BundleError {
     #[error("this is not an mcpauth bundle ({detail})")]
     NotABundle { detail: String },
     #[error(
+        "refusing the bundle: the {what} `{}` of `{grant}` is not on the origin of its issuer `{}`, nor in that issuer's metadata; nothing was imported",
+        crate::escape::controls(&crate::redact::url(.url)),
+        crate::escape::controls(&crate::redact::url(.issuer))
+    )]
+    ForeignEndpoint {
+        grant: String,
+        what: &'static str,
+        url: String,
+        issuer: String,
+    },
+    #[error(
         "this bundle was made by a newer mcpauth (bundle format {found}; this mcpauth reads format {VERSION}): upgrade mcpauth on this host"
     )]
     NewerFormat { found: u32 },
@@ -363,4 +374,123 @@ pub fn identities_from_file(path: &Path) -> Result<Key, BundleError> {
         path: path.to_path_buf(),
         identities,
     })
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::store::{
+        ClientOrigin, ClientRecord, GrantKey, GrantRecord, GrantSecrets, StoreKind,
+    };
+    use proptest::prelude::*;
+
+    fn sample(alias: &str, scopes: Vec<String>) -> Bundle {
+        let key = GrantKey {
+            resource: "https://mcp.example.com/mcp".into(),
+            issuer: "https://as.example.com".into(),
+            client_id: "c1".into(),
+            account: None,
+        };
+        Bundle::new(vec![BundledGrant {
+            grant: GrantRecord {
+                id: key.id(),
+                key,
+                aliases: vec![alias.to_owned()],
+                store: StoreKind::Memory,
+                token_endpoint: "https://as.example.com/token".into(),
+                revocation_endpoint: None,
+                auth_method: "none".into(),
+                scopes,
+                extra_params: Default::default(),
+                expires_at_ms: Some(1),
+                obtained_at_ms: 0,
+                refreshed_at_ms: None,
+                has_refresh_token: true,
+                needs_login: false,
+                client_credentials: false,
+            },
+            secrets: GrantSecrets {
+                access_token: Secret::new("at"),
+                refresh_token: Some(Secret::new("rt")),
+                expires_at_ms: Some(1),
+            },
+            client: ClientRecord {
+                issuer: "https://as.example.com".into(),
+                client_id: "c1".into(),
+                auth_method: "none".into(),
+                origin: ClientOrigin::Dynamic,
+                redirect_uris: vec![],
+                has_secret: false,
+                store: StoreKind::Memory,
+                registered_at: 0,
+                secret_expires_at: None,
+            },
+            client_secret: None,
+        }])
+    }
+
+    fn identity() -> (age::x25519::Identity, Key) {
+        let id = age::x25519::Identity::generate();
+        let key = Key::Identities {
+            path: "test".into(),
+            identities: vec![Box::new(id.clone())],
+        };
+        (id, key)
+    }
+
+    fn sealed(bundle: &Bundle, id: &age::x25519::Identity) -> Vec<u8> {
+        let mut out = Vec::new();
+        seal(
+            bundle,
+            &Lock::Recipients(vec![Box::new(id.to_public())]),
+            &mut out,
+        )
+        .unwrap();
+        out
+    }
+
+    fn same(a: &Bundle, b: &Bundle) -> bool {
+        serde_json::to_value(a).unwrap() == serde_json::to_value(b).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(crate::props::config(128))]
+
+        #[test]
+        fn any_bytes_are_refused_without_panicking(
+            bytes in proptest::collection::vec(any::<u8>(), 0..400),
+            armored in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            let (_, key) = identity();
+            let _ = needs_passphrase(&bytes);
+            prop_assert!(open(&bytes, &key).is_err());
+            let mut looks = b"-----BEGIN AGE ENCRYPTED FILE-----\n".to_vec();
+            looks.extend_from_slice(&armored);
+            let _ = needs_passphrase(&looks);
+            prop_assert!(open(&looks, &key).is_err());
+            let _ = parse(&bytes);
+        }
+
+        #[test]
+        fn a_bundle_opens_as_sealed(alias in any::<String>(), scopes in proptest::collection::vec(any::<String>(), 0..4)) {
+            let (id, key) = identity();
+            let bundle = sample(&alias, scopes);
+            let opened = open(&sealed(&bundle, &id), &key).unwrap();
+            prop_assert!(same(&opened, &bundle));
+        }
+
+        #[test]
+        fn a_changed_byte_is_refused_or_changes_nothing(at in any::<usize>(), to in any::<u8>()) {
+            let (id, key) = identity();
+            let bundle = sample("demo", vec!["read".into()]);
+            let mut bytes = sealed(&bundle, &id);
+            let at = at % bytes.len();
+            bytes[at] = to;
+            // Armor may forgive a changed line end; authenticated encryption forgives
+            // nothing else.
+            if let Ok(opened) = open(&bytes, &key) {
+                prop_assert!(same(&opened, &bundle));
+            }
+        }
+    }
 }

@@ -296,6 +296,12 @@ pub struct LoginArgs {
     #[arg(long, value_name = "URL")]
     pub auth_server_metadata_url: Option<String>,
 
+    /// Sign in even though the project's config pins the authorization server metadata
+    /// on another origin than the server's own authorization servers (asked once per
+    /// file on a terminal; remembered either way).
+    #[arg(long)]
+    pub allow_pinned_metadata: bool,
+
     /// Scopes to ask for (repeat or separate with spaces) [default: what the server
     /// asks for].
     #[arg(long = "scope", value_name = "SCOPE")]
@@ -342,6 +348,7 @@ impl LoginArgs {
             client_metadata_url: None,
             initial_access_token: false,
             auth_server_metadata_url: None,
+            allow_pinned_metadata: false,
             scopes: Vec::new(),
             auth_params: Vec::new(),
             callback_port: None,

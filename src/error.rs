@@ -88,6 +88,15 @@ impl Error {
             Self::Oauth(OauthError::ClientRefused { .. }) => Some(
                 "the provider no longer accepts this client: check the client id and secret given to mcpauth, or log out and log in again to register anew".into(),
             ),
+            Self::Oauth(OauthError::PinnedElsewhere { server, .. }) => Some(format!(
+                "if you trust this file, run `mcpauth login {server}` on a terminal to confirm it, or add --allow-pinned-metadata"
+            )),
+            Self::Store(StoreError::Write { path, .. } | StoreError::Lock { path, .. }) => {
+                Some(format!(
+                    "`{}` must be a directory mcpauth can write to (a file or a read-only mount in its place stops every sign-in)",
+                    path.parent().unwrap_or(path).display()
+                ))
+            }
             Self::Oauth(OauthError::NoClient { .. }) => Some(
                 "register an OAuth app with the provider and pass --client-id (and --client-secret)"
                     .into(),

@@ -13,7 +13,7 @@ use crate::context::{Ctx, env_var};
 use crate::error::{Context as _, Error, Result};
 use crate::oauth::OauthError;
 use crate::oauth::http::check_endpoint;
-use crate::oauth::tokens::{self, ClientCredentials, RequestExtras, now_ms};
+use crate::oauth::tokens::{self, ClientAuth, ClientCredentials, RequestExtras, now_ms};
 use crate::secret::Secret;
 use crate::store::{GrantRecord, GrantSecrets, Index, Kept};
 
@@ -413,7 +413,6 @@ async fn request_tokens(
                         ctx.http(),
                         creds,
                         &rec.token_endpoint,
-                        &rec.key.issuer,
                         &rec.scopes,
                         &extras,
                     )
@@ -480,8 +479,8 @@ pub async fn client_credentials(
     };
     Ok(ClientCredentials {
         client_id: rec.key.client_id.clone(),
-        client_secret,
-        auth_method: rec.auth_method.clone(),
+        auth: ClientAuth::from_stored(&rec.auth_method, client_secret)?,
+        issuer: rec.key.issuer.clone(),
     })
 }
 

@@ -18,6 +18,10 @@ pub mod proxy;
 pub mod redact;
 pub mod secret;
 pub mod store;
+pub mod trust;
+
+#[cfg(test)]
+mod props;
 
 use std::process::ExitCode;
 
@@ -69,5 +73,14 @@ fn init_logging(verbose: u8) {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_target(false)
+        .with_ansi(colour_on_stderr())
         .try_init();
+}
+
+/// Colour in log lines only on a terminal, and never with `NO_COLOR` set
+/// (<https://no-color.org>): MCP clients write a server's stderr to log files, where
+/// escape codes are noise.
+fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

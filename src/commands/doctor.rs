@@ -17,7 +17,7 @@ use crate::grants::{self, Target};
 use crate::oauth::OauthError;
 use crate::oauth::authorize::Listener;
 use crate::oauth::discovery::{self, Discovery, MetadataSource};
-use crate::store::{StoreChoice, StoreError};
+use crate::store::{StoreChoice, StoreError, StoreKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -148,6 +148,7 @@ async fn examine(ctx: &Ctx, args: &DoctorArgs) -> Report {
         server_checks(ctx, target, &mut report).await;
     }
     state_check(ctx, &mut report);
+    store_check(ctx, &mut report).await;
     keychain_check(ctx, &mut report).await;
     network_checks(&mut report);
     report
@@ -173,6 +174,47 @@ fn state_check(ctx: &Ctx, report: &mut Report) {
             )),
         ),
     }
+}
+
+/// Whether the index and the secrets file read, and the data directory takes a write:
+/// a damaged store is named with its file and what to do, never with its content.
+async fn store_check(ctx: &Ctx, report: &mut Report) {
+    let recover = "move the file named away (keep it, in case it can be repaired) and log in again to the servers it held";
+    if let Err(e) = ctx.blocking(|v| v.index()).await {
+        report.fail("store", e.to_string(), recover);
+        return;
+    }
+    let entries = match ctx.blocking(|v| v.file_entries()).await {
+        Ok(entries) => entries.len(),
+        Err(e) => {
+            report.fail("store", e.to_string(), recover);
+            return;
+        }
+    };
+    // A home never used has nothing to be damaged, and doctor creates nothing.
+    if ctx.home.data_dir.exists()
+        && let Err(e) = ctx.blocking(|v| v.probe(StoreKind::Memory)).await
+    {
+        report.fail(
+            "store",
+            crate::error::inline(&e),
+            format!(
+                "`{}` must be a directory mcpauth can write to",
+                ctx.home.data_dir.display()
+            ),
+        );
+        return;
+    }
+    report.ok(
+        "store",
+        match entries {
+            0 => "the grant index reads and takes writes".to_owned(),
+            n => format!(
+                "the grant index and the secrets file ({n} entr{}) read and take writes",
+                if n == 1 { "y" } else { "ies" }
+            ),
+        },
+    );
 }
 
 async fn server_checks(ctx: &Ctx, target: &Target, report: &mut Report) {
@@ -239,13 +281,24 @@ async fn server_checks(ctx: &Ctx, target: &Target, report: &mut Report) {
             Some(g) => {
                 let (state, detail) = super::status::state_of(g);
                 let detail = format!("{detail}; in the {}", g.store.describe());
+                let login = format!("run `mcpauth login {}`", target.name);
+                let g = g.clone();
                 match state {
-                    "needs_login" => report.fail(
-                        "grant",
-                        detail,
-                        format!("run `mcpauth login {}`", target.name),
-                    ),
-                    _ => report.ok("grant", detail),
+                    "needs_login" => report.fail("grant", detail, login),
+                    // A record is not a grant: its tokens must read too (never shown).
+                    _ => match ctx.blocking(move |v| v.grant_secrets(&g)).await {
+                        Ok(Some(_)) => report.ok("grant", detail),
+                        Ok(None) => report.fail(
+                            "grant",
+                            format!("{detail}, but its tokens are missing from there"),
+                            login,
+                        ),
+                        Err(e) => report.fail(
+                            "grant",
+                            format!("{detail}, but its tokens cannot be read: {e}"),
+                            login,
+                        ),
+                    },
                 }
             }
             None => report.warn(

@@ -10,6 +10,7 @@ use crate::cli::{ImportArgs, ImportSource};
 use crate::context::Ctx;
 use crate::error::{Context as _, Error, Result};
 use crate::escape::controls;
+use crate::oauth::discovery::AuthServerMetadata;
 use crate::oauth::http::check_endpoint;
 use crate::store::{GrantRecord, GrantSecrets, Index, StoreError, Vault};
 
@@ -53,6 +54,7 @@ pub async fn run(ctx: &Ctx, args: ImportArgs) -> Result<()> {
     };
     let bundle = bundle::open(&sealed, &key)?;
     check(&bundle)?;
+    check_endpoints(ctx, &bundle).await?;
 
     let index = ctx.blocking(|v| v.index()).await?;
     for g in &bundle.grants {
@@ -133,6 +135,59 @@ fn check(bundle: &Bundle) -> Result<()> {
         check_endpoint("token endpoint", &rec.token_endpoint)?;
         if let Some(e) = &rec.revocation_endpoint {
             check_endpoint("revocation endpoint", e)?;
+        }
+    }
+    Ok(())
+}
+
+/// A bundle's token and revocation endpoints receive its refresh token and client
+/// secret, and anyone can write a bundle: each must be on its issuer's origin, or be
+/// what the issuer's own metadata names (providers such as Google keep their token
+/// endpoint on another host).
+async fn check_endpoints(ctx: &Ctx, bundle: &Bundle) -> Result<()> {
+    let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
+    for g in &bundle.grants {
+        let rec = &g.grant;
+        let issuer = &rec.key.issuer;
+        type Listed = fn(&AuthServerMetadata) -> Option<&String>;
+        let endpoints: [(&'static str, Option<&String>, Listed); 2] = [
+            ("token endpoint", Some(&rec.token_endpoint), |m| {
+                m.token_endpoint.as_ref()
+            }),
+            (
+                "revocation endpoint",
+                rec.revocation_endpoint.as_ref(),
+                |m| m.revocation_endpoint.as_ref(),
+            ),
+        ];
+        let foreign: Vec<_> = endpoints
+            .into_iter()
+            .filter_map(|(what, url, listed)| Some((what, url?, listed)))
+            .filter(|(_, url, _)| {
+                !origin(url).is_some_and(|o| o.is_tuple() && Some(&o) == origin(issuer).as_ref())
+            })
+            .collect();
+        if foreign.is_empty() {
+            continue;
+        }
+        let metadata = crate::oauth::discovery::issuer_metadata(ctx.http(), issuer)
+            .await
+            .context(|| {
+                format!(
+                    "cannot check the endpoints of `{}` against its issuer; nothing was imported",
+                    label(rec)
+                )
+            })?;
+        for (what, url, listed) in foreign {
+            if metadata.as_ref().is_none_or(|m| listed(m) != Some(url)) {
+                return Err(BundleError::ForeignEndpoint {
+                    grant: label(rec),
+                    what,
+                    url: url.clone(),
+                    issuer: issuer.clone(),
+                }
+                .into());
+            }
         }
     }
     Ok(())

@@ -17,7 +17,9 @@ use crate::oauth::OauthError;
 use crate::oauth::authorize::{self, Expected, Listener, Opened};
 use crate::oauth::discovery::{self, Discovery};
 use crate::oauth::registration;
-use crate::oauth::tokens::{self, ClientCredentials, RequestExtras, TokenSet, now, now_ms};
+use crate::oauth::tokens::{
+    self, ClientAuth, ClientCredentials, RequestExtras, TokenSet, now, now_ms,
+};
 use crate::secret::Secret;
 use crate::store::{ClientOrigin, ClientRecord, GrantKey, GrantRecord, GrantSecrets, Index};
 
@@ -61,6 +63,14 @@ pub async fn obtain(
     // Where the grant will go is settled first: a keychain that is required but cannot be
     // reached must fail the login before a browser opens, not after.
     let kind = ctx.blocking(|v| v.default_kind()).await?;
+    // So must a store that is damaged or cannot be written: found now, not after the
+    // browser and a client registration that would then be orphaned.
+    ctx.blocking(move |v| v.probe(kind)).await.context(|| {
+        format!(
+            "cannot sign in to `{}`: the store cannot keep a grant",
+            target.name
+        )
+    })?;
 
     // Secrets the user types come first, before any network or browser.
     let typed_secret = match (&args.client_key_file, args.client_secret) {
@@ -83,6 +93,9 @@ pub async fn obtain(
         .await
         .context(|| format!("cannot find out how to sign in to `{name}`"))?;
     tracing::debug!(issuer = %d.issuer, resource = %d.resource, source = ?d.metadata_source, "discovered");
+    // Before any registration or browser: a project file may not send the sign-in to an
+    // authorization server the MCP server never named, unless the person agreed.
+    crate::trust::check_pinned(ctx, target, args, &d)?;
     if args.device && d.metadata.device_authorization_endpoint.is_none() {
         return Err(OauthError::NoDeviceFlow {
             issuer: d.issuer.clone(),
@@ -134,10 +147,12 @@ pub async fn obtain(
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect(),
     };
+    // Settled before any browser opens: a method that cannot work fails here.
     let creds = ClientCredentials {
         client_id: client.client_id.clone(),
-        client_secret: secret.clone(),
-        auth_method: client.auth_method.clone(),
+        auth: ClientAuth::from_stored(&client.auth_method, secret.clone())
+            .context(|| format!("cannot sign in to `{name}`"))?,
+        issuer: d.issuer.clone(),
     };
     let no_token = || format!("the authorization server of `{name}` did not hand out a token");
     let set = if args.client_credentials {
@@ -147,16 +162,9 @@ pub async fn obtain(
                 "the client credentials grant needs --client-secret or --client-key-file".into(),
             ));
         }
-        tokens::client_credentials(
-            ctx.http(),
-            &creds,
-            d.token_endpoint(),
-            &d.issuer,
-            &scopes,
-            &extras,
-        )
-        .await
-        .context(no_token)?
+        tokens::client_credentials(ctx.http(), &creds, d.token_endpoint(), &scopes, &extras)
+            .await
+            .context(no_token)?
     } else if args.device {
         drop(listener);
         authorize_on_device(ctx, &name, &d, &creds, &scopes, &extras, args.timeout).await?

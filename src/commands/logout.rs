@@ -4,7 +4,7 @@
 
 use crate::cli::LogoutArgs;
 use crate::context::Ctx;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::grants;
 use crate::oauth::tokens;
 
@@ -18,10 +18,16 @@ pub async fn run(ctx: &Ctx, args: LogoutArgs) -> Result<()> {
 
     let mut revoked = None;
     if let (Some(endpoint), false) = (&rec.revocation_endpoint, args.no_revoke) {
-        let creds = grants::client_credentials(ctx, &index, &rec).await?;
+        // A client that cannot authenticate (its secret is gone) cannot revoke, but the
+        // person still ends up signed out here.
+        let creds = grants::client_credentials(ctx, &index, &rec).await;
         let current = rec.clone();
-        match ctx.blocking(move |v| v.grant_secrets(&current)).await {
-            Ok(Some(secrets)) => {
+        match (
+            creds,
+            ctx.blocking(move |v| v.grant_secrets(&current)).await,
+        ) {
+            (Err(e), _) => revoked = Some(Err(e)),
+            (Ok(creds), Ok(Some(secrets))) => {
                 // The refresh token first: revoking it ends the whole grant at most servers.
                 let mut result = Ok(());
                 if let Some(rt) = &secrets.refresh_token {
@@ -38,10 +44,12 @@ pub async fn run(ctx: &Ctx, args: LogoutArgs) -> Result<()> {
                     )
                     .await;
                 }
-                revoked = Some(result);
+                revoked = Some(result.map_err(Error::from));
             }
-            Ok(None) => {}
-            Err(e) => eprintln!("mcpauth: warning: cannot read the tokens to revoke them: {e}"),
+            (Ok(_), Ok(None)) => {}
+            (Ok(_), Err(e)) => {
+                eprintln!("mcpauth: warning: cannot read the tokens to revoke them: {e}")
+            }
         }
     }
 
@@ -53,8 +61,9 @@ pub async fn run(ctx: &Ctx, args: LogoutArgs) -> Result<()> {
             target.name
         ),
         Some(Err(e)) => eprintln!(
-            "Signed out of `{}` here. The server did not confirm the revocation: {e}",
-            target.name
+            "Signed out of `{}` here. The server did not confirm the revocation: {}",
+            target.name,
+            crate::escape::controls(&crate::error::inline(&e))
         ),
         None => eprintln!(
             "Signed out of `{}`: the grant was forgotten here.",

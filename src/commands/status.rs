@@ -1,5 +1,7 @@
 //! `mcpauth status`: every remote server from the configs and every stored grant, with
-//! its state. Reads the index only: no keychain access, no network, no secret.
+//! its state. Reads the index, and the secrets file for grants kept there (to tell a
+//! damaged or incomplete file from a healthy one): no keychain access, no network, and
+//! no secret printed.
 
 use serde::Serialize;
 
@@ -16,7 +18,7 @@ use crate::store::{GrantRecord, StoreKind};
 struct Row {
     server: String,
     url: Option<String>,
-    /// `valid`, `expiring`, `expired`, `needs_login`, `signed_out`.
+    /// `valid`, `expiring`, `expired`, `needs_login`, `signed_out`, `store_damaged`.
     state: &'static str,
     /// Human text for the state column.
     detail: String,
@@ -29,6 +31,33 @@ struct Row {
 
 pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     let index = ctx.blocking(|v| v.index()).await?;
+    // Only grants in the file store are checked: reaching the keychain could prompt.
+    let files = if index.grants.iter().any(|g| g.store == StoreKind::File) {
+        let read = ctx.blocking(|v| v.file_entries()).await;
+        if let Err(e) = &read {
+            eprintln!("mcpauth: warning: {}", controls(&e.to_string()));
+        }
+        Some(read)
+    } else {
+        None
+    };
+    let row = |name: &str, url: Option<&url::Url>, g: &GrantRecord| {
+        let mut r = row(name, url, g);
+        if g.store == StoreKind::File {
+            match &files {
+                Some(Err(_)) => {
+                    r.state = "store_damaged";
+                    r.detail = "secrets file damaged (see the warning)".into();
+                }
+                Some(Ok(entries)) if !entries.contains(&crate::store::grant_entry(&g.id)) => {
+                    r.state = "needs_login";
+                    r.detail = "tokens missing from the secrets file, needs login".into();
+                }
+                _ => {}
+            }
+        }
+        r
+    };
 
     // Servers from the configs. A broken config must not hide the grants: warn and go on.
     let entries: Vec<ServerEntry> = match &args.server {

@@ -63,7 +63,11 @@ fn resolve(
         return Ok(None);
     }
     match (env(name), default) {
-        (Some(value), _) => Ok(Some(value)),
+        (Some(value), _) => {
+            // Kept out of every message that shows a URL (a key in a query string).
+            crate::redact::from_environment(&value);
+            Ok(Some(value))
+        }
         (None, Some(default)) => Ok(Some(default.to_owned())),
         (None, None) => Err(Unset(name.to_owned())),
     }
@@ -143,5 +147,47 @@ mod tests {
             expand("${workspaceFolder}/${HOST}", &env, &pre).unwrap(),
             "/w/pre"
         );
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn vars(name: &str) -> Option<String> {
+        name.strip_prefix("V").map(|n| format!("<{n}>"))
+    }
+
+    proptest! {
+        #![proptest_config(crate::props::config(512))]
+
+        #[test]
+        fn any_text_expands_without_panicking(text in any::<String>(), like in "[${}:\\-a-zV_]{0,40}") {
+            let _ = expand(&text, &vars, &[]);
+            let _ = expand(&like, &vars, &[("V1", "x".into())]);
+        }
+
+        #[test]
+        fn text_without_placeholders_is_left_as_written(text in "[^$]{0,60}") {
+            prop_assert_eq!(expand(&text, &vars, &[]).unwrap(), text);
+        }
+
+        #[test]
+        fn placeholders_become_their_values(
+            parts in proptest::collection::vec(("[a-z /:.{}]{0,6}", proptest::option::of("V[a-z0-9_]{0,5}")), 0..6)
+        ) {
+            let mut text = String::new();
+            let mut want = String::new();
+            for (literal, var) in &parts {
+                text.push_str(literal);
+                want.push_str(literal);
+                if let Some(name) = var {
+                    text.push_str(&format!("${{{name}}}"));
+                    want.push_str(&vars(name).unwrap());
+                }
+            }
+            prop_assert_eq!(expand(&text, &vars, &[]).unwrap(), want);
+        }
     }
 }

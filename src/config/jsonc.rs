@@ -92,3 +92,69 @@ mod tests {
         assert_eq!((err.line(), err.column()), (2, 13));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            // Strings full of what a comment scanner could mistake for syntax.
+            proptest::string::string_regex("[a-z/*,\"\\{}\\[\\] \n]{0,12}")
+                .unwrap()
+                .prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z/,*]{1,6}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// `value` pretty-printed with a comment on every line and a trailing comma after
+    /// every last element, as VS Code's files have them. Line ends of pretty JSON are
+    /// all outside strings (inside, they are escaped), so this is safe to do by line.
+    fn with_comments(value: &Value) -> String {
+        let pretty = serde_json::to_string_pretty(value).unwrap();
+        let lines: Vec<&str> = pretty.lines().collect();
+        let mut out = String::from("// leading comment\n");
+        for (i, line) in lines.iter().enumerate() {
+            out.push_str(line);
+            let next = lines.get(i + 1).map(|l| l.trim_start());
+            let closes = next.is_some_and(|n| n.starts_with('}') || n.starts_with(']'));
+            if closes && !line.ends_with('{') && !line.ends_with('[') {
+                out.push(',');
+            }
+            out.push_str(" /* note, with a comma */ // and one more\n");
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(crate::props::config(256))]
+
+        #[test]
+        fn any_text_is_blanked_without_panicking_and_keeps_its_length(text in any::<String>()) {
+            let out = blank_out(&text);
+            prop_assert_eq!(out.len(), text.len());
+            let again = blank_out(&out).into_owned();
+            prop_assert_eq!(again, out.into_owned(), "blanking twice changes nothing");
+        }
+
+        #[test]
+        fn json_with_comments_and_trailing_commas_reads_as_the_json(value in json()) {
+            let text = with_comments(&value);
+            let blanked = blank_out(&text);
+            let read: Value = serde_json::from_str(&blanked)
+                .map_err(|e| TestCaseError::fail(format!("{e} in {text}")))?;
+            prop_assert_eq!(read, value);
+        }
+    }
+}

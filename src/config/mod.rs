@@ -55,6 +55,17 @@ pub enum SourceKind {
     CommandLine,
 }
 
+impl SourceKind {
+    /// A file that lives in a project and comes with it from a repository anyone can
+    /// commit to: what it says about where to sign in is not the person's own choice.
+    pub fn is_project_file(&self) -> bool {
+        matches!(
+            self,
+            SourceKind::ProjectMcpJson | SourceKind::CursorProject | SourceKind::VsCodeProject
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     pub kind: SourceKind,

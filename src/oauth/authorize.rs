@@ -93,17 +93,10 @@ pub fn wait_for_code(
             let _ = request.respond(tiny_http::Response::empty(400));
             continue;
         }
-        let (path, query) = match request.url().split_once('?') {
-            Some((p, q)) => (p.to_owned(), q.to_owned()),
-            None => (request.url().to_owned(), String::new()),
-        };
-        if path != "/callback" {
+        let Some(params) = callback_params(request.url()) else {
             let _ = request.respond(tiny_http::Response::empty(404));
             continue;
-        }
-        let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
+        };
         if params.get("state").map(String::as_str) != Some(expected.state.expose()) {
             // Not this sign-in's redirect (a stale tab, or a local process knocking):
             // it must not end the wait for the real one.
@@ -137,6 +130,18 @@ pub fn wait_for_code(
         let _ = request.respond(html(page, if outcome.is_ok() { 200 } else { 400 }));
         return outcome;
     }
+}
+
+/// The query of a request for `/callback`, by name (the first of a repeated name wins
+/// nothing: the last does, as in any form); `None` for any other path. The request
+/// target comes from whatever process reached the listener.
+fn callback_params(target: &str) -> Option<HashMap<String, String>> {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    (path == "/callback").then(|| {
+        url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect()
+    })
 }
 
 /// Whether the request names the listener as `Host`, as a browser following the
@@ -456,5 +461,72 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, OauthError::Interrupted));
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn expected(state: &Secret, iss_required: bool) -> Expected<'_> {
+        Expected {
+            state,
+            issuer: "https://as.example.com",
+            iss_required,
+            server_name: "demo",
+        }
+    }
+
+    proptest! {
+        #![proptest_config(crate::props::config(512))]
+
+        #[test]
+        fn any_request_target_is_read_without_panicking(target in any::<String>(), like in "[/a-z?&=%+#]{0,40}") {
+            let _ = callback_params(&target);
+            let _ = callback_params(&like);
+            if let Some(p) = callback_params(&format!("/callback?{like}")) {
+                let state = Secret::new("s");
+                let _ = check_redirect(&p, &expected(&state, true));
+            }
+        }
+
+        #[test]
+        fn the_query_comes_back_as_the_browser_sent_it(
+            params in proptest::collection::hash_map("[a-z_]{1,8}", any::<String>(), 0..6)
+        ) {
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&params)
+                .finish();
+            prop_assert_eq!(callback_params(&format!("/callback?{query}")), Some(params));
+            prop_assert_eq!(callback_params(&format!("/other?{query}")), None);
+        }
+
+        #[test]
+        fn only_this_sign_ins_state_and_issuer_yield_a_code(
+            state in proptest::option::of(prop_oneof!["[a-z0-9]{0,4}", Just("the-state".to_owned())]),
+            iss in proptest::option::of(prop_oneof![".{0,8}", Just("https://as.example.com".to_owned())]),
+            code in proptest::option::of(".{0,6}"),
+            error in proptest::option::of("[a-z_]{1,12}"),
+            iss_required in any::<bool>(),
+        ) {
+            let mut params = HashMap::new();
+            for (k, v) in [("state", &state), ("iss", &iss), ("code", &code), ("error", &error)] {
+                if let Some(v) = v {
+                    params.insert(k.to_owned(), v.clone());
+                }
+            }
+            let ours = Secret::new("the-state");
+            let result = check_redirect(&params, &expected(&ours, iss_required));
+            let right_iss = match &iss {
+                Some(i) => i == "https://as.example.com",
+                None => !iss_required,
+            };
+            let should = right_iss
+                && state.as_deref() == Some("the-state")
+                && error.is_none()
+                && code.as_deref().is_some_and(|c| !c.is_empty());
+            prop_assert_eq!(result.is_ok(), should, "{:?}", params);
+        }
     }
 }

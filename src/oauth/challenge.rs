@@ -256,3 +256,63 @@ mod tests {
         assert_eq!(BearerChallenge::from_header("Basic realm=x"), None);
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Text made mostly of the grammar's own characters, where a parser goes wrong.
+    fn header_like() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[ a-zA-Z0-9=,\"\\\t!#$%&'*+.^_`|~/-]{0,80}").unwrap()
+    }
+
+    fn token() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[a-z][a-z0-9_-]{0,10}").unwrap()
+    }
+
+    fn quoted(value: &str) -> String {
+        let mut out = String::from("\"");
+        for c in value.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+        out
+    }
+
+    proptest! {
+        #![proptest_config(crate::props::config(512))]
+
+        #[test]
+        fn any_header_parses_without_panicking(text in any::<String>(), like in header_like()) {
+            let _ = parse(&text);
+            let _ = parse(&like);
+            let _ = BearerChallenge::from_header(&like).map(|c| c.scopes());
+        }
+
+        #[test]
+        fn quoted_parameters_come_back_as_written(
+            params in proptest::collection::btree_map(token(), any::<String>(), 0..5),
+            before in proptest::option::of(token()),
+        ) {
+            let list = params
+                .iter()
+                .map(|(k, v)| format!("{k}={}", quoted(v)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let header = match &before {
+                // Another challenge first, with a comma inside its quoted realm.
+                Some(scheme) => format!("{scheme} realm=\"a, b\", Bearer {list}"),
+                None => format!("Bearer {list}"),
+            };
+            let found = parse(&header);
+            let bearer = found.iter().find(|c| c.scheme == "bearer").expect("a Bearer challenge");
+            if before.as_deref() != Some("bearer") {
+                prop_assert_eq!(&bearer.params, &params);
+            }
+        }
+    }
+}

@@ -90,6 +90,31 @@ impl Discovery {
         self.metadata.token_endpoint.as_deref().unwrap_or_default()
     }
 
+    /// For metadata pinned by a URL: the authorization servers the MCP server names for
+    /// itself (its own origin for a 2025-03-26 server, which names none), when the pinned
+    /// URL is on the origin of none of them. The browser and the code would go to a
+    /// server the MCP server never pointed at.
+    pub fn pinned_elsewhere(&self) -> Option<Vec<String>> {
+        let MetadataSource::Pinned(pinned) = &self.metadata_source else {
+            return None;
+        };
+        let expected = match &self.resource_metadata {
+            Some(m) if !m.authorization_servers.is_empty() => m.authorization_servers.clone(),
+            _ => vec![
+                Url::parse(&self.server_url)
+                    .ok()?
+                    .origin()
+                    .ascii_serialization(),
+            ],
+        };
+        let origin = |u: &str| Url::parse(u).ok().map(|u| u.origin());
+        let pinned = origin(pinned)?;
+        let ours = expected
+            .iter()
+            .any(|e| origin(e).is_some_and(|o| o.is_tuple() && o == pinned));
+        (!ours).then_some(expected)
+    }
+
     /// Scopes to ask for when the user named none: the challenge's, else the resource
     /// metadata's, plus `offline_access` when the authorization server lists it.
     pub fn default_scopes(&self) -> Vec<String> {
@@ -352,6 +377,23 @@ async fn find_resource_metadata(
         return Ok(Some((url, m)));
     }
     Ok(None)
+}
+
+/// The metadata an issuer publishes at its well-known URLs, checked to be its own
+/// (RFC 8414 §3.3); `None` when it publishes none.
+pub async fn issuer_metadata(
+    http: &reqwest::Client,
+    issuer: &str,
+) -> Result<Option<AuthServerMetadata>, OauthError> {
+    let issuer_url = check_endpoint("issuer", issuer)?;
+    match find_auth_server_metadata(http, &issuer_url).await? {
+        Some((url, m)) if m.issuer != issuer => Err(OauthError::IssuerMismatch {
+            url,
+            expected: issuer.to_owned(),
+            found: m.issuer,
+        }),
+        found => Ok(found.map(|(_, m)| m)),
+    }
 }
 
 async fn find_auth_server_metadata(

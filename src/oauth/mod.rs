@@ -166,6 +166,8 @@ pub enum OauthError {
         error: String,
         description: Option<String>,
     },
+    #[error("cannot authenticate the client with `{}`: {reason}", controls(.method))]
+    ClientAuth { method: String, reason: String },
     #[error("the token endpoint `{url}` did not answer within {} s", .waited.as_secs())]
     NoAnswer {
         url: String,
@@ -176,6 +178,19 @@ pub enum OauthError {
         command: String,
         #[source]
         source: std::io::Error,
+    },
+    #[error(
+        "refusing to sign in to `{}`: `{}` pins the authorization server metadata at `{}`, which is not on the origin of the authorization servers the server names for itself ({})",
+        controls(.server),
+        controls(&.file.display().to_string()),
+        shown(.url),
+        .expected.iter().map(|e| format!("`{}`", shown(e))).collect::<Vec<_>>().join(", ")
+    )]
+    PinnedElsewhere {
+        server: String,
+        file: std::path::PathBuf,
+        url: String,
+        expected: Vec<String>,
     },
     #[error("{0}")]
     Prompt(String),

@@ -21,14 +21,98 @@ use super::OauthError;
 use super::http::{BodyError, MAX_BODY, read_body};
 use crate::secret::Secret;
 
+/// How the client proves who it is at the token, device and revocation endpoints
+/// (RFC 6749 §2.3, RFC 7523). Built once from the stored method and secret by
+/// [`ClientAuth::from_stored`], so every request matches on the same value and no method
+/// can fall through to another (a PEM key was once sent as a Basic password).
+#[derive(Debug, Clone)]
+pub enum ClientAuth {
+    /// A public client: `client_id` in the body, nothing else.
+    None,
+    /// `client_secret_basic`: the secret in an `Authorization: Basic` header.
+    Basic(Secret),
+    /// `client_secret_post`: the secret in the form body.
+    Post(Secret),
+    /// `private_key_jwt`: the PEM private key. It never travels; each request carries a
+    /// fresh assertion signed with it.
+    PrivateKeyJwt(Secret),
+}
+
+impl ClientAuth {
+    /// The client authentication for a stored `token_endpoint_auth_method` and secret.
+    /// A method that needs a secret and has none, or a method mcpauth does not speak, is
+    /// an error rather than a quieter method.
+    pub fn from_stored(method: &str, secret: Option<Secret>) -> Result<Self, OauthError> {
+        let needs = |make: fn(Secret) -> ClientAuth| {
+            secret
+                .clone()
+                .map(make)
+                .ok_or_else(|| OauthError::ClientAuth {
+                    method: method.to_owned(),
+                    reason: if method == PRIVATE_KEY_JWT {
+                        "no private key is stored for this client".into()
+                    } else {
+                        "no client secret is stored for this client".into()
+                    },
+                })
+        };
+        match method {
+            "none" => Ok(ClientAuth::None),
+            "client_secret_basic" => needs(ClientAuth::Basic),
+            "client_secret_post" => needs(ClientAuth::Post),
+            // The key is read now, so a file that is not a usable key fails before any
+            // browser opens, not at the code exchange.
+            PRIVATE_KEY_JWT => needs(ClientAuth::PrivateKeyJwt)
+                .and_then(|auth| signing_key(secret.as_ref().expect("checked")).map(|_| auth)),
+            _ => Err(OauthError::ClientAuth {
+                method: method.to_owned(),
+                reason: "mcpauth speaks none, client_secret_basic, client_secret_post and private_key_jwt".into(),
+            }),
+        }
+    }
+
+    /// The RFC 7591 name of the method.
+    pub fn method(&self) -> &'static str {
+        match self {
+            ClientAuth::None => "none",
+            ClientAuth::Basic(_) => "client_secret_basic",
+            ClientAuth::Post(_) => "client_secret_post",
+            ClientAuth::PrivateKeyJwt(_) => PRIVATE_KEY_JWT,
+        }
+    }
+}
+
 /// The client as the token endpoint knows it.
 #[derive(Debug, Clone)]
 pub struct ClientCredentials {
     pub client_id: String,
-    pub client_secret: Option<Secret>,
-    /// `none`, `client_secret_basic` or `client_secret_post`.
-    pub auth_method: String,
+    pub auth: ClientAuth,
+    /// The authorization server's issuer: the `aud` of `private_key_jwt` assertions
+    /// (RFC 7523 §3).
+    pub issuer: String,
 }
+
+impl ClientCredentials {
+    /// `client_assertion_type` and a freshly signed `client_assertion` for a
+    /// `private_key_jwt` client; nothing for the others (the `oauth2` crate or
+    /// [`revoke`] puts their id and secret where their method says). Called for each
+    /// HTTP request, device polls included: an assertion's `jti` may be used once.
+    fn assertion_params(&self) -> Result<Vec<(&'static str, String)>, OauthError> {
+        match &self.auth {
+            ClientAuth::PrivateKeyJwt(pem) => {
+                let assertion = client_assertion(&self.client_id, &self.issuer, pem)?;
+                Ok(vec![
+                    ("client_assertion_type", JWT_BEARER_ASSERTION.to_owned()),
+                    ("client_assertion", assertion.expose().to_owned()),
+                ])
+            }
+            ClientAuth::None | ClientAuth::Basic(_) | ClientAuth::Post(_) => Ok(Vec::new()),
+        }
+    }
+}
+
+/// RFC 7523 §2.2's `client_assertion_type`.
+pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// What a token endpoint handed out.
 #[derive(Debug, Clone)]
@@ -84,18 +168,18 @@ fn oauth_client(
         url: token_url.to_owned(),
         reason: e.to_string(),
     })?;
-    let mut client = BasicClient::new(ClientId::new(creds.client_id.clone()))
-        .set_token_uri(token_url)
-        .set_auth_type(match creds.auth_method.as_str() {
-            "client_secret_post" => AuthType::RequestBody,
-            _ => AuthType::BasicAuth,
-        });
-    // With no secret the crate sends `client_id` in the body: the `none` method.
-    if creds.auth_method != "none"
-        && let Some(secret) = &creds.client_secret
-    {
-        client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
-    }
+    let client = BasicClient::new(ClientId::new(creds.client_id.clone())).set_token_uri(token_url);
+    // With no secret the crate sends `client_id` in the body: that is the whole of `none`,
+    // and the part of `private_key_jwt` the assertion goes beside.
+    let client = match &creds.auth {
+        ClientAuth::None | ClientAuth::PrivateKeyJwt(_) => client,
+        ClientAuth::Basic(secret) => client
+            .set_auth_type(AuthType::BasicAuth)
+            .set_client_secret(ClientSecret::new(secret.expose().to_owned())),
+        ClientAuth::Post(secret) => client
+            .set_auth_type(AuthType::RequestBody)
+            .set_client_secret(ClientSecret::new(secret.expose().to_owned())),
+    };
     Ok(client)
 }
 
@@ -125,7 +209,7 @@ pub async fn exchange_code(
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
     let sent_ms = now_ms();
-    let resp = req.request_async(&adapter(http)).await;
+    let resp = req.request_async(&adapter(http, creds)).await;
     token_set(resp, token_url, None, sent_ms)
 }
 
@@ -152,36 +236,21 @@ pub async fn refresh(
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
     let sent_ms = now_ms();
-    let resp = req.request_async(&adapter(http)).await;
+    let resp = req.request_async(&adapter(http, creds)).await;
     token_set(resp, token_url, Some(refresh), sent_ms)
 }
 
 /// The client credentials grant (RFC 6749 §4.4): a token for the client itself, no user.
-/// `private_key_jwt` clients (RFC 7523) sign an assertion for `issuer` with the key held
-/// as their secret; the others authenticate as for any token request.
+/// The client authenticates as for any token request (a `private_key_jwt` client with an
+/// assertion for its issuer).
 pub async fn client_credentials(
     http: &reqwest::Client,
     creds: &ClientCredentials,
     token_url: &str,
-    issuer: &str,
     scopes: &[String],
     extras: &RequestExtras<'_>,
 ) -> Result<TokenSet, OauthError> {
-    let jwt = creds.auth_method == PRIVATE_KEY_JWT;
-    let plain = ClientCredentials {
-        client_secret: if jwt {
-            None
-        } else {
-            creds.client_secret.clone()
-        },
-        auth_method: if jwt {
-            "none".into()
-        } else {
-            creds.auth_method.clone()
-        },
-        ..creds.clone()
-    };
-    let client = oauth_client(&plain, token_url)?;
+    let client = oauth_client(creds, token_url)?;
     let mut req = client.exchange_client_credentials();
     if !scopes.is_empty() {
         req = req.add_scopes(scopes.iter().cloned().map(Scope::new));
@@ -192,24 +261,8 @@ pub async fn client_credentials(
     for (k, v) in &extras.params {
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
-    if jwt {
-        let key = creds
-            .client_secret
-            .as_ref()
-            .ok_or_else(|| OauthError::TokenEndpoint {
-                url: token_url.to_owned(),
-                reason: "no private key is stored for this client".into(),
-            })?;
-        let assertion = client_assertion(&creds.client_id, issuer, key)?;
-        req = req
-            .add_extra_param(
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            )
-            .add_extra_param("client_assertion", assertion.expose().to_owned());
-    }
     let sent_ms = now_ms();
-    let resp = req.request_async(&adapter(http)).await;
+    let resp = req.request_async(&adapter(http, creds)).await;
     token_set(resp, token_url, None, sent_ms)
 }
 
@@ -218,25 +271,8 @@ pub const PRIVATE_KEY_JWT: &str = "private_key_jwt";
 
 /// An RFC 7523 client assertion: `iss` and `sub` are the client, `aud` the issuer, valid
 /// for five minutes, with a fresh `jti`. EC P-256 keys sign ES256, RSA keys RS256.
-pub fn client_assertion(
-    client_id: &str,
-    audience: &str,
-    pem: &Secret,
-) -> Result<Secret, OauthError> {
-    use jsonwebtoken::{Algorithm, EncodingKey, Header};
-    let bad_key = |e: jsonwebtoken::errors::Error| {
-        OauthError::Prompt(format!(
-            "the client's private key is not a PEM EC P-256 or RSA key: {e}"
-        ))
-    };
-    let pem_bytes = pem.expose().as_bytes();
-    let (alg, key) = match EncodingKey::from_ec_pem(pem_bytes) {
-        Ok(k) => (Algorithm::ES256, k),
-        Err(_) => (
-            Algorithm::RS256,
-            EncodingKey::from_rsa_pem(pem_bytes).map_err(bad_key)?,
-        ),
-    };
+fn client_assertion(client_id: &str, audience: &str, pem: &Secret) -> Result<Secret, OauthError> {
+    let (alg, key) = signing_key(pem)?;
     let iat = now();
     let jti: String = {
         use rand::RngCore;
@@ -252,9 +288,30 @@ pub fn client_assertion(
         "exp": iat + 300,
         "jti": jti,
     });
-    jsonwebtoken::encode(&Header::new(alg), &claims, &key)
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(alg), &claims, &key)
         .map(Secret::new)
         .map_err(bad_key)
+}
+
+/// The algorithm and key for a PEM private key: EC P-256 signs ES256, RSA RS256.
+fn signing_key(
+    pem: &Secret,
+) -> Result<(jsonwebtoken::Algorithm, jsonwebtoken::EncodingKey), OauthError> {
+    use jsonwebtoken::{Algorithm, EncodingKey};
+    let pem_bytes = pem.expose().as_bytes();
+    match EncodingKey::from_ec_pem(pem_bytes) {
+        Ok(k) => Ok((Algorithm::ES256, k)),
+        Err(_) => EncodingKey::from_rsa_pem(pem_bytes)
+            .map(|k| (Algorithm::RS256, k))
+            .map_err(bad_key),
+    }
+}
+
+fn bad_key(e: jsonwebtoken::errors::Error) -> OauthError {
+    OauthError::ClientAuth {
+        method: PRIVATE_KEY_JWT.into(),
+        reason: format!("the client's private key is not a PEM EC P-256 or RSA key: {e}"),
+    }
 }
 
 /// RFC 7009 revocation, best effort: the caller forgets the grant whatever happens, so
@@ -266,20 +323,24 @@ pub async fn revoke(
     token: &Secret,
     hint: &str,
 ) -> Result<(), OauthError> {
+    let assertion = creds.assertion_params()?;
     let mut form = vec![("token", token.expose()), ("token_type_hint", hint)];
     let mut req = http.post(revocation_url);
-    match (creds.auth_method.as_str(), &creds.client_secret) {
-        ("client_secret_basic", Some(secret)) => {
+    match &creds.auth {
+        ClientAuth::Basic(secret) => {
             // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
             let enc =
                 |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
             req = req.basic_auth(enc(&creds.client_id), Some(enc(secret.expose())));
         }
-        ("client_secret_post", Some(secret)) => {
+        ClientAuth::Post(secret) => {
             form.push(("client_id", &creds.client_id));
             form.push(("client_secret", secret.expose()));
         }
-        _ => form.push(("client_id", &creds.client_id)),
+        ClientAuth::None | ClientAuth::PrivateKeyJwt(_) => {
+            form.push(("client_id", &creds.client_id));
+            form.extend(assertion.iter().map(|(k, v)| (*k, v.as_str())));
+        }
     }
     let resp = req
         .form(&form)
@@ -335,7 +396,7 @@ pub async fn device_start(
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
     let response: StandardDeviceAuthorizationResponse = req
-        .request_async(&adapter(http))
+        .request_async(&adapter(http, creds))
         .await
         .map_err(|e| token_error(e, device_url))?;
     Ok(DeviceStart {
@@ -379,7 +440,11 @@ pub async fn device_finish(
         }
     };
     let resp = req
-        .request_async(&adapter(http), sleep, Some(timeout.min(start.expires_in)))
+        .request_async(
+            &adapter(http, creds),
+            sleep,
+            Some(timeout.min(start.expires_in)),
+        )
         .await
         .map_err(|e| token_error(e, token_url))?;
     Ok(token_set_of(
@@ -459,6 +524,7 @@ where
         RequestTokenError::Request(AdapterError::Transport(source)) => {
             OauthError::unreachable(url, source)
         }
+        RequestTokenError::Request(AdapterError::ClientAuth(e)) => e,
         RequestTokenError::Request(AdapterError::Body(e)) => {
             OauthError::body(e, "token response", url)
         }
@@ -494,6 +560,8 @@ pub enum AdapterError {
     },
     #[error("body")]
     Body(#[source] BodyError),
+    #[error("client authentication")]
+    ClientAuth(#[source] OauthError),
 }
 
 type AdapterFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, AdapterError>> + Send>>;
@@ -502,11 +570,27 @@ type AdapterFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, AdapterErr
 /// (with `Retry-After`); a 2xx whose JSON body has an `error` member is an OAuth error
 /// answer whatever its status (GitHub answers `200 {"error": "bad_refresh_token"}`), so
 /// it is handed on as a 400 for the crate to read as one.
-fn adapter(http: &reqwest::Client) -> impl Fn(HttpRequest) -> AdapterFuture + '_ {
+fn adapter<'a>(
+    http: &'a reqwest::Client,
+    creds: &ClientCredentials,
+) -> impl Fn(HttpRequest) -> AdapterFuture + 'a {
+    let creds = creds.clone();
     move |req: HttpRequest| {
         let http = http.clone();
+        // Signed here, per request, rather than once per grant: the crate polls the
+        // device grant with one request value, and each assertion may be used once.
+        let assertion = creds.assertion_params();
         Box::pin(async move {
-            let (parts, body) = req.into_parts();
+            let (parts, mut body) = req.into_parts();
+            let assertion = assertion.map_err(AdapterError::ClientAuth)?;
+            if !assertion.is_empty() {
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                form.extend_pairs(&assertion);
+                if !body.is_empty() {
+                    body.push(b'&');
+                }
+                body.extend_from_slice(form.finish().as_bytes());
+            }
             let resp = http
                 .request(parts.method, parts.uri.to_string())
                 .headers(parts.headers)
@@ -609,6 +693,46 @@ pub fn authorization_request(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_auth_never_falls_through_to_another_method() {
+        let s = || Some(Secret::new("s"));
+        let pem = {
+            use p256::pkcs8::{EncodePrivateKey, LineEnding};
+            let key = p256::SecretKey::from_slice(&[7u8; 32]).unwrap();
+            key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
+        };
+        assert!(matches!(
+            ClientAuth::from_stored(PRIVATE_KEY_JWT, Some(Secret::new(pem))),
+            Ok(ClientAuth::PrivateKeyJwt(_))
+        ));
+        // A key file that is no key fails when the method is built, before any browser.
+        let e = ClientAuth::from_stored(PRIVATE_KEY_JWT, s()).unwrap_err();
+        assert!(
+            e.to_string().contains("not a PEM EC P-256 or RSA key"),
+            "{e}"
+        );
+        assert!(matches!(
+            ClientAuth::from_stored("client_secret_post", s()),
+            Ok(ClientAuth::Post(_))
+        ));
+        // A public client sends no secret even when one is stored.
+        assert!(matches!(
+            ClientAuth::from_stored("none", s()),
+            Ok(ClientAuth::None)
+        ));
+        // A method that needs a secret without one, or an unknown method, is an error,
+        // never a quieter method.
+        for (method, secret) in [
+            ("client_secret_basic", None),
+            (PRIVATE_KEY_JWT, None),
+            ("client_secret_jwt", s()),
+            ("tls_client_auth", s()),
+        ] {
+            let e = ClientAuth::from_stored(method, secret).unwrap_err();
+            assert!(e.to_string().contains(method), "{e}");
+        }
+    }
 
     #[test]
     fn authorization_url_carries_pkce_state_resource_and_extras() {

@@ -158,6 +158,70 @@ pub fn id_key(id: &RawValue) -> String {
     }
 }
 
+/// A line from the host that is not JSON (RFC 8259 JSON is UTF-8 text): no server can
+/// make sense of it, so the proxy answers it itself rather than forwarding it.
+#[derive(Debug)]
+pub struct NotJson {
+    /// Where reading stopped, for the log; never the content, which may hold a secret.
+    pub reason: String,
+    /// The id the line seems to carry, so the request it was meant to be gets an answer.
+    pub id: Option<Box<RawValue>>,
+}
+
+/// JSON-RPC's code for a message that does not parse.
+pub const PARSE_ERROR: i64 = -32700;
+
+/// `Ok` for any JSON value (JSON-RPC or not: those are forwarded as they are), else why
+/// not and the id a person would read in it.
+pub fn check_json(line: &[u8]) -> Result<(), NotJson> {
+    // First: skipping a string does not check its bytes, so serde alone lets bad UTF-8
+    // inside strings through.
+    let reason = match std::str::from_utf8(line) {
+        Err(u) => format!("not UTF-8 (at byte {})", u.valid_up_to()),
+        Ok(text) => match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => return Ok(()),
+            Err(e) => format!("not JSON (at line {}, column {})", e.line(), e.column()),
+        },
+    };
+    Err(NotJson {
+        reason,
+        id: salvage_id(line),
+    })
+}
+
+/// The id of a message that does not parse: read properly when only its bytes are
+/// wrong (invalid UTF-8 in a string), else the value after the first `"id":` when that
+/// is a string or a number.
+fn salvage_id(line: &[u8]) -> Option<Box<RawValue>> {
+    let text = String::from_utf8_lossy(line);
+    // A string or a number, and not one whose bytes were replaced above: the host would
+    // not know that id.
+    let usable = |id: &RawValue| {
+        let v = id.get().trim_start();
+        (v.starts_with(['"', '-']) || v.starts_with(|c: char| c.is_ascii_digit()))
+            && !v.contains(char::REPLACEMENT_CHARACTER)
+    };
+    if let Ok(m) = serde_json::from_str::<RawMessage>(&text) {
+        return m.id.filter(|id| usable(id)).map(RawValue::to_owned);
+    }
+    let mut rest: &str = &text;
+    while let Some(at) = rest.find("\"id\"") {
+        rest = &rest[at + 4..];
+        let Some(value) = rest.trim_start().strip_prefix(':') else {
+            continue;
+        };
+        let found = serde_json::Deserializer::from_str(value.trim_start())
+            .into_iter::<Box<RawValue>>()
+            .next();
+        if let Some(Ok(id)) = found
+            && usable(&id)
+        {
+            return Some(id);
+        }
+    }
+    None
+}
+
 /// The JSON-RPC error answer the proxy writes itself, with the request's id copied byte
 /// for byte.
 pub fn error_response(id: &RawValue, code: i64, message: &str) -> Vec<u8> {
@@ -229,6 +293,35 @@ mod tests {
     }
 
     #[test]
+    fn lines_that_are_not_json_are_told_with_the_id_they_carry() {
+        let id = |line: &[u8]| check_json(line).unwrap_err().id.map(|i| i.get().to_owned());
+        // Valid but for one byte: read properly, id and all.
+        assert_eq!(
+            id(b"{\"jsonrpc\":\"2.0\",\"id\":\"a\xffb\",\"method\":\"x\",\"params\":{\"s\":\"\xfe\"}}").as_deref(),
+            None,
+            "an id that is itself broken is no id"
+        );
+        assert_eq!(
+            id(b"{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"x\",\"params\":{\"s\":\"\xfe\"}}")
+                .as_deref(),
+            Some("7")
+        );
+        // Broken JSON: the value after the first `"id":`.
+        assert_eq!(
+            id(br#"{"jsonrpc":"2.0", "id" : "r-1", "method":"tools/call", "params":{"#).as_deref(),
+            Some(r#""r-1""#)
+        );
+        assert_eq!(id(br#"{"id":12,"method":}"#).as_deref(), Some("12"));
+        assert_eq!(id(br#"{"id":null,"method":}"#), None);
+        assert_eq!(id(b"garbage"), None);
+        assert_eq!(id(b"\xff\xfe"), None);
+        assert!(check_json(b"{}").is_ok());
+        assert!(check_json(b"42").is_ok());
+        let e = check_json(br#"{"token":"sekret"#).unwrap_err();
+        assert!(!e.reason.contains("sekret"), "{}", e.reason);
+    }
+
+    #[test]
     fn error_response_keeps_the_id_bytes() {
         let id: Box<RawValue> = serde_json::from_str(r#""x\"y""#).unwrap();
         let out = error_response(&id, -32001, "not signed in to `a`: run \"x\"");
@@ -236,5 +329,81 @@ mod tests {
             std::str::from_utf8(&out).unwrap(),
             r#"{"jsonrpc":"2.0","id":"x\"y","error":{"code":-32001,"message":"not signed in to `a`: run \"x\""}}"#
         );
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn id() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<i64>().prop_map(Value::from),
+            "[a-zA-Z0-9 _\"\\\\-]{0,10}".prop_map(Value::from),
+        ]
+    }
+
+    fn params() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 16, 3, |inner| {
+            proptest::collection::btree_map("[a-z_]{1,5}", inner, 0..3)
+                .prop_map(|m| Value::Object(m.into_iter().collect()))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(crate::props::config(512))]
+
+        #[test]
+        fn any_line_is_peeked_and_checked_without_panicking(line in proptest::collection::vec(any::<u8>(), 0..200), text in any::<String>()) {
+            let _ = Peek::of(&line);
+            let _ = check_json(&line);
+            let _ = Peek::of(text.as_bytes());
+            let _ = check_json(text.as_bytes());
+        }
+
+        #[test]
+        fn requests_and_answers_are_routed_by_their_id(id in id(), method in "[a-z/]{1,12}", params in params(), answer in any::<bool>()) {
+            // The id first, as hosts write it, so cut lines below still show it.
+            let message = if answer {
+                json!({"jsonrpc": "2.0", "id": id, "result": params})
+            } else {
+                json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+            };
+            let line = serde_json::to_vec(&message).unwrap();
+            let peek = Peek::of(&line);
+            prop_assert!(!peek.opaque && peek.jsonrpc);
+            let ids = if answer { &peek.response_ids } else { &peek.request_ids };
+            prop_assert_eq!(ids.len(), 1);
+            let want: Box<RawValue> = serde_json::from_value(id.clone()).unwrap();
+            prop_assert_eq!(id_key(ids[0]), id_key(&want));
+            if !answer {
+                prop_assert_eq!(peek.method.as_deref(), Some(method.as_str()));
+            }
+            prop_assert!(check_json(&line).is_ok());
+
+            // Cut anywhere, the line is not JSON; once the cut is past the id, the id
+            // is still found for the parse error.
+            let id_text = serde_json::to_string(&id).unwrap();
+            let id_end = line.windows(id_text.len()).position(|w| w == id_text.as_bytes()).unwrap() + id_text.len();
+            for cut in [line.len() - 1, line.len() / 2, id_end + 1] {
+                if cut >= line.len() {
+                    continue;
+                }
+                let bad = check_json(&line[..cut]).unwrap_err();
+                if cut > id_end {
+                    let found = bad.id.map(|i| id_key(&i));
+                    prop_assert_eq!(found, Some(id_key(&want)));
+                }
+            }
+        }
     }
 }

@@ -206,6 +206,8 @@ pub async fn run_until(
     let max_line = opts.max_message;
     let (out_tx, out_rx) = mpsc::channel(64);
     let writer = tokio::spawn(stdio::write_lines(output, out_rx));
+    // The proxy's own answers to lines that are not JSON.
+    let parse_errors = out_tx.clone();
     let remote = remote::Remote::new(opts, Arc::clone(&tokens), out_tx)?;
 
     let mut tasks = tokio::task::JoinSet::new();
@@ -215,9 +217,12 @@ pub async fn run_until(
             // Reap finished exchanges so the set does not grow with the session.
             while tasks.try_join_next().is_some() {}
             match stdio::read_line(&mut input, max_line).await {
-                Ok(stdio::Input::Line(line)) => remote.dispatch(line, &mut tasks).await,
-                Ok(stdio::Input::TooLong) => tracing::warn!(
-                    "dropped a line from the host larger than {}, the most the proxy passes on in one message",
+                Ok(stdio::Input::Line(line)) => match message::check_json(&line) {
+                    Ok(()) => remote.dispatch(line, &mut tasks).await,
+                    Err(bad) => answer_parse_error(&parse_errors, bad).await,
+                },
+                Ok(stdio::Input::TooLong) => eprintln!(
+                    "mcpauth: warning: dropped a line from the host larger than {}, the most the proxy passes on in one message",
                     crate::oauth::http::size(max_line)
                 ),
                 Ok(stdio::Input::End) => return true,
@@ -241,11 +246,33 @@ pub async fn run_until(
     tasks.abort_all();
     remote.close().await;
     drop(remote);
+    drop(parse_errors);
     // The writer ends once every sender is gone; stdout gets what was queued.
     let _ = tokio::time::timeout(Duration::from_millis(200), writer).await;
     match failed {
         Some(e) => Err(ProxyError::Stdin(e)),
         None => Ok(()),
+    }
+}
+
+/// A line from the host that is not JSON is not sent on (no server can read it): it is
+/// told on stderr and, when an id can be read in it, answered with a parse error so the
+/// host's request does not wait for ever. Without an id there is nothing to answer.
+async fn answer_parse_error(out: &mpsc::Sender<bytes::Bytes>, bad: message::NotJson) {
+    // stderr, not the log: logging is off unless asked for, and hosts keep stderr.
+    eprintln!(
+        "mcpauth: warning: dropped a line from the host that is {}{}",
+        bad.reason,
+        if bad.id.is_some() {
+            "; answered it with a parse error"
+        } else {
+            ", with no id to answer"
+        }
+    );
+    if let Some(id) = bad.id {
+        let text = format!("the proxy cannot read this message: it is {}", bad.reason);
+        let answer = message::error_response(&id, message::PARSE_ERROR, &text);
+        let _ = out.send(bytes::Bytes::from(answer)).await;
     }
 }
 

@@ -45,10 +45,16 @@ const TRANSPORT_ERROR: i64 = -32000;
 /// delay between them (doubling).
 const CONNECT_TRIES: u32 = 5;
 const CONNECT_BACKOFF: Duration = Duration::from_millis(200);
-/// Resumptions of one broken answer stream in a row without any event arriving.
+/// Resumptions of one broken answer stream in a row without any message arriving.
 const RESUME_TRIES: u32 = 5;
+/// Resumptions of one answer stream in all: a server that sends a message and breaks
+/// the stream every time must not keep the proxy reconnecting for ever.
+const RESUME_LIMIT: u32 = 100;
 /// The SSE reconnection delay when the server names none.
 const DEFAULT_RETRY: Duration = Duration::from_millis(1000);
+/// The shortest pause before reconnecting, whatever `retry` says: `retry: 0` on a stream
+/// that ends at once would otherwise be thousands of reconnections a second.
+const MIN_RETRY: Duration = Duration::from_millis(100);
 const MAX_RETRY: Duration = Duration::from_secs(30);
 /// How long a legacy server may take to name its message endpoint.
 const ENDPOINT_WAIT: Duration = Duration::from_secs(30);
@@ -608,21 +614,24 @@ impl Inner {
         let mut waiting: HashSet<String> = info.ids.iter().map(|id| id_key(id)).collect();
         let mut parser = Parser::new(self.max_message);
         let mut resp = resp;
-        let mut quiet_resumes = 0;
+        let mut quiet_resumes: u32 = 0;
+        let mut resumes: u32 = 0;
         loop {
+            // Only a message counts as progress: an event with an id and no data (a
+            // priming event) costs the server nothing to send again and again.
             let mut progress = false;
             let mut body = resp.bytes_stream();
             while let Some(chunk) = body.next().await {
                 let Ok(chunk) = chunk else { break };
                 parser.push(&chunk);
                 while let Some(event) = parser.next_event() {
-                    progress = true;
                     let Ok(event) = event else {
                         return Err(Failure::TooLarge(self.max_message));
                     };
                     if event.data.is_empty() {
                         continue;
                     }
+                    progress = true;
                     self.deliver(event.data, info.is_init, sink, Some(&mut waiting))
                         .await;
                 }
@@ -635,17 +644,15 @@ impl Inner {
                 return Ok(());
             }
             quiet_resumes = if progress { 0 } else { quiet_resumes + 1 };
+            resumes += 1;
             let Some(last) = parser.last_event_id.clone() else {
                 return Err(Failure::StreamLost);
             };
-            if quiet_resumes >= RESUME_TRIES {
+            if quiet_resumes >= RESUME_TRIES || resumes > RESUME_LIMIT {
+                tracing::debug!(server = %self.server, resumes, "giving up on a stream that keeps breaking");
                 return Err(Failure::StreamLost);
             }
-            let delay = parser
-                .retry_ms
-                .map(Duration::from_millis)
-                .unwrap_or(DEFAULT_RETRY)
-                .min(MAX_RETRY);
+            let delay = reconnect_delay(parser.retry_ms, quiet_resumes);
             tracing::debug!(server = %self.server, "answer stream broke; resuming in {delay:?}");
             tokio::time::sleep(delay).await;
             resp = match self.get_stream(Some(&last)).await {
@@ -789,6 +796,9 @@ impl Inner {
         let mut parser = Parser::new(self.max_message);
         let mut failures: u32 = 0;
         loop {
+            // A connection that ends without a message is a failure too, so a stream
+            // that closes at once is reconnected ever more slowly.
+            let mut delivered = false;
             match self.get_stream(parser.last_event_id.as_deref()).await {
                 Ok(resp) if resp.status() == StatusCode::METHOD_NOT_ALLOWED => {
                     tracing::debug!(server = %self.server, "no server stream offered");
@@ -803,10 +813,10 @@ impl Inner {
                     while let Some(Ok(chunk)) = body.next().await {
                         parser.push(&chunk);
                         while let Some(event) = parser.next_event() {
-                            failures = 0;
                             match event {
                                 Ok(event) if event.data.is_empty() => {}
                                 Ok(event) => {
+                                    delivered = true;
                                     self.deliver(event.data, false, Sink::Host, None).await;
                                 }
                                 Err(Oversized) => self.dropped_oversized(),
@@ -814,6 +824,7 @@ impl Inner {
                         }
                     }
                     parser.finish();
+                    failures = if delivered { 0 } else { failures + 1 };
                 }
                 Ok(resp) => {
                     tracing::debug!(status = %resp.status(), "server stream refused");
@@ -825,12 +836,7 @@ impl Inner {
                 }
                 Err(_) => failures += 1,
             }
-            let base = parser
-                .retry_ms
-                .map(Duration::from_millis)
-                .unwrap_or(DEFAULT_RETRY);
-            let delay = (base * 2u32.pow(failures.min(5))).min(MAX_RETRY);
-            tokio::time::sleep(delay).await;
+            tokio::time::sleep(reconnect_delay(parser.retry_ms, failures)).await;
         }
     }
 
@@ -1020,5 +1026,34 @@ impl Inner {
             "dropped a message larger than {}, the most the proxy passes on in one message",
             size(self.max_message)
         );
+    }
+}
+
+/// The pause before reconnecting a stream: the server's `retry` (or the default), never
+/// under [`MIN_RETRY`], doubled for each attempt in a row that brought nothing, and never
+/// over [`MAX_RETRY`].
+fn reconnect_delay(retry_ms: Option<u64>, fruitless: u32) -> Duration {
+    let base = retry_ms
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_RETRY)
+        .max(MIN_RETRY);
+    // `retry` comes from the server: a huge one must not overflow.
+    base.saturating_mul(2u32.pow(fruitless.saturating_sub(1).min(5)))
+        .min(MAX_RETRY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnecting_waits_at_least_the_floor_and_backs_off() {
+        assert_eq!(reconnect_delay(Some(0), 0), MIN_RETRY);
+        assert_eq!(reconnect_delay(Some(0), 1), MIN_RETRY);
+        assert_eq!(reconnect_delay(Some(0), 3), MIN_RETRY * 4);
+        assert_eq!(reconnect_delay(None, 0), DEFAULT_RETRY);
+        assert_eq!(reconnect_delay(Some(10_000), 9), MAX_RETRY);
+        assert_eq!(reconnect_delay(Some(u64::MAX), 0), MAX_RETRY);
+        assert_eq!(reconnect_delay(Some(u64::MAX), 9), MAX_RETRY);
     }
 }

@@ -280,3 +280,115 @@ mod tests {
         assert_eq!(all(&mut p)[0].data.as_ref(), b"next");
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Everything `bytes` gives when pushed in pieces cut at `cuts`, draining between
+    /// pushes as the proxy does; and the id and retry the parser ends with.
+    fn run(
+        limit: usize,
+        bytes: &[u8],
+        cuts: &[usize],
+    ) -> (Vec<Result<Event, Oversized>>, Option<String>, Option<u64>) {
+        let mut p = Parser::new(limit);
+        let mut out = Vec::new();
+        let mut at = 0;
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        cuts.push(bytes.len());
+        for cut in cuts {
+            p.push(&bytes[at..cut]);
+            at = cut;
+            while let Some(e) = p.next_event() {
+                out.push(e);
+            }
+            // What the parser holds stays bounded by the limit and one push.
+            assert!(p.buf.len() <= limit + bytes.len() + 2);
+            assert!(p.data.len() <= limit);
+        }
+        (out, p.last_event_id.clone(), p.retry_ms)
+    }
+
+    /// SSE-looking bytes: field names, colons, line ends of every kind.
+    fn stream_like() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(b"data: ".to_vec()),
+                Just(b"data:".to_vec()),
+                Just(b"id: ".to_vec()),
+                Just(b"retry: ".to_vec()),
+                Just(b"event: ".to_vec()),
+                Just(b": ".to_vec()),
+                Just(b"\n".to_vec()),
+                Just(b"\r\n".to_vec()),
+                Just(b"\r".to_vec()),
+                Just(vec![0]),
+                "[0-9a-z{}\" ]{0,8}".prop_map(String::into_bytes),
+            ],
+            0..40,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(crate::props::config(512))]
+
+        #[test]
+        fn any_bytes_in_any_pieces_parse_without_panicking(
+            bytes in proptest::collection::vec(any::<u8>(), 0..300),
+            like in stream_like(),
+            cuts in proptest::collection::vec(any::<usize>(), 0..8),
+            limit in 1usize..64,
+        ) {
+            run(limit, &bytes, &cuts);
+            run(limit, &like, &cuts);
+        }
+
+        #[test]
+        fn where_the_stream_is_cut_changes_nothing(
+            like in stream_like(),
+            cuts in proptest::collection::vec(any::<usize>(), 0..8),
+        ) {
+            // With room for everything, events do not depend on how bytes arrive.
+            let whole = run(1 << 20, &like, &[]);
+            let pieces = run(1 << 20, &like, &cuts);
+            prop_assert_eq!(whole, pieces);
+        }
+
+        #[test]
+        fn events_come_back_as_sent(
+            events in proptest::collection::vec(
+                ("[a-z]{1,8}", proptest::collection::vec("[^\r\n]{0,12}", 1..4), proptest::option::of("[a-z0-9]{1,6}")),
+                0..6,
+            ),
+            cuts in proptest::collection::vec(any::<usize>(), 0..8),
+        ) {
+            let mut text = String::new();
+            for (name, lines, id) in &events {
+                text.push_str(&format!("event: {name}\n"));
+                if let Some(id) = id {
+                    text.push_str(&format!("id: {id}\n"));
+                }
+                for line in lines {
+                    text.push_str(&format!("data: {line}\n"));
+                }
+                text.push('\n');
+            }
+            let (got, last_id, _) = run(1 << 20, text.as_bytes(), &cuts);
+            let got: Vec<(String, String)> = got
+                .into_iter()
+                .map(|e| e.map(|e| (e.event, String::from_utf8(e.data.to_vec()).unwrap())))
+                .collect::<Result<_, _>>()
+                .map_err(|_| TestCaseError::fail("an event over the limit"))?;
+            let want: Vec<(String, String)> = events
+                .iter()
+                .map(|(name, lines, _)| (name.clone(), lines.join("\n")))
+                .collect();
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(last_id, events.iter().rev().find_map(|(_, _, id)| id.clone()));
+        }
+    }
+}

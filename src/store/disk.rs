@@ -25,9 +25,17 @@ pub(crate) fn lock_exclusive(path: &Path, wait: Duration) -> Result<File, StoreE
             source,
         })?;
     }
-    let file = open_private(path, false).map_err(|source| StoreError::Lock {
-        path: path.to_path_buf(),
-        source,
+    let file = open_private(path, false).map_err(|source| {
+        if is_symlink_refusal(&source) {
+            StoreError::Symlink {
+                path: path.to_path_buf(),
+            }
+        } else {
+            StoreError::Lock {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
     })?;
     let deadline = Instant::now() + wait;
     let mut pause = Duration::from_millis(5);
@@ -69,7 +77,35 @@ fn open_private(path: &Path, create_new: bool) -> io::Result<File> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
+    no_follow(&mut opts);
     opts.open(path)
+}
+
+/// Opening fails on a symlink rather than following it: a link planted where mcpauth
+/// keeps a file would otherwise have the link's target created or written. (Temp files
+/// are created with `O_EXCL`, which never follows, and renamed over the final name,
+/// which replaces a link rather than writing through it.)
+pub(crate) fn no_follow(opts: &mut OpenOptions) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NOFOLLOW);
+    }
+    #[cfg(not(unix))]
+    let _ = opts;
+}
+
+/// The error [`no_follow`] gives for a symlink.
+pub(crate) fn is_symlink_refusal(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
 }
 
 /// Reads a whole file; `None` when it does not exist.

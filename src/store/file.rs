@@ -50,6 +50,11 @@ impl FileStore {
         })
     }
 
+    /// The entry names, or why the file cannot be read.
+    pub(crate) fn entries(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.load()?.into_keys().collect())
+    }
+
     fn update(&self, f: impl FnOnce(&mut BTreeMap<String, String>)) -> Result<(), StoreError> {
         let _lock = lock_exclusive(&self.lock_path, self.lock_wait)?;
         let before = self.load()?;

@@ -22,7 +22,7 @@
 //! `disk.rs` (file locks with a bounded wait, atomic private writes); this file ties
 //! them into [`Vault`].
 
-mod disk;
+pub(crate) mod disk;
 mod file;
 mod index;
 mod keyring;
@@ -224,6 +224,11 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "refusing to write through the symlink `{}`: mcpauth keeps its own files there; remove the link",
+        path.display()
+    )]
+    Symlink { path: PathBuf },
     #[error("cannot lock `{}`", path.display())]
     Lock {
         path: PathBuf,
@@ -322,6 +327,9 @@ fn warn_once(line: &str) {
         eprintln!("{line}");
     }
 }
+
+/// The prefix of the keychain entry [`Vault::probe`] writes and deletes again.
+const PROBE_ENTRY: &str = "probe:writable";
 
 /// The keychain entry / file store key of a grant's secrets.
 pub fn grant_entry(id: &str) -> String {
@@ -459,6 +467,47 @@ impl Vault {
     /// fallback warning: for `mcpauth doctor`.
     pub fn probe_keychain(&self) -> Result<(), StoreError> {
         self.keychain.connect().map(drop)
+    }
+
+    /// Whether this store can keep a grant in `kind`, asked before a sign-in starts, so
+    /// that a damaged or unwritable store is found before the browser and a new client
+    /// registration rather than after: the index reads, the index lock can be taken, the
+    /// data directory takes a write (an empty probe file, removed at once), and `kind`
+    /// itself answers (the secrets file parses; the keychain takes and drops a probe
+    /// entry). Writes nothing secret.
+    pub fn probe(&self, kind: StoreKind) -> Result<(), StoreError> {
+        self.index()?;
+        drop(lock_exclusive(&self.index_lock, self.lock_wait)?);
+        let probe = self.data_dir.join("write-probe");
+        write_private_atomic(&probe, b"")?;
+        let _ = std::fs::remove_file(&probe);
+        match kind {
+            StoreKind::File => self.file.entries().map(drop),
+            StoreKind::Keyring => {
+                // One entry per process: logins run side by side (a host starting several
+                // proxies), and two that wrote and deleted one shared entry would trip
+                // over each other's delete.
+                let entry = format!(
+                    "{PROBE_ENTRY}:{}:{:08x}",
+                    std::process::id(),
+                    rand::random::<u32>()
+                );
+                self.keychain.set(&entry, "probe")?;
+                // The write is what had to work; a probe left behind is only clutter.
+                if let Err(e) = self.keychain.delete(&entry) {
+                    tracing::warn!("could not delete the keychain probe `{entry}`: {e}");
+                }
+                Ok(())
+            }
+            StoreKind::Memory => Ok(()),
+        }
+    }
+
+    /// The entry names the secrets file holds (none when there is no file), or why it
+    /// cannot be read: for `status` and `doctor`, which must tell a damaged file store
+    /// from a healthy one. Values are read but never returned.
+    pub fn file_entries(&self) -> Result<Vec<String>, StoreError> {
+        self.file.entries()
     }
 
     /// The warning line, if this vault fell back from the keychain to the file store.

@@ -77,7 +77,10 @@ impl Recovery {
         let path = self.path(&held.record.id);
         let bytes = serde_json::to_vec(held).expect("a held grant serializes");
         let over_reserved = (|| {
-            let mut f = std::fs::OpenOptions::new().write(true).open(&path)?;
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true);
+            super::disk::no_follow(&mut opts);
+            let mut f = opts.open(&path)?;
             let len = f.metadata()?.len() as usize;
             f.write_all(&bytes)?;
             // Blank out the rest of the reservation rather than truncating: a

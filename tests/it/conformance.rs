@@ -48,7 +48,7 @@ fn conformance_suite_passes_every_client_scenario_but_cross_app_access() {
         .env("NO_PROXY", "127.0.0.1,localhost,::1")
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY");
-    let out = run_bounded(cmd, None, Duration::from_secs(600));
+    let out = run_bounded(cmd, None::<&str>, Duration::from_secs(600));
     let summary = out
         .stdout
         .split("=== SUITE SUMMARY ===")

@@ -199,6 +199,7 @@ async fn token_request(
             form.push(("client_secret", creds.secret.clone().unwrap_or_default()));
         }
         AuthMethod::None => form.push(("client_id", creds.id.clone())),
+        AuthMethod::PrivateKeyJwt => unreachable!("the self-tests sign no assertions"),
     }
     req.form(&form).send().await.unwrap()
 }
@@ -528,6 +529,7 @@ async fn preregistered_flow(method: AuthMethod, secret: Option<&str>) {
             assert_eq!(token.form("client_secret"), None);
             assert_eq!(token.form("client_id").as_deref(), Some("app"));
         }
+        AuthMethod::PrivateKeyJwt => unreachable!(),
     }
 }
 
@@ -1664,7 +1666,7 @@ fn runner_captures_output_and_kills_at_the_deadline() {
 
     let mut cmd = std::process::Command::new("sleep");
     cmd.arg("30");
-    let out = cli::run_bounded(cmd, None, std::time::Duration::from_millis(200));
+    let out = cli::run_bounded(cmd, None::<&str>, std::time::Duration::from_millis(200));
     assert!(out.timed_out);
     assert_eq!(out.code, None);
 }

@@ -376,7 +376,7 @@ fn client_credentials(method: AuthMethod) {
                 assert_eq!(r.header("authorization"), None);
                 assert_eq!(r.form("client_secret").as_deref(), Some("s3cret-m1"));
             }
-            AuthMethod::None => unreachable!(),
+            AuthMethod::None | AuthMethod::PrivateKeyJwt => unreachable!(),
         }
     }
     let status = env.run(&["status"]);

@@ -518,3 +518,147 @@ async fn proxy_caps_each_message_and_the_session_goes_on() {
         "the long host line was sent on"
     );
 }
+
+#[test]
+fn lines_from_the_host_that_are_not_json_get_a_parse_error_and_a_line_on_stderr() {
+    // Symptom: invalid UTF-8 or garbage on stdin was sent on to the server and the host's
+    // request never got an answer.
+    let fx = Fixture::start(Knobs::default());
+    let env = TestEnv::new();
+    let mut input = Vec::new();
+    input.extend_from_slice(
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"s\":\"\xff\"}}\n",
+    );
+    input.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":\"two\",\"method\":\n");
+    input.extend_from_slice(b"\x00\x01 garbage\n");
+    let out = env.run_with_stdin_bytes(&["proxy", &fx.mcp_url(), "--login", "never"], &input);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let answers: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("stdout carries JSON-RPC only"))
+        .collect();
+    assert_eq!(answers.len(), 2, "{}", out.stdout);
+    for (answer, id) in answers
+        .iter()
+        .zip([serde_json::json!(1), serde_json::json!("two")])
+    {
+        assert_eq!(answer["id"], id, "{answer}");
+        assert_eq!(answer["error"]["code"], -32700, "{answer}");
+    }
+    let told = out
+        .stderr
+        .matches("dropped a line from the host that is")
+        .count();
+    assert_eq!(told, 3, "{}", out.stderr);
+    assert!(out.stderr.contains("not UTF-8"), "{}", out.stderr);
+    assert!(
+        fx.requests_to(Endpoint::Mcp).is_empty(),
+        "nothing unreadable is sent on"
+    );
+}
+
+#[test]
+fn an_error_sent_to_the_host_has_one_prefix_and_one_separator() {
+    // Symptom: the host read `mcpauth: mcpauth: error: …;   caused by: …`.
+    let ttl = std::time::Duration::from_secs(2);
+    let fx = Fixture::start(Knobs {
+        access_token_ttl: ttl,
+        ..Knobs::default()
+    });
+    let env = TestEnv::new();
+    env.add_server("demo", &fx.mcp_url());
+    assert_eq!(env.run(&["login", "demo"]).code, Some(0));
+    // The provider forgets the client: the refresh fails with `invalid_client`, a
+    // failure with causes that no sign-in of the person fixes.
+    fx.forget_clients();
+    std::thread::sleep(ttl + std::time::Duration::from_millis(300));
+    let mut host = crate::proxy_cli::Host::start(&env, &["proxy", "demo", "--login", "never"]);
+    let answer = host.initialize();
+    let message = answer["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert!(
+        message.starts_with("mcpauth: cannot refresh the token for `demo`: "),
+        "{message}"
+    );
+    assert_eq!(message.matches("mcpauth:").count(), 1, "{message}");
+    for doubled in ["error:", "caused by", ";", "\n", "  "] {
+        assert!(!message.contains(doubled), "`{doubled}` in: {message}");
+    }
+    assert!(
+        message.contains("invalid_client"),
+        "the cause is there: {message}"
+    );
+    assert_eq!(host.finish(), Some(0));
+}
+
+#[test]
+fn log_lines_carry_colour_only_on_a_terminal_and_never_with_no_color() {
+    // Symptom: log lines carried ANSI colour into the files MCP clients write a server's
+    // stderr to.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let mut env = TestEnv::new();
+    env.env("MCPAUTH_LOG", "debug");
+    let piped = env.run(&["login", &url]);
+    assert!(piped.stderr.contains("DEBUG"), "{piped:?}");
+    assert!(!piped.stderr.contains('\u{1b}'), "{:?}", piped.stderr);
+
+    // On a terminal (a pseudo-terminal from `script`), colour; with NO_COLOR, none.
+    let on_a_terminal = |no_color: Option<&str>| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args([
+            "-qec",
+            &format!("'{}' login '{url}'", env!("CARGO_BIN_EXE_mcpauth")),
+            "/dev/null",
+        ])
+        .env("MCPAUTH_HOME", env.home())
+        .env("MCPAUTH_LOG", "debug")
+        .env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        crate::support::cli::run_bounded(cmd, None::<&str>, std::time::Duration::from_secs(30))
+    };
+    let coloured = on_a_terminal(None);
+    assert!(coloured.stdout.contains("DEBUG"), "{coloured:?}");
+    assert!(coloured.stdout.contains("\u{1b}["), "{coloured:?}");
+    let plain = on_a_terminal(Some("1"));
+    assert!(plain.stdout.contains("DEBUG"), "{plain:?}");
+    assert!(!plain.stdout.contains('\u{1b}'), "{plain:?}");
+}
+
+#[test]
+fn urls_in_messages_show_no_value_from_the_environment() {
+    // Symptom: `doctor` and "cannot reach" errors printed the expanded `${VAR}` of a URL.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let mut env = TestEnv::new();
+    env.env("MCP_KEY", "key-from-env-6047");
+    env.add_server(
+        "demo",
+        &format!("http://127.0.0.1:{port}/mcp?key=${{MCP_KEY}}"),
+    );
+    for args in [
+        &["login", "demo"][..],
+        &["doctor", "demo"],
+        &["status", "--json"],
+        &["login", "demo", "-vv"],
+    ] {
+        let out = env.run(args);
+        assert!(
+            !out.all_output().contains("key-from-env-6047"),
+            "{args:?}: {out:?}"
+        );
+        assert!(
+            out.all_output().contains("/mcp?key=***"),
+            "{args:?} names the server masked: {out:?}"
+        );
+    }
+}

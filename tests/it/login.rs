@@ -191,7 +191,7 @@ fn preregistered(method: AuthMethod) {
                 Some("s3cret-pre-1")
             );
         }
-        AuthMethod::None => unreachable!(),
+        AuthMethod::None | AuthMethod::PrivateKeyJwt => unreachable!(),
     }
 }
 

@@ -4,10 +4,13 @@
 #[allow(dead_code, unused_imports)]
 mod support;
 
+mod client_key;
 mod conformance;
+mod damaged_store;
 mod doctor;
 mod export_import;
 mod fakes_selftest;
+mod file_modes;
 mod generated;
 mod headless;
 mod hostile;
@@ -17,6 +20,7 @@ mod lifecycle;
 mod login;
 mod migrate;
 mod oidc;
+mod pinned;
 mod proxy_cli;
 mod proxy_fake;
 mod proxy_http;

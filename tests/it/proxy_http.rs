@@ -538,6 +538,37 @@ async fn a_stream_that_breaks_without_an_event_id_becomes_an_error() {
 }
 
 #[tokio::test]
+async fn a_stream_ending_after_an_id_only_event_with_retry_0_is_resumed_a_bounded_number_of_times()
+{
+    // Symptom: such a stream was resumed thousands of times a second, for ever.
+    let server = FakeServer::start(mcp_server(|_| Reply::sse("id: e1\nretry: 0\n\n"))).await;
+    let mut host = Host::start(opts(&server), no_auth());
+    handshake(&mut host).await;
+    let started = std::time::Instant::now();
+    host.send(r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"x"}}"#)
+        .await;
+    let answer = host.recv_json().await;
+    assert_eq!(answer["id"], 9);
+    assert_eq!(answer["error"]["code"], -32000, "{answer}");
+    let resumed = server
+        .requests()
+        .iter()
+        .filter(|r| r.header("last-event-id") == Some("e1"))
+        .count();
+    assert!(
+        (1..=5).contains(&resumed),
+        "{resumed} resumptions of a stream that brings nothing"
+    );
+    // They were spaced out, `retry: 0` notwithstanding (at least 100 ms, doubling).
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(100 * (resumed as u64)),
+        "{resumed} resumptions in {:?}",
+        started.elapsed()
+    );
+    host.finish().await.0.unwrap();
+}
+
+#[tokio::test]
 async fn slow_requests_do_not_hold_up_others() {
     let (release, held) = mpsc::unbounded_channel::<Vec<u8>>();
     let held = Arc::new(Mutex::new(Some(held)));

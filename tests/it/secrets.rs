@@ -76,3 +76,120 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The PEM's base64 body lines: the key in any encoding a request or a log might give it.
+fn pem_lines(pem: &str) -> Vec<String> {
+    pem.lines()
+        .filter(|l| !l.starts_with("-----") && l.len() > 16)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn no_key_header_value_or_variable_value_in_any_output_or_foreign_request() {
+    // Symptom guarded: the private key PEM, configured header values and `${VAR}` values
+    // are as secret as tokens, and may reach only the server they are configured for.
+    use crate::support::Side;
+    let fx = Fixture::start(Knobs {
+        registration_endpoint: false,
+        access_token_ttl: std::time::Duration::from_secs(2),
+        ..Knobs::default()
+    });
+    let (private, public) = crate::support::keys::p256_pair();
+    fx.add_jwt_client("jwt-app", &public);
+    let literal = "hdr-literal-value-5521";
+    let from_var = "var-expanded-value-8830";
+    let mut env = TestEnv::new();
+    env.env("MCPAUTH_LOG", "trace");
+    env.env("TEAM_TOKEN", from_var);
+    env.add_server_entry(
+        "demo",
+        serde_json::json!({
+            "type": "http",
+            "url": fx.mcp_url(),
+            "headers": { "X-Api-Key": literal, "X-Team": "Team ${TEAM_TOKEN}" },
+            "oauth": { "clientId": "jwt-app" },
+        }),
+    );
+    let key = env.home().join("client-key.pem");
+    std::fs::write(&key, &private).unwrap();
+    let key = key.to_str().unwrap().to_owned();
+
+    let mut outputs = Vec::new();
+    for verbosity in [&[][..], &["-v"][..], &["-vv"][..]] {
+        let out = env.run(&joined(
+            &[
+                "login",
+                "demo",
+                "--client-id",
+                "jwt-app",
+                "--client-key-file",
+                &key,
+            ],
+            verbosity,
+        ));
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+        outputs.push(out);
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        // `token` and `headers` print the access token on stdout by design.
+        for args in [&["token", "demo"][..], &["headers", "demo"]] {
+            let out = env.run(&joined(args, verbosity));
+            assert_eq!(out.code, Some(0), "{args:?}: {}", out.stderr);
+            outputs.push(crate::support::RunOutput {
+                stdout: String::new(),
+                ..out
+            });
+        }
+        outputs.push(env.run(&joined(&["status"], verbosity)));
+        outputs.push(env.run(&joined(&["doctor", "demo"], verbosity)));
+        let proxy = env.run_with_stdin(
+            &joined(&["proxy", "demo", "--login", "never"], verbosity),
+            concat!(
+                r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+                "\n",
+                r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}"#,
+                "\n"
+            ),
+        );
+        assert!(proxy.stdout.contains(r#""id":2"#), "{proxy:?}");
+        outputs.push(proxy);
+    }
+    outputs.push(env.run(&["logout", "demo", "-vv"]));
+
+    let mut secret: Vec<String> = pem_lines(&private);
+    secret.push(literal.into());
+    secret.push(from_var.into());
+    for out in &outputs {
+        out.assert_no_secret(&secret);
+        out.assert_no_secret(&fx.secrets_seen());
+    }
+    // The headers went to the MCP server (their own origin), and nothing of them, nor of
+    // the key, to the authorization server; the key went nowhere at all.
+    let requests = fx.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.side == Side::Resource && r.header("x-api-key").as_deref() == Some(literal)),
+        "the configured header is sent to its server"
+    );
+    for r in &requests {
+        let raw = format!("{:?}", r.request);
+        let forbidden: Vec<&String> = match r.side {
+            Side::Authorization => secret.iter().collect(),
+            Side::Resource => secret.iter().take(secret.len() - 2).collect(),
+        };
+        for s in forbidden {
+            assert!(
+                !raw.contains(s.as_str()),
+                "`{}…` went to the {:?} side ({:?})",
+                &s[..6],
+                r.side,
+                r.endpoint
+            );
+        }
+    }
+}
+
+fn joined<'a>(args: &[&'a str], more: &[&'a str]) -> Vec<&'a str> {
+    [args, more].concat()
+}

@@ -42,7 +42,12 @@ pub(super) fn handle_metadata(shared: &Shared, _req: &Incoming) -> Handled {
         Some(BrokenMetadata::NonLoopbackHttpEndpoint) => "http://auth.example.com/token".to_owned(),
         _ => layout.endpoint("/token"),
     };
-    let methods = ["client_secret_basic", "client_secret_post", "none"];
+    let methods = [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+        "none",
+    ];
     let mut body = json!({
         "issuer": issuer,
         "authorization_endpoint": layout.endpoint("/authorize"),
@@ -61,6 +66,7 @@ pub(super) fn handle_metadata(shared: &Shared, _req: &Incoming) -> Handled {
         "scopes_supported": state.known_scopes(),
         "token_endpoint_auth_methods_supported": methods,
         "revocation_endpoint_auth_methods_supported": methods,
+        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256"],
         "authorization_response_iss_parameter_supported": knobs.iss_parameter_supported,
         "client_id_metadata_document_supported": knobs.client_id_metadata_document_supported,
     });
@@ -191,6 +197,7 @@ pub(super) fn handle_authorize(shared: &Shared, req: &Incoming) -> Handled {
                 id: client_id.to_owned(),
                 secret: None,
                 method: AuthMethod::None,
+                public_key: None,
                 redirect_uris: uris,
                 kind: ClientKind::MetadataDocument,
             },
@@ -384,6 +391,17 @@ fn authenticate(
     if let Some(s) = body_secret {
         state.saw_secret(s);
     }
+    if form_get(form, "client_assertion_type").is_some()
+        || form_get(form, "client_assertion").is_some()
+    {
+        if basic.is_some() || body_secret.is_some() {
+            return Err(invalid_client(
+                endpoint,
+                "two client authentication methods",
+            ));
+        }
+        return authenticate_assertion(state, form, endpoint);
+    }
     let (id, secret, used) = match (&basic, body_secret) {
         (Some(_), Some(_)) => {
             return Err(invalid_client(
@@ -434,6 +452,112 @@ fn authenticate(
     }
     if client.secret.as_deref() != secret.as_deref() {
         return Err(invalid_client(endpoint, "wrong client secret"));
+    }
+    Ok(client)
+}
+
+/// RFC 7523 §2.2 and §3: `client_assertion` is a JWT whose `iss` and `sub` are the
+/// client, whose `aud` is this authorization server (its issuer or token endpoint),
+/// that expires soon, carries a `jti` never seen before, and verifies with the public key
+/// registered for the client.
+fn authenticate_assertion(
+    state: &mut State,
+    form: &[(String, String)],
+    endpoint: Endpoint,
+) -> Result<Client, Handled> {
+    if form_get(form, "client_assertion_type")
+        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    {
+        return Err(invalid_client(endpoint, "unknown client_assertion_type"));
+    }
+    let Some(assertion) = form_get(form, "client_assertion") else {
+        return Err(invalid_client(endpoint, "client_assertion is missing"));
+    };
+    // Which client it claims to be, read before the signature is checked, only to find
+    // the key that must verify it.
+    let claimed = assertion
+        .split('.')
+        .nth(1)
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .ok()
+        })
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|c| c["iss"].as_str().map(str::to_owned));
+    let Some(id) = claimed else {
+        return Err(invalid_client(
+            endpoint,
+            "client_assertion is not a JWT with `iss`",
+        ));
+    };
+    if form_get(form, "client_id").is_some_and(|b| b != id) {
+        return Err(invalid_client(
+            endpoint,
+            "client_id differs from the assertion",
+        ));
+    }
+    let Some(client) = state.clients.get(&id).cloned() else {
+        return Err(invalid_client(endpoint, "unknown client"));
+    };
+    let (AuthMethod::PrivateKeyJwt, Some(public)) = (client.method, &client.public_key) else {
+        return Err(invalid_client(
+            endpoint,
+            &format!(
+                "client is registered for `{}`, not `private_key_jwt`",
+                client.method.as_str()
+            ),
+        ));
+    };
+    let alg = jsonwebtoken::decode_header(assertion)
+        .map(|h| h.alg)
+        .unwrap_or(jsonwebtoken::Algorithm::ES256);
+    let key = match alg {
+        jsonwebtoken::Algorithm::ES256 => jsonwebtoken::DecodingKey::from_ec_pem(public.as_bytes()),
+        jsonwebtoken::Algorithm::RS256 => {
+            jsonwebtoken::DecodingKey::from_rsa_pem(public.as_bytes())
+        }
+        _ => {
+            return Err(invalid_client(
+                endpoint,
+                "assertion algorithm is not ES256 or RS256",
+            ));
+        }
+    }
+    .expect("the registered public key is a PEM");
+    let mut validation = jsonwebtoken::Validation::new(alg);
+    validation.set_issuer(&[&id]);
+    validation.sub = Some(id.clone());
+    validation.set_audience(&[state.layout.issuer.clone(), state.layout.endpoint("/token")]);
+    validation.set_required_spec_claims(&["iss", "sub", "aud", "exp"]);
+    validation.leeway = 5;
+    let claims = match jsonwebtoken::decode::<Value>(assertion, &key, &validation) {
+        Ok(data) => data.claims,
+        Err(e) => {
+            return Err(invalid_client(
+                endpoint,
+                &format!("client_assertion refused: {e}"),
+            ));
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs() as i64;
+    if claims["exp"].as_i64().is_none_or(|exp| exp > now + 600) {
+        return Err(invalid_client(
+            endpoint,
+            "client_assertion lives longer than 10 minutes",
+        ));
+    }
+    let Some(jti) = claims["jti"].as_str().filter(|j| !j.is_empty()) else {
+        return Err(invalid_client(endpoint, "client_assertion has no `jti`"));
+    };
+    if !state.assertion_ids.insert(jti.to_owned()) {
+        return Err(invalid_client(
+            endpoint,
+            "client_assertion `jti` was used before",
+        ));
     }
     Ok(client)
 }
@@ -771,8 +895,10 @@ pub(super) fn handle_register(shared: &Shared, req: &Incoming) -> Handled {
         // RFC 7591 §2: the default is client_secret_basic.
         (None, None) => AuthMethod::ClientSecretBasic,
         (None, Some(r)) => match AuthMethod::parse(r) {
-            Some(m) => m,
-            None => {
+            // A key-signing client registers its keys (`jwks`), which this fake does not
+            // take: such clients are added out of band.
+            Some(m) if m != AuthMethod::PrivateKeyJwt => m,
+            _ => {
                 return refuse(
                     400,
                     "invalid_client_metadata",
@@ -789,6 +915,7 @@ pub(super) fn handle_register(shared: &Shared, req: &Incoming) -> Handled {
             id: id.clone(),
             secret: secret.clone(),
             method,
+            public_key: None,
             redirect_uris: uris.clone(),
             kind: ClientKind::Dynamic,
         },

@@ -136,7 +136,7 @@ impl TestEnv {
         let mut cmd = Command::new(program);
         cmd.args(&args);
         self.scrub(&mut cmd);
-        run_bounded(cmd, None, self.timeout)
+        run_bounded(cmd, None::<&str>, self.timeout)
     }
 
     /// A `Command` for the mcpauth binary with this environment; for tests that need to
@@ -175,11 +175,16 @@ impl TestEnv {
 
     /// Runs `mcpauth ARGS` to completion (or the deadline).
     pub fn run(&self, args: &[&str]) -> RunOutput {
-        run_bounded(self.command(args), None, self.timeout)
+        run_bounded(self.command(args), None::<&str>, self.timeout)
     }
 
     /// Runs `mcpauth ARGS` with `stdin` written to it and then closed.
     pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> RunOutput {
+        run_bounded(self.command(args), Some(stdin), self.timeout)
+    }
+
+    /// [`TestEnv::run_with_stdin`] with bytes that need not be UTF-8.
+    pub fn run_with_stdin_bytes(&self, args: &[&str], stdin: &[u8]) -> RunOutput {
         run_bounded(self.command(args), Some(stdin), self.timeout)
     }
 }
@@ -187,7 +192,11 @@ impl TestEnv {
 /// Runs `cmd`, feeding `stdin` if given, and kills it at `timeout`. The wait loop is
 /// bounded by the deadline; the output readers run on their own threads so a chatty
 /// child never blocks on a full pipe.
-pub fn run_bounded(mut cmd: Command, stdin: Option<&str>, timeout: Duration) -> RunOutput {
+pub fn run_bounded(
+    mut cmd: Command,
+    stdin: Option<&(impl AsRef<[u8]> + ?Sized)>,
+    timeout: Duration,
+) -> RunOutput {
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
     } else {
@@ -201,9 +210,9 @@ pub fn run_bounded(mut cmd: Command, stdin: Option<&str>, timeout: Duration) -> 
         .unwrap_or_else(|e| panic!("cannot start `{program}`: {e}"));
     if let Some(text) = stdin {
         let mut pipe = child.stdin.take().expect("stdin is piped");
-        let text = text.to_owned();
+        let bytes = text.as_ref().to_vec();
         std::thread::spawn(move || {
-            let _ = pipe.write_all(text.as_bytes());
+            let _ = pipe.write_all(&bytes);
         });
     }
     let reader = |mut pipe: Box<dyn Read + Send>| {

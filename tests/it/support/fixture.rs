@@ -62,6 +62,8 @@ pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
     None,
+    /// RFC 7523: a JWT signed with the client's private key; the fake holds the public key.
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
@@ -70,6 +72,7 @@ impl AuthMethod {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::None => "none",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -78,6 +81,7 @@ impl AuthMethod {
             "client_secret_basic" => Some(AuthMethod::ClientSecretBasic),
             "client_secret_post" => Some(AuthMethod::ClientSecretPost),
             "none" => Some(AuthMethod::None),
+            "private_key_jwt" => Some(AuthMethod::PrivateKeyJwt),
             _ => None,
         }
     }
@@ -328,6 +332,8 @@ pub struct Client {
     pub id: String,
     pub secret: Option<String>,
     pub method: AuthMethod,
+    /// The SPKI PEM public key of a `private_key_jwt` client.
+    pub public_key: Option<String>,
     /// Empty = any loopback redirect.
     pub redirect_uris: Vec<String>,
     pub kind: ClientKind,
@@ -472,6 +478,8 @@ pub(super) struct State {
     pub counters: Counters,
     pub documents: HashMap<String, serde_json::Value>,
     pub next_grant: u64,
+    /// `jti`s of client assertions accepted so far: one may not come twice (RFC 7523 §3).
+    pub assertion_ids: HashSet<String>,
 }
 
 impl State {
@@ -636,6 +644,7 @@ impl Fixture {
             counters: Counters::default(),
             documents: HashMap::new(),
             next_grant: 0,
+            assertion_ids: HashSet::new(),
         }));
         *slot.lock().unwrap() = Some(Arc::clone(&shared));
         Self {
@@ -707,7 +716,24 @@ impl Fixture {
                 id: id.to_owned(),
                 secret: secret.map(str::to_owned),
                 method,
+                public_key: None,
                 redirect_uris: redirect_uris.iter().map(|s| s.to_string()).collect(),
+                kind: ClientKind::PreRegistered,
+            },
+        );
+    }
+
+    /// Registers a `private_key_jwt` client out of band with its public key (SPKI PEM):
+    /// its requests must carry assertions that this key verifies.
+    pub fn add_jwt_client(&self, id: &str, public_key_pem: &str) {
+        lock(&self.shared).clients.insert(
+            id.to_owned(),
+            Client {
+                id: id.to_owned(),
+                secret: None,
+                method: AuthMethod::PrivateKeyJwt,
+                public_key: Some(public_key_pem.to_owned()),
+                redirect_uris: Vec::new(),
                 kind: ClientKind::PreRegistered,
             },
         );

@@ -26,6 +26,7 @@ mod auth;
 pub mod cli;
 pub mod fixture;
 pub mod http;
+pub mod keys;
 mod mcp;
 
 pub use cli::{RunOutput, TestEnv};
