@@ -279,11 +279,8 @@ async fn transaction(
 
     // A rotating server kills the old refresh token as it answers: make sure the answer
     // can be kept before spending it.
-    let (probe_rec, probe_secrets) = (rec.clone(), secrets.clone());
-    if let Err(e) = ctx
-        .blocking(move |v| v.check_writable(&probe_rec, &probe_secrets))
-        .await
-    {
+    let probe_rec = rec.clone();
+    if let Err(e) = ctx.blocking(move |v| v.check_writable(&probe_rec)).await {
         let still_good = secrets
             .expires_at_ms
             .or(rec.expires_at_ms)

@@ -530,27 +530,16 @@ impl Vault {
     }
 
     /// Whether a refreshed grant could be kept right now, asked before a refresh token
-    /// is spent: the data directory takes a write (the grant's recovery file is reserved
-    /// there, so the answer has a place even if the disk fills up meanwhile), and the
-    /// grant's keychain entry takes its current secrets again.
-    pub fn check_writable(
-        &self,
-        rec: &GrantRecord,
-        current: &GrantSecrets,
-    ) -> Result<(), StoreError> {
+    /// is spent: the grant's recovery file is reserved in the data directory, which
+    /// proves the directory takes writes and gives the answer a place even if the disk
+    /// fills up or the keychain locks meanwhile. (Rewriting a keychain entry here as
+    /// well would double the keychain's writes for nothing the reservation misses; a
+    /// keychain that refuses the save is caught by the recovery file.)
+    pub fn check_writable(&self, rec: &GrantRecord) -> Result<(), StoreError> {
         if !valid_grant_id(&rec.id) {
             return Err(StoreError::InvalidGrantId { id: rec.id.clone() });
         }
-        self.recovery.reserve(&rec.id)?;
-        match rec.store {
-            // The file store lives in the data directory just probed, and skips a write
-            // that changes nothing.
-            StoreKind::File | StoreKind::Memory => Ok(()),
-            StoreKind::Keyring => {
-                let value = serde_json::to_string(current).expect("grant secrets serialize");
-                self.keychain.set(&grant_entry(&rec.id), &value)
-            }
-        }
+        self.recovery.reserve(&rec.id)
     }
 
     /// Saves a refreshed grant; when the store refuses, holds it for recovery instead
