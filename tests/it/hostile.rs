@@ -259,44 +259,13 @@ fn server_text_reaches_the_terminal_escaped() {
 #[test]
 fn bundle_aliases_and_scopes_reach_the_terminal_escaped() {
     // Symptom: a bundle's alias and scopes were printed raw by `import` and `status`.
-    use age::secrecy::ExposeSecret;
-    use mcpauth::bundle::{self, Key, Lock};
-
     let fx = Fixture::start(Knobs::default());
-    let laptop = TestEnv::new();
-    laptop.add_server("demo", &fx.mcp_url());
-    assert_eq!(laptop.run(&["login", "demo"]).code, Some(0));
-    let identity = age::x25519::Identity::generate();
-    let recipient = identity.to_public().to_string();
-    let out = laptop.run(&["export", "demo", "--copy", "--recipient", &recipient]);
-    assert_eq!(out.code, Some(0), "{out:?}");
-
-    let key = Key::Identities {
-        path: "test".into(),
-        identities: vec![Box::new(identity.clone())],
-    };
-    let mut hostile = bundle::open(out.stdout.as_bytes(), &key).unwrap();
-    hostile.grants[0].grant.aliases = vec![format!("demo{CONTROLS}")];
-    hostile.grants[0].grant.scopes = vec![format!("read{CONTROLS}")];
-    let mut sealed = Vec::new();
-    bundle::seal(
-        &hostile,
-        &Lock::Recipients(vec![Box::new(identity.to_public())]),
-        &mut sealed,
-    )
-    .unwrap();
-
+    let exported = crate::support::bundles::Exported::from_laptop(&fx);
     let server = TestEnv::new();
-    let key_file = server.home().join("key.txt");
-    std::fs::write(&key_file, identity.to_string().expose_secret()).unwrap();
-    let bundle_file = server.home().join("bundle.age");
-    std::fs::write(&bundle_file, &sealed).unwrap();
-    let out = server.run(&[
-        "import",
-        bundle_file.to_str().unwrap(),
-        "--identity",
-        key_file.to_str().unwrap(),
-    ]);
+    let out = exported.import_edited(&server, |hostile| {
+        hostile.grants[0].grant.aliases = vec![format!("demo{CONTROLS}")];
+        hostile.grants[0].grant.scopes = vec![format!("read{CONTROLS}")];
+    });
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(out.stderr.contains(r"demo\u{1b}]0;owned"), "{out:?}");
     assert_shows_no_controls("import", &out);

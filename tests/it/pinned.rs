@@ -113,23 +113,10 @@ fn a_project_pin_on_the_servers_own_authorization_server_is_not_questioned() {
 fn a_bundle_endpoint_off_its_issuer_is_refused() {
     // Symptom: an imported bundle could name any token or revocation endpoint, which
     // then received its refresh token and client secret.
-    use age::secrecy::ExposeSecret;
-    use mcpauth::bundle::{self, Key, Lock};
+    use mcpauth::bundle;
 
     let fx = Fixture::start(Knobs::default());
-    let laptop = TestEnv::new();
-    laptop.add_server("demo", &fx.mcp_url());
-    assert_eq!(laptop.run(&["login", "demo"]).code, Some(0));
-    let identity = age::x25519::Identity::generate();
-    let recipient = identity.to_public().to_string();
-    let out = laptop.run(&["export", "demo", "--copy", "--recipient", &recipient]);
-    assert_eq!(out.code, Some(0), "{out:?}");
-    let key = Key::Identities {
-        path: "test".into(),
-        identities: vec![Box::new(identity.clone())],
-    };
-    let lock = || Lock::Recipients(vec![Box::new(identity.to_public())]);
-
+    let exported = crate::support::bundles::Exported::from_laptop(&fx);
     let thief = Arc::new(Mutex::new(Vec::<String>::new()));
     let log = Arc::clone(&thief);
     let elsewhere = Listener::start(move |r: &Incoming| {
@@ -137,22 +124,7 @@ fn a_bundle_endpoint_off_its_issuer_is_refused() {
         Reply::empty(404)
     });
     let server = TestEnv::new();
-    let key_file = server.home().join("key.txt");
-    std::fs::write(&key_file, identity.to_string().expose_secret()).unwrap();
-    let import = |edit: &dyn Fn(&mut bundle::Bundle)| {
-        let mut b = bundle::open(out.stdout.as_bytes(), &key).unwrap();
-        edit(&mut b);
-        let mut sealed = Vec::new();
-        bundle::seal(&b, &lock(), &mut sealed).unwrap();
-        let file = server.home().join("bundle.age");
-        std::fs::write(&file, &sealed).unwrap();
-        server.run(&[
-            "import",
-            file.to_str().unwrap(),
-            "--identity",
-            key_file.to_str().unwrap(),
-        ])
-    };
+    let import = |edit: &dyn Fn(&mut bundle::Bundle)| exported.import_edited(&server, edit);
 
     for what in ["token endpoint", "revocation endpoint"] {
         let foreign = format!("{}/steal", elsewhere.origin());

@@ -23,6 +23,7 @@
 //! flipped mid-test with [`Fixture::update`] (e.g. make the next two token requests 503).
 
 mod auth;
+pub mod bundles;
 pub mod cli;
 pub mod fixture;
 pub mod http;
