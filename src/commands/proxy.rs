@@ -212,10 +212,10 @@ impl GrantTokens {
                 .await
                 .map_err(|e| self.explain(&e));
         }
-        if let Some(failed) = recent_failure(&marker) {
+        if let Some((failed, ago)) = recent_failure(&marker) {
             return Err(self.unavailable(&format!(
                 "{why} (a sign-in failed {} s ago: {failed})",
-                failed_ago(&marker).as_secs()
+                ago.as_secs()
             )));
         }
         self.shutting_down()?;
@@ -247,27 +247,17 @@ impl GrantTokens {
     }
 }
 
-/// The failure recorded at `marker`, while it is recent.
-fn recent_failure(marker: &Path) -> Option<String> {
-    if failed_ago(marker) >= LOGIN_BACKOFF {
+/// The failure recorded at `marker` and how long ago it was, while that is recent.
+fn recent_failure(marker: &Path) -> Option<(String, Duration)> {
+    use std::io::Read;
+    let file = std::fs::File::open(marker).ok()?;
+    let ago = file.metadata().ok()?.modified().ok()?.elapsed().ok()?;
+    if ago >= LOGIN_BACKOFF {
         return None;
     }
     let mut text = String::new();
-    use std::io::Read;
-    std::fs::File::open(marker)
-        .ok()?
-        .take(4096)
-        .read_to_string(&mut text)
-        .ok()?;
-    Some(text.trim().to_owned())
-}
-
-fn failed_ago(marker: &Path) -> Duration {
-    std::fs::metadata(marker)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok())
-        .unwrap_or(Duration::MAX)
+    file.take(4096).read_to_string(&mut text).ok()?;
+    Some((text.trim().to_owned(), ago))
 }
 
 impl TokenSource for GrantTokens {
