@@ -19,6 +19,8 @@ pub(crate) struct Host {
     stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<String>,
     next_id: u64,
+    /// The proxy's stderr at debug level, shown when an answer does not come.
+    log: tempfile::NamedTempFile,
 }
 
 impl Host {
@@ -29,9 +31,14 @@ impl Host {
     /// A host for a proxy started with `cmd` as it is (another environment, another
     /// working directory).
     pub(crate) fn spawn(mut cmd: std::process::Command) -> Self {
+        let log = tempfile::NamedTempFile::new().expect("create the proxy's log file");
+        let stderr = log.reopen().expect("open the proxy's log file");
+        if !cmd.get_envs().any(|(k, _)| k == "MCPAUTH_LOG") {
+            cmd.env("MCPAUTH_LOG", "mcpauth=debug");
+        }
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(stderr);
         let mut child = cmd.spawn().expect("start mcpauth proxy");
         let stdout = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
@@ -47,7 +54,15 @@ impl Host {
             child,
             lines,
             next_id: 1,
+            log,
         }
+    }
+
+    /// The last lines the proxy logged, for a failure message.
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
     }
 
     pub(crate) fn send(&mut self, msg: &Value) {
@@ -58,10 +73,12 @@ impl Host {
 
     /// The next message the proxy writes, whatever it is.
     pub(crate) fn next_message(&mut self) -> Value {
-        let line = self
-            .lines
-            .recv_timeout(ANSWER_WAIT)
-            .unwrap_or_else(|_| panic!("no message within {ANSWER_WAIT:?}"));
+        let line = self.lines.recv_timeout(ANSWER_WAIT).unwrap_or_else(|_| {
+            panic!(
+                "no message within {ANSWER_WAIT:?}; the proxy logged:\n{}",
+                self.log_tail()
+            )
+        });
         serde_json::from_str(&line).expect("the proxy writes JSON lines")
     }
 
@@ -82,10 +99,12 @@ impl Host {
         let deadline = Instant::now() + ANSWER_WAIT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no answer to `{method}` within {ANSWER_WAIT:?}"));
+            let line = self.lines.recv_timeout(left).unwrap_or_else(|_| {
+                panic!(
+                    "no answer to `{method}` within {ANSWER_WAIT:?}; the proxy logged:\n{}",
+                    self.log_tail()
+                )
+            });
             let v: Value = serde_json::from_str(&line).expect("the proxy writes JSON lines");
             if v["id"] == json!(id) {
                 return v;
