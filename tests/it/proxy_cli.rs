@@ -10,8 +10,10 @@ use serde_json::{Value, json};
 
 use crate::support::{Endpoint, Fixture, Knobs, TestEnv};
 
-/// How long one answer may take before the host gives up on it.
-const ANSWER_WAIT: Duration = Duration::from_secs(20);
+/// How long one answer may take before the host gives up on it: longer than the
+/// proxy's own limit on a keychain call (20 s), so that a stuck keychain shows as the
+/// proxy's error answer rather than as silence.
+const ANSWER_WAIT: Duration = Duration::from_secs(30);
 
 /// A stdio host for one `mcpauth proxy` process, as Claude Desktop would be.
 pub(crate) struct Host {
