@@ -42,6 +42,10 @@ pub(crate) struct Keychain {
     part_limit: Option<usize>,
     /// The connection, made on first use and shared by later calls.
     store: Mutex<Option<Arc<CredentialStore>>>,
+    /// Linux: the plain session reads go through, made on first use; `None` inside when
+    /// it could not be made (then everything goes through `store`).
+    #[cfg(target_os = "linux")]
+    reader: std::sync::OnceLock<Option<Arc<plain::Reader>>>,
 }
 
 impl Keychain {
@@ -51,6 +55,8 @@ impl Keychain {
             timeout: DEFAULT_TIMEOUT,
             part_limit: PART_LIMIT,
             store: Mutex::new(None),
+            #[cfg(target_os = "linux")]
+            reader: std::sync::OnceLock::new(),
         }
     }
 
@@ -63,9 +69,19 @@ impl Keychain {
         self.part_limit = limit;
     }
 
-    /// Reaches the platform keychain, once: later calls reuse the connection. Fails with
-    /// [`StoreError::KeychainUnreachable`] when there is nothing to talk to.
-    pub(crate) fn connect(&self) -> Result<Arc<CredentialStore>, StoreError> {
+    /// Whether the platform keychain answers, reaching it once: later calls reuse the
+    /// connection. Fails with [`StoreError::KeychainUnreachable`] when there is nothing
+    /// to talk to.
+    pub(crate) fn connect(&self) -> Result<(), StoreError> {
+        #[cfg(target_os = "linux")]
+        if self.reader()?.is_some() {
+            return Ok(());
+        }
+        self.store().map(drop)
+    }
+
+    /// The keyring store, connected once.
+    fn store(&self) -> Result<Arc<CredentialStore>, StoreError> {
         let mut slot = self.store.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(store) = slot.as_ref() {
             return Ok(store.clone());
@@ -78,6 +94,22 @@ impl Keychain {
     }
 
     pub(crate) fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        #[cfg(target_os = "linux")]
+        if self.part_limit.is_none()
+            && let Some(reader) = self.reader()?
+        {
+            let (service, user) = (self.service.clone(), key.to_owned());
+            let read = timed(self.timeout, format!("reading `{key}`"), move || {
+                Ok(reader.read(&service, &user))
+            })?;
+            match read {
+                plain::Read::Found(value) if parse_header(&value).is_none() => {
+                    return Ok(Some(value));
+                }
+                plain::Read::Missing => return Ok(None),
+                plain::Read::Found(_) | plain::Read::Elsewhere => {}
+            }
+        }
         let (store, service, key_owned, limit) = self.prepare(key)?;
         timed(self.timeout, format!("reading `{key}`"), move || {
             read_value(&store, &service, &key_owned, limit)
@@ -106,11 +138,80 @@ impl Keychain {
         key: &str,
     ) -> Result<(Arc<CredentialStore>, String, String, Option<usize>), StoreError> {
         Ok((
-            self.connect()?,
+            self.store()?,
             self.service.clone(),
             key.to_owned(),
             self.part_limit,
         ))
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Keychain {
+    /// The plain-session reader, connected once; `Ok(None)` when the Secret Service
+    /// would not open one (the keyring store then reports what is wrong).
+    fn reader(&self) -> Result<Option<Arc<plain::Reader>>, StoreError> {
+        if let Some(reader) = self.reader.get() {
+            return Ok(reader.clone());
+        }
+        let reader = timed(self.timeout, "connecting to the keychain".into(), || {
+            Ok(plain::Reader::connect()
+                .inspect_err(|e| tracing::debug!("no plain Secret Service session: {e}"))
+                .ok())
+        })?;
+        Ok(self.reader.get_or_init(|| reader).clone())
+    }
+}
+
+/// Linux: reads over a plain Secret Service session.
+///
+/// The keyring store always opens an encrypted session, a Diffie-Hellman exchange that
+/// is most of what `mcpauth token` costs. That encryption covers a secret only on its
+/// way over the user's session bus, where any process of the same user may ask the
+/// Secret Service for the same secret directly; so reads take the plain session that
+/// the specification requires every provider to offer, and writes stay with the
+/// keyring store. Items are found by the attributes the keyring store writes. Anything
+/// but one unlocked match (a locked item, several matches, an error) is left to the
+/// keyring store, which knows how to unlock and how to say what is wrong.
+#[cfg(target_os = "linux")]
+mod plain {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use secret_service::EncryptionType;
+    use secret_service::blocking::SecretService;
+
+    pub(super) struct Reader(Mutex<SecretService<'static>>);
+
+    pub(super) enum Read {
+        Found(String),
+        Missing,
+        /// For the keyring store to answer.
+        Elsewhere,
+    }
+
+    impl Reader {
+        pub(super) fn connect() -> Result<std::sync::Arc<Reader>, secret_service::Error> {
+            let ss = SecretService::connect(EncryptionType::Plain)?;
+            Ok(std::sync::Arc::new(Reader(Mutex::new(ss))))
+        }
+
+        pub(super) fn read(&self, service: &str, user: &str) -> Read {
+            let ss = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            let attributes = HashMap::from([("service", service), ("username", user)]);
+            let Ok(found) = ss.search_items(attributes) else {
+                return Read::Elsewhere;
+            };
+            match (found.unlocked.as_slice(), found.locked.is_empty()) {
+                ([], true) => Read::Missing,
+                ([item], true) => item
+                    .get_secret()
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .map_or(Read::Elsewhere, Read::Found),
+                _ => Read::Elsewhere,
+            }
+        }
     }
 }
 
