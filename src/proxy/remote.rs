@@ -59,6 +59,9 @@ const MAX_RETRY: Duration = Duration::from_secs(30);
 /// How long a legacy server may take to name its message endpoint.
 const ENDPOINT_WAIT: Duration = Duration::from_secs(30);
 const DELETE_WAIT: Duration = Duration::from_millis(500);
+/// How long the host's next message may wait for the server to answer the GET stream
+/// opened after `initialized`.
+const LISTENER_WAIT: Duration = Duration::from_secs(2);
 
 /// Why a message could not be delivered; becomes a JSON-RPC error for each request in it.
 #[derive(Debug)]
@@ -306,7 +309,7 @@ impl Remote {
             if initialized && inner.mode() == Mode::Streamable {
                 inner.lock().initialized_line = Some(line);
                 if ok {
-                    inner.start_listener();
+                    inner.open_listener().await;
                 }
             }
             return;
@@ -769,14 +772,22 @@ impl Inner {
         if let Some(initialized) = initialized {
             let info = Info::of(&Peek::of(&initialized));
             Box::pin(self.exchange(&initialized, &info, Sink::Swallow, &Sent::none())).await?;
-            self.start_listener();
+            self.open_listener().await;
         }
         Ok(())
     }
 
-    fn start_listener(self: &Arc<Self>) {
-        let task = tokio::spawn(Arc::clone(self).listen());
+    /// Starts the server's GET stream and waits (at most [`LISTENER_WAIT`]) until the
+    /// server has answered it, so that a request the server sends right after
+    /// `initialized` (elicitation, sampling, roots) finds the stream open instead of
+    /// racing the host's next message.
+    async fn open_listener(self: &Arc<Self>) {
+        let (ready, answered) = oneshot::channel();
+        let task = tokio::spawn(Arc::clone(self).listen(Some(ready)));
         self.replace_listener(task.abort_handle());
+        if tokio::time::timeout(LISTENER_WAIT, answered).await.is_err() {
+            tracing::debug!(server = %self.server, "the server stream did not answer within {LISTENER_WAIT:?}; going on");
+        }
     }
 
     /// Installs a new stream task and stops the old one, unless the old one is the
@@ -792,14 +803,19 @@ impl Inner {
 
     /// The server's own stream: requests and notifications not tied to a host request.
     /// Reconnects (resuming where it can) until the server says it offers none.
-    async fn listen(self: Arc<Self>) {
+    /// `ready` hears when the first attempt has its answer, whatever it is.
+    async fn listen(self: Arc<Self>, mut ready: Option<oneshot::Sender<()>>) {
         let mut parser = Parser::new(self.max_message);
         let mut failures: u32 = 0;
         loop {
             // A connection that ends without a message is a failure too, so a stream
             // that closes at once is reconnected ever more slowly.
             let mut delivered = false;
-            match self.get_stream(parser.last_event_id.as_deref()).await {
+            let answer = self.get_stream(parser.last_event_id.as_deref()).await;
+            if let Some(ready) = ready.take() {
+                let _ = ready.send(());
+            }
+            match answer {
                 Ok(resp) if resp.status() == StatusCode::METHOD_NOT_ALLOWED => {
                     tracing::debug!(server = %self.server, "no server stream offered");
                     return;

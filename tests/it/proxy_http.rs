@@ -930,3 +930,98 @@ async fn forced_sse_transport_never_posts_to_the_server_url() {
     let methods: Vec<String> = server.requests().iter().map(|r| r.method.clone()).collect();
     assert_eq!(methods, ["GET"]);
 }
+
+#[tokio::test]
+async fn the_server_stream_is_open_before_the_hosts_next_request_goes() {
+    // Symptom: a request the server sent on its GET stream right after `initialized`
+    // (elicitation, sampling, roots) was lost and the tool call waiting on it hung: the
+    // host's next request went out before the stream was open.
+    let elicit = r#"{"jsonrpc":"2.0","id":7,"method":"elicitation/create","params":{"message":"ok?","requestedSchema":{"type":"object","properties":{}}}}"#;
+    let call =
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ask","arguments":{}}}"#;
+    let answer = r#"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#;
+    let events: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+    let streams: Arc<Mutex<Vec<mpsc::UnboundedSender<Vec<u8>>>>> = Arc::default();
+    let (log, open) = (Arc::clone(&events), Arc::clone(&streams));
+    let server = FakeServer::start(script(move |r: Recorded| {
+        let (log, open) = (Arc::clone(&log), Arc::clone(&open));
+        async move {
+            match (r.method.as_str(), r.rpc_method().as_deref()) {
+                ("POST", Some("initialize")) => Reply::Full(
+                    200,
+                    vec![
+                        ("content-type", "application/json".into()),
+                        ("mcp-session-id", "s1".into()),
+                    ],
+                    INIT_ANSWER.into(),
+                ),
+                ("POST", Some(m)) if m.starts_with("notifications/") => Reply::status(202),
+                ("GET", _) => {
+                    // A server that takes a moment to answer its stream.
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                    log.lock().unwrap().push("stream answered");
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    tx.send(format!("data: {elicit}\n\n").into_bytes()).unwrap();
+                    open.lock().unwrap().push(tx);
+                    Reply::Stream(200, vec![], rx)
+                }
+                ("POST", Some("tools/call")) => {
+                    log.lock().unwrap().push("call");
+                    Reply::json(answer)
+                }
+                ("DELETE", _) => Reply::status(200),
+                _ => Reply::status(400),
+            }
+        }
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    handshake(&mut host).await;
+    host.send(call).await;
+    let mut got = vec![host.recv().await, host.recv().await];
+    got.sort();
+    let mut want = vec![elicit.to_owned(), answer.to_owned()];
+    want.sort();
+    assert_eq!(
+        got, want,
+        "the host gets the server's request and its answer"
+    );
+    assert_eq!(
+        *events.lock().unwrap(),
+        ["stream answered", "call"],
+        "the call went out before the server's stream was open"
+    );
+    host.finish().await.0.expect("the proxy ends cleanly");
+}
+
+#[tokio::test]
+async fn a_server_stream_that_never_answers_holds_the_host_back_only_briefly() {
+    let call =
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{}}}"#;
+    let answer = r#"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#;
+    let server = FakeServer::start(script(move |r: Recorded| async move {
+        match (r.method.as_str(), r.rpc_method().as_deref()) {
+            ("POST", Some("initialize")) => Reply::json(INIT_ANSWER),
+            ("POST", Some(m)) if m.starts_with("notifications/") => Reply::status(202),
+            ("GET", _) => {
+                // Longer than the test may run: the answer never comes in time.
+                tokio::time::sleep(crate::proxy_fake::WAIT * 2).await;
+                Reply::status(405)
+            }
+            _ => Reply::json(answer),
+        }
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    handshake(&mut host).await;
+    let sent = std::time::Instant::now();
+    host.send(call).await;
+    assert_eq!(host.recv().await, answer);
+    // The proxy waits 2 s for the stream; the rest is slack for a loaded machine.
+    assert!(
+        sent.elapsed() < std::time::Duration::from_secs(10),
+        "the call waited {:?} on the server's stream",
+        sent.elapsed()
+    );
+    host.finish().await.0.expect("the proxy ends cleanly");
+}
