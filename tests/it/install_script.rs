@@ -86,7 +86,19 @@ fn install_twice_then_uninstall_leaves_nothing() {
     std::fs::create_dir_all(home.join(".local/share/zsh/site-functions")).unwrap();
     std::fs::create_dir_all(home.join(".config/fish")).unwrap();
 
+    let suite_binary = || {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(env!("CARGO_BIN_EXE_mcpauth")).unwrap();
+        (m.ino(), m.len())
+    };
+    let before = suite_binary();
     let first = install(home, &[]);
+    assert_eq!(
+        suite_binary(),
+        before,
+        "install.sh's `cargo build` replaced the binary every other test runs: it resolves \
+         other features than `cargo build --all-targets` (see the note in Cargo.toml)"
+    );
     let said = String::from_utf8_lossy(&first.stdout).into_owned();
     let bin = home.join("bin/mcpauth");
     let expected = [
