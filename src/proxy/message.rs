@@ -233,9 +233,63 @@ pub fn error_response(id: &RawValue, code: i64, message: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The `error` member of `body` when it is one JSON-RPC error that names no request (its
+/// `id` null or missing), as servers answer a request they refused before reading it.
+pub fn unrouted_error(body: &[u8]) -> Option<&RawValue> {
+    #[derive(Deserialize)]
+    struct ErrorMessage<'a> {
+        #[serde(borrow)]
+        jsonrpc: &'a RawValue,
+        #[serde(borrow, default)]
+        id: Option<&'a RawValue>,
+        #[serde(borrow)]
+        error: &'a RawValue,
+    }
+    let m: ErrorMessage<'_> = serde_json::from_slice(body).ok()?;
+    let _ = m.jsonrpc;
+    let unrouted = m.id.is_none_or(|id| id.get() == "null");
+    (unrouted && m.error.get().starts_with('{')).then_some(m.error)
+}
+
+/// An error answer to `id` carrying `error` (a JSON object) byte for byte.
+pub fn error_with_id(id: &RawValue, error: &RawValue) -> Vec<u8> {
+    format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":{},\"error\":{}}}",
+        id.get(),
+        error.get()
+    )
+    .into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_for_no_request_is_found_and_readdressed_as_it_came() {
+        let body = br#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: Server not initialized","data":{"x":1.50}},"id":null}"#;
+        let error = unrouted_error(body).expect("an unrouted error");
+        let id: Box<RawValue> = serde_json::from_str("7").unwrap();
+        assert_eq!(
+            std::str::from_utf8(&error_with_id(&id, error)).unwrap(),
+            r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32000,"message":"Bad Request: Server not initialized","data":{"x":1.50}}}"#
+        );
+        assert!(unrouted_error(br#"{"jsonrpc":"2.0","error":{"code":1,"message":"m"}}"#).is_some());
+        // An answer to some request, a result, no JSON-RPC, an error that is no object.
+        for other in [
+            &br#"{"jsonrpc":"2.0","id":3,"error":{"code":1,"message":"m"}}"#[..],
+            br#"{"jsonrpc":"2.0","id":null,"result":{}}"#,
+            br#"{"error":{"code":1,"message":"m"},"id":null}"#,
+            br#"{"jsonrpc":"2.0","id":null,"error":"nope"}"#,
+            b"Bad Request",
+        ] {
+            assert!(
+                unrouted_error(other).is_none(),
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+    }
 
     #[test]
     fn reads_request_fields_without_touching_the_rest() {

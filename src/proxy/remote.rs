@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::{AbortHandle, JoinSet};
 use url::Url;
 
-use super::message::{Peek, error_response, id_key};
+use super::message::{Peek, error_response, error_with_id, id_key, unrouted_error};
 use super::redirect;
 use super::sse::{Oversized, Parser};
 use super::{ProxyError, ProxyOptions, TokenSource, Transport};
@@ -280,6 +280,13 @@ impl Remote {
                 inner.lock().initialized_line = Some(line);
             }
             return;
+        }
+        if info.is_init && inner.mode() == Mode::Stateless {
+            // The host probed with a 2026 message (`server/discover`), was refused by a
+            // server of the session era, and initializes now: follow it there, with the
+            // session's headers and its GET stream.
+            tracing::debug!(server = %inner.server, "initialize after a probe: the session era");
+            inner.lock().mode = Mode::Streamable;
         }
         if info.is_init {
             let result = inner
@@ -671,27 +678,34 @@ impl Inner {
 
     /// A non-2xx answer. A server that explains itself with a JSON-RPC message gets it
     /// forwarded; anything else becomes the proxy's own error.
+    /// A 4xx or 5xx: the server's own JSON-RPC answer when the body is one (whatever
+    /// its content type says), else the proxy's error naming the status. An error the
+    /// server addressed to no request (`"id": null`) goes to the one request sent.
     async fn reject(&self, resp: Response, info: &Info, sink: Sink) -> Result<(), Failure> {
         let status = resp.status();
-        let json = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json"));
-        if json && let Ok(body) = self.collect(resp).await {
+        let Ok(body) = self.collect(resp).await else {
+            return Err(Failure::Status(status));
+        };
+        let answer = {
             let peek = Peek::of(&body);
             let answers: HashSet<String> = peek.response_ids.iter().map(|id| id_key(id)).collect();
             let all =
                 !info.ids.is_empty() && info.ids.iter().all(|id| answers.contains(&id_key(id)));
-            drop(peek);
             if all {
-                if sink == Sink::Host {
-                    self.emit(body).await;
-                }
-                return Ok(());
+                Some(body.clone())
+            } else if let ([id], Some(error)) = (info.ids.as_slice(), unrouted_error(&body)) {
+                Some(Bytes::from(error_with_id(id, error)))
+            } else {
+                None
             }
+        };
+        let Some(answer) = answer else {
+            return Err(Failure::Status(status));
+        };
+        if sink == Sink::Host {
+            self.emit(answer).await;
         }
-        Err(Failure::Status(status))
+        Ok(())
     }
 
     /// Passes one message from the remote on, noting which awaited answers it carries and

@@ -1025,3 +1025,114 @@ async fn a_server_stream_that_never_answers_holds_the_host_back_only_briefly() {
     );
     host.finish().await.0.expect("the proxy ends cleanly");
 }
+
+#[tokio::test]
+async fn a_probe_refused_by_a_2025_server_then_initialize_gets_the_session_era() {
+    // Symptom: FastMCP and the Python SDK 2.x probe with `server/discover` first; the
+    // proxy took that probe for the 2026 era and stayed there after the 2025-era server
+    // refused it and the host initialized: no GET stream (no log messages, no resource
+    // updates, no `roots/list`) and no session headers.
+    let probe = r#"{"jsonrpc":"2.0","id":0,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#;
+    let log = r#"{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"hello"}}"#;
+    let call =
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x","arguments":{}}}"#;
+    let answer = r#"{"jsonrpc":"2.0","id":2,"result":{"content":[]}}"#;
+    let streams: Arc<Mutex<Vec<mpsc::UnboundedSender<Vec<u8>>>>> = Arc::default();
+    let open = Arc::clone(&streams);
+    let server = FakeServer::start(script(move |r: Recorded| {
+        let open = Arc::clone(&open);
+        async move {
+            let session = r.header("mcp-session-id") == Some("s1");
+            match (r.method.as_str(), r.rpc_method().as_deref()) {
+                ("POST", Some("initialize")) => Reply::Full(
+                    200,
+                    vec![
+                        ("content-type", "application/json".into()),
+                        ("mcp-session-id", "s1".into()),
+                    ],
+                    INIT_ANSWER.into(),
+                ),
+                // What the TypeScript SDK's 2025 server answers a message before
+                // initialize: its own error, addressed to no request.
+                ("POST", _) if !session => Reply::Full(
+                    400,
+                    vec![("content-type", "application/json".into())],
+                    br#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: Server not initialized"},"id":null}"#.to_vec(),
+                ),
+                ("POST", Some(m)) if m.starts_with("notifications/") => Reply::status(202),
+                ("GET", _) if session => {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    tx.send(format!("data: {log}\n\n").into_bytes()).unwrap();
+                    open.lock().unwrap().push(tx);
+                    Reply::Stream(200, vec![], rx)
+                }
+                ("POST", Some("tools/call")) => Reply::json(answer),
+                ("DELETE", _) => Reply::status(200),
+                _ => Reply::status(400),
+            }
+        }
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    host.send(probe).await;
+    assert_eq!(
+        host.recv().await,
+        r#"{"jsonrpc":"2.0","id":0,"error":{"code":-32000,"message":"Bad Request: Server not initialized"}}"#,
+        "the server's own error, addressed to the probe"
+    );
+    handshake(&mut host).await;
+    assert_eq!(
+        host.recv().await,
+        log,
+        "the server's GET stream reaches the host"
+    );
+    host.send(call).await;
+    assert_eq!(host.recv().await, answer);
+    let log = server.requests();
+    let sent = log
+        .iter()
+        .find(|r| r.rpc_method().as_deref() == Some("tools/call"))
+        .expect("the call reached the server");
+    assert_eq!(sent.header("mcp-session-id"), Some("s1"));
+    assert_eq!(sent.header("mcp-protocol-version"), Some("2025-11-25"));
+    host.finish().await.0.expect("the proxy ends cleanly");
+}
+
+#[tokio::test]
+async fn a_json_rpc_error_in_a_4xx_reaches_the_host_as_the_server_wrote_it() {
+    let missing =
+        r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"gone","arguments":{}}}"#;
+    let missing_answer = r#"{"jsonrpc":"2.0","id":5,"error":{"code":-32601,"message":"Method not found","data":{"why":"gone"}}}"#;
+    let html =
+        r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"html","arguments":{}}}"#;
+    let server = FakeServer::start(mcp_server(move |r| {
+        if r.body_str().contains("\"gone\"") {
+            // The content type is wrong; the body is what counts.
+            Reply::Full(
+                400,
+                vec![("content-type", "text/plain".into())],
+                missing_answer.into(),
+            )
+        } else {
+            Reply::Full(
+                400,
+                vec![("content-type", "text/html".into())],
+                b"<h1>Bad Request</h1>".to_vec(),
+            )
+        }
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    handshake(&mut host).await;
+    host.send(missing).await;
+    assert_eq!(host.recv().await, missing_answer);
+    host.send(html).await;
+    let v = host.recv_json().await;
+    assert_eq!(v["id"], 6);
+    let message = v["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("400"),
+        "the proxy's error names the status: {v}"
+    );
+    host.finish().await.0.expect("the proxy ends cleanly");
+}
