@@ -10,6 +10,7 @@ mod damaged_store;
 mod doctor;
 mod export_import;
 mod fakes_selftest;
+mod fastmcp;
 mod file_modes;
 mod generated;
 mod headless;

@@ -15,16 +15,16 @@ use mcpauth::proxy::{NoAuth, ProxyOptions};
 use crate::proxy_fake::{Host, WAIT};
 
 /// A running `server.mjs`; killed when dropped.
-struct SdkServer {
+pub(crate) struct SdkServer {
     _child: Child,
-    url: url::Url,
+    pub(crate) url: url::Url,
 }
 
-fn peers_dir() -> PathBuf {
+pub(crate) fn peers_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
 }
 
-async fn sdk_server(args: &[&str]) -> SdkServer {
+pub(crate) async fn sdk_server(args: &[&str]) -> SdkServer {
     let dir = peers_dir();
     assert!(
         dir.join("node_modules/@modelcontextprotocol/sdk").is_dir(),
@@ -108,7 +108,7 @@ async fn session_against(server: &SdkServer, streams: bool) {
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["ask", "big", "echo", "notify"]);
+    assert_eq!(names, ["ask", "big", "echo", "notify", "roots", "touch"]);
 
     let text = "日本語 \u{1F600} \"quoted\" \\ back";
     host.send(&request(

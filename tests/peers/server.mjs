@@ -12,7 +12,10 @@
 // tested with scripted servers and with oidc.mjs.
 //
 // Tools: `echo` (returns its `text`), `ask` (elicits a name, then greets it), `big`
-// (returns `size` bytes of text), `notify` (sends a log notification before answering).
+// (returns `size` bytes of text), `notify` (sends a log notification before answering),
+// `touch` (logs and reports the resource `test://note` updated to its subscribers, on
+// the session's own stream rather than the call's), `roots` (asks the client for its
+// roots, also on the session's stream, and returns their URIs).
 
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -21,6 +24,10 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
+import {
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 
 const json = process.argv.includes('--json');
 const legacy = process.argv.includes('--legacy');
@@ -30,7 +37,39 @@ const bearer = bearerAt > 0 ? process.argv[bearerAt + 1] : null;
 function build() {
   const server = new McpServer(
     { name: 'mcpauth-test-server', version: '1.0.0' },
-    { capabilities: { logging: {} } },
+    { capabilities: { logging: {}, resources: { subscribe: true } } },
+  );
+  const subscribed = new Set();
+  server.registerResource(
+    'note',
+    'test://note',
+    { description: 'A note that `touch` changes', mimeType: 'text/plain' },
+    async (uri) => ({ contents: [{ uri: uri.href, text: 'a note' }] }),
+  );
+  server.server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+    subscribed.add(req.params.uri);
+    return {};
+  });
+  server.server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
+    subscribed.delete(req.params.uri);
+    return {};
+  });
+  server.registerTool(
+    'touch',
+    { description: 'Logs and updates test://note, on the session stream', inputSchema: {} },
+    async () => {
+      await server.server.sendLoggingMessage({ level: 'info', data: 'touched' });
+      for (const uri of subscribed) await server.server.sendResourceUpdated({ uri });
+      return { content: [{ type: 'text', text: 'touched' }] };
+    },
+  );
+  server.registerTool(
+    'roots',
+    { description: "Returns the client's roots, asked on the session stream", inputSchema: {} },
+    async () => {
+      const { roots } = await server.server.listRoots();
+      return { content: [{ type: 'text', text: roots.map((r) => r.uri).join(' ') }] };
+    },
   );
   server.registerTool(
     'echo',
