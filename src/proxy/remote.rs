@@ -572,23 +572,6 @@ impl Inner {
             };
             let resp = self.send(&make).await?;
             let status = resp.status();
-            if status == StatusCode::NOT_FOUND
-                && session.is_some()
-                && sink == Sink::Host
-                && !replayed
-            {
-                tracing::info!(server = %self.server, "session expired; starting a new one");
-                replayed = true;
-                self.replay(generation).await?;
-                continue;
-            }
-            if info.is_init
-                && sink == Sink::Host
-                && self.transport == Transport::Auto
-                && matches!(status.as_u16(), 400 | 404 | 405)
-            {
-                return Err(Failure::NotStreamable);
-            }
             if status.is_success() {
                 if info.is_init {
                     let mut state = self.lock();
@@ -599,7 +582,31 @@ impl Inner {
                 }
                 return self.consume(resp, info, sink).await;
             }
-            return self.reject(resp, info, sink).await;
+            // A JSON-RPC body is the server speaking this transport: a 404 that carries
+            // one (`-32601`) is no lost session, and a refused initialize that carries
+            // one is no reason to try the legacy transport.
+            let body = self.collect(resp).await.ok();
+            let spoke = body.as_deref().is_some_and(|b| Peek::of(b).jsonrpc);
+            if status == StatusCode::NOT_FOUND
+                && session.is_some()
+                && sink == Sink::Host
+                && !replayed
+                && !spoke
+            {
+                tracing::info!(server = %self.server, "session expired; starting a new one");
+                replayed = true;
+                self.replay(generation).await?;
+                continue;
+            }
+            if info.is_init
+                && sink == Sink::Host
+                && self.transport == Transport::Auto
+                && matches!(status.as_u16(), 400 | 404 | 405)
+                && !spoke
+            {
+                return Err(Failure::NotStreamable);
+            }
+            return self.reject(status, body, info, sink).await;
         }
     }
 
@@ -678,12 +685,18 @@ impl Inner {
 
     /// A non-2xx answer. A server that explains itself with a JSON-RPC message gets it
     /// forwarded; anything else becomes the proxy's own error.
-    /// A 4xx or 5xx: the server's own JSON-RPC answer when the body is one (whatever
-    /// its content type says), else the proxy's error naming the status. An error the
-    /// server addressed to no request (`"id": null`) goes to the one request sent.
-    async fn reject(&self, resp: Response, info: &Info, sink: Sink) -> Result<(), Failure> {
-        let status = resp.status();
-        let Ok(body) = self.collect(resp).await else {
+    /// A 4xx or 5xx and its body (when it could be read): the server's own JSON-RPC
+    /// answer when the body is one (whatever its content type says), else the proxy's
+    /// error naming the status. An error the server addressed to no request
+    /// (`"id": null`) goes to the one request sent.
+    async fn reject(
+        &self,
+        status: StatusCode,
+        body: Option<Bytes>,
+        info: &Info,
+        sink: Sink,
+    ) -> Result<(), Failure> {
+        let Some(body) = body else {
             return Err(Failure::Status(status));
         };
         let answer = {

@@ -97,7 +97,8 @@ fn install_twice_then_uninstall_leaves_nothing() {
         suite_binary(),
         before,
         "install.sh's `cargo build` replaced the binary every other test runs: it resolves \
-         other features than `cargo build --all-targets` (see the note in Cargo.toml)"
+         other features than `cargo build --all-targets` (see the note in Cargo.toml):\n{}",
+        String::from_utf8_lossy(&first.stderr)
     );
     let said = String::from_utf8_lossy(&first.stdout).into_owned();
     let bin = home.join("bin/mcpauth");

@@ -1136,3 +1136,60 @@ async fn a_json_rpc_error_in_a_4xx_reaches_the_host_as_the_server_wrote_it() {
     );
     host.finish().await.0.expect("the proxy ends cleanly");
 }
+
+#[tokio::test]
+async fn a_404_that_carries_a_json_rpc_error_is_no_lost_session() {
+    let call = r#"{"jsonrpc":"2.0","id":3,"method":"tools/nonesuch","params":{}}"#;
+    let refusal =
+        r#"{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"Method not found"}}"#;
+    let server = FakeServer::start(mcp_server(move |_| {
+        Reply::Full(
+            404,
+            vec![("content-type", "application/json".into())],
+            refusal.into(),
+        )
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    handshake(&mut host).await;
+    host.send(call).await;
+    assert_eq!(host.recv().await, refusal);
+    let inits = server
+        .requests()
+        .iter()
+        .filter(|r| r.rpc_method().as_deref() == Some("initialize"))
+        .count();
+    assert_eq!(
+        inits, 1,
+        "the proxy replayed the session on a method-not-found"
+    );
+    host.finish().await.0.expect("the proxy ends cleanly");
+}
+
+#[tokio::test]
+async fn a_refused_initialize_with_a_json_rpc_error_is_no_reason_for_legacy_sse() {
+    // Symptom: a 2026-only server refused a 2025 host's initialize with 400 and its own
+    // JSON-RPC error; the proxy tried the legacy transport and told the host the server
+    // "answered HTTP 404 Not Found".
+    let refusal = r#"{"jsonrpc":"2.0","id":0,"error":{"code":-32020,"message":"Missing MCP-Protocol-Version header","data":{"supported":["2026-07-28"]}}}"#;
+    let server = FakeServer::start(script(move |r: Recorded| async move {
+        match r.method.as_str() {
+            "POST" => Reply::Full(
+                400,
+                vec![("content-type", "application/json".into())],
+                refusal.into(),
+            ),
+            _ => Reply::status(404),
+        }
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    host.send(INIT).await;
+    assert_eq!(host.recv().await, refusal);
+    assert!(
+        server.requests().iter().all(|r| r.method == "POST"),
+        "the proxy tried another transport: {:?}",
+        crate::proxy_fake::summary(&server.requests())
+    );
+    host.finish().await.0.expect("the proxy ends cleanly");
+}
