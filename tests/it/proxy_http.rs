@@ -25,6 +25,18 @@ fn no_auth() -> Arc<dyn TokenSource> {
     Arc::new(NoAuth::default())
 }
 
+/// The answer to initialize that starts session `s1`.
+fn session_start() -> Reply {
+    Reply::Full(
+        200,
+        vec![
+            ("content-type", "application/json".into()),
+            ("mcp-session-id", "s1".into()),
+        ],
+        INIT_ANSWER.into(),
+    )
+}
+
 /// The parts of a Streamable HTTP server every test needs: initialize hands out session
 /// `s1`, notifications and responses get 202, a plain GET is not offered, DELETE is
 /// accepted. Anything else (a resuming GET included) goes to `rest`.
@@ -34,14 +46,7 @@ where
 {
     script(move |r: Recorded| {
         let reply = match (r.method.as_str(), r.rpc_method().as_deref()) {
-            ("POST", Some("initialize")) => Reply::Full(
-                200,
-                vec![
-                    ("content-type", "application/json".into()),
-                    ("mcp-session-id", "s1".into()),
-                ],
-                INIT_ANSWER.into(),
-            ),
+            ("POST", Some("initialize")) => session_start(),
             ("POST", Some(m)) if m.starts_with("notifications/") => Reply::status(202),
             ("GET", _) if r.header("last-event-id").is_none() => Reply::status(405),
             ("DELETE", _) => Reply::status(200),
@@ -154,14 +159,7 @@ async fn server_requests_on_the_get_stream_are_answered_through_post() {
         let stream = Arc::clone(&stream);
         async move {
             match (r.method.as_str(), r.rpc_method().as_deref()) {
-                ("POST", Some("initialize")) => Reply::Full(
-                    200,
-                    vec![
-                        ("content-type", "application/json".into()),
-                        ("mcp-session-id", "s1".into()),
-                    ],
-                    INIT_ANSWER.into(),
-                ),
+                ("POST", Some("initialize")) => session_start(),
                 ("GET", _) => match stream.lock().unwrap().take() {
                     Some(rx) => Reply::Stream(200, vec![], rx),
                     None => Reply::status(405),
@@ -947,14 +945,7 @@ async fn the_server_stream_is_open_before_the_hosts_next_request_goes() {
         let (log, open) = (Arc::clone(&log), Arc::clone(&open));
         async move {
             match (r.method.as_str(), r.rpc_method().as_deref()) {
-                ("POST", Some("initialize")) => Reply::Full(
-                    200,
-                    vec![
-                        ("content-type", "application/json".into()),
-                        ("mcp-session-id", "s1".into()),
-                    ],
-                    INIT_ANSWER.into(),
-                ),
+                ("POST", Some("initialize")) => session_start(),
                 ("POST", Some(m)) if m.starts_with("notifications/") => Reply::status(202),
                 ("GET", _) => {
                     // A server that takes a moment to answer its stream.
@@ -1044,14 +1035,7 @@ async fn a_probe_refused_by_a_2025_server_then_initialize_gets_the_session_era()
         async move {
             let session = r.header("mcp-session-id") == Some("s1");
             match (r.method.as_str(), r.rpc_method().as_deref()) {
-                ("POST", Some("initialize")) => Reply::Full(
-                    200,
-                    vec![
-                        ("content-type", "application/json".into()),
-                        ("mcp-session-id", "s1".into()),
-                    ],
-                    INIT_ANSWER.into(),
-                ),
+                ("POST", Some("initialize")) => session_start(),
                 // What the TypeScript SDK's 2025 server answers a message before
                 // initialize: its own error, addressed to no request.
                 ("POST", _) if !session => Reply::Full(
