@@ -582,31 +582,27 @@ impl Inner {
                 }
                 return self.consume(resp, info, sink).await;
             }
-            // A JSON-RPC body is the server speaking this transport: a 404 that carries
-            // one (`-32601`) is no lost session, and a refused initialize that carries
-            // one is no reason to try the legacy transport.
             let body = self.collect(resp).await.ok();
             let spoke = body.as_deref().is_some_and(|b| Peek::of(b).jsonrpc);
-            if status == StatusCode::NOT_FOUND
-                && session.is_some()
-                && sink == Sink::Host
-                && !replayed
-                && !spoke
-            {
-                tracing::info!(server = %self.server, "session expired; starting a new one");
-                replayed = true;
-                self.replay(generation).await?;
-                continue;
+            let seen = Refused {
+                status,
+                spoke,
+                init: info.is_init,
+                auto: self.transport == Transport::Auto,
+                session: session.is_some(),
+            };
+            match seen.meaning() {
+                Meaning::SessionLost if sink == Sink::Host && !replayed => {
+                    tracing::info!(server = %self.server, "session expired; starting a new one");
+                    replayed = true;
+                    self.replay(generation).await?;
+                    continue;
+                }
+                Meaning::OlderTransport if sink == Sink::Host => {
+                    return Err(Failure::NotStreamable);
+                }
+                _ => return self.reject(status, body, info, sink).await,
             }
-            if info.is_init
-                && sink == Sink::Host
-                && self.transport == Transport::Auto
-                && matches!(status.as_u16(), 400 | 404 | 405)
-                && !spoke
-            {
-                return Err(Failure::NotStreamable);
-            }
-            return self.reject(status, body, info, sink).await;
         }
     }
 
@@ -683,8 +679,6 @@ impl Inner {
         }
     }
 
-    /// A non-2xx answer. A server that explains itself with a JSON-RPC message gets it
-    /// forwarded; anything else becomes the proxy's own error.
     /// A 4xx or 5xx and its body (when it could be read): the server's own JSON-RPC
     /// answer when the body is one (whatever its content type says), else the proxy's
     /// error naming the status. An error the server addressed to no request
@@ -1072,6 +1066,46 @@ impl Inner {
     }
 }
 
+/// A POST the server did not take, as far as deciding what it means goes.
+struct Refused {
+    status: StatusCode,
+    /// The body is a JSON-RPC message: the server speaks this transport.
+    spoke: bool,
+    /// The POST was the host's `initialize`.
+    init: bool,
+    /// `--transport auto`: the legacy transport may be tried.
+    auto: bool,
+    /// The POST carried a session id.
+    session: bool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Meaning {
+    /// The session is gone: initialize again and resend.
+    SessionLost,
+    /// The server may speak only the legacy HTTP+SSE transport.
+    OlderTransport,
+    /// An answer to pass on: the server's own JSON-RPC message, or the status.
+    Answer,
+}
+
+impl Refused {
+    /// A JSON-RPC body is the server speaking this transport: a 404 that carries one
+    /// (`-32601`) is no lost session, and a refused initialize that carries one (a
+    /// 2026-only server's `-32020`) is no reason to try the legacy transport.
+    fn meaning(&self) -> Meaning {
+        if self.spoke {
+            Meaning::Answer
+        } else if self.status == StatusCode::NOT_FOUND && self.session {
+            Meaning::SessionLost
+        } else if self.init && self.auto && matches!(self.status.as_u16(), 400 | 404 | 405) {
+            Meaning::OlderTransport
+        } else {
+            Meaning::Answer
+        }
+    }
+}
+
 /// The pause before reconnecting a stream: the server's `retry` (or the default), never
 /// under [`MIN_RETRY`], doubled for each attempt in a row that brought nothing, and never
 /// over [`MAX_RETRY`].
@@ -1088,6 +1122,35 @@ fn reconnect_delay(retry_ms: Option<u64>, fruitless: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_means_what_its_status_and_body_say() {
+        let refused = |status: u16, spoke, init, auto, session| {
+            Refused {
+                status: StatusCode::from_u16(status).unwrap(),
+                spoke,
+                init,
+                auto,
+                session,
+            }
+            .meaning()
+        };
+        // status, JSON-RPC body, initialize, --transport auto, session id
+        assert_eq!(refused(404, false, false, true, true), Meaning::SessionLost);
+        assert_eq!(refused(404, true, false, true, true), Meaning::Answer);
+        assert_eq!(refused(404, false, false, true, false), Meaning::Answer);
+        for status in [400, 404, 405] {
+            assert_eq!(
+                refused(status, false, true, true, false),
+                Meaning::OlderTransport
+            );
+            assert_eq!(refused(status, true, true, true, false), Meaning::Answer);
+            assert_eq!(refused(status, false, true, false, false), Meaning::Answer);
+        }
+        assert_eq!(refused(401, false, true, true, false), Meaning::Answer);
+        assert_eq!(refused(500, false, true, true, false), Meaning::Answer);
+        assert_eq!(refused(400, false, false, true, true), Meaning::Answer);
+    }
 
     #[test]
     fn reconnecting_waits_at_least_the_floor_and_backs_off() {
