@@ -62,8 +62,12 @@ impl ClientAuth {
             "client_secret_post" => needs(ClientAuth::Post),
             // The key is read now, so a file that is not a usable key fails before any
             // browser opens, not at the code exchange.
-            PRIVATE_KEY_JWT => needs(ClientAuth::PrivateKeyJwt)
-                .and_then(|auth| signing_key(secret.as_ref().expect("checked")).map(|_| auth)),
+            PRIVATE_KEY_JWT => needs(ClientAuth::PrivateKeyJwt).and_then(|auth| {
+                if let ClientAuth::PrivateKeyJwt(pem) = &auth {
+                    signing_key(pem)?;
+                }
+                Ok(auth)
+            }),
             _ => Err(OauthError::ClientAuth {
                 method: method.to_owned(),
                 reason: "mcpauth speaks none, client_secret_basic, client_secret_post and private_key_jwt".into(),

@@ -39,6 +39,18 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// A server whose tokens last 2 s, and a project that keeps its secrets in the file store.
+fn file_store_with_short_tokens() -> (Fixture, TestEnv) {
+    let fx = Fixture::start(Knobs {
+        access_token_ttl: Duration::from_secs(2),
+        ..Knobs::default()
+    });
+    let mut env = TestEnv::new();
+    env.env("MCPAUTH_STORE", "file");
+    env.add_server("demo", &fx.mcp_url());
+    (fx, env)
+}
+
 fn mode(p: &Path) -> u32 {
     std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
 }
@@ -47,13 +59,7 @@ fn mode(p: &Path) -> u32 {
 fn every_file_mcpauth_writes_is_private_under_umask_000() {
     // Symptom guarded: a file created without an explicit mode takes the umask's, and a
     // host that starts mcpauth with `umask 000` would leave it world-readable.
-    let fx = Fixture::start(Knobs {
-        access_token_ttl: Duration::from_secs(2),
-        ..Knobs::default()
-    });
-    let mut env = TestEnv::new();
-    env.env("MCPAUTH_STORE", "file");
-    env.add_server("demo", &fx.mcp_url());
+    let (_fx, env) = file_store_with_short_tokens();
     let bundle = env.project().join("demo.bundle");
     let passphrase = env.project().join("passphrase");
     std::fs::write(&passphrase, "correct horse battery staple\n").unwrap();
@@ -100,13 +106,7 @@ fn every_file_mcpauth_writes_is_private_under_umask_000() {
 fn nothing_is_written_through_a_symlink_planted_where_mcpauth_writes() {
     // Symptom guarded: a lock or store file opened without no-follow semantics creates or
     // overwrites the planted link's target.
-    let fx = Fixture::start(Knobs {
-        access_token_ttl: Duration::from_secs(2),
-        ..Knobs::default()
-    });
-    let mut env = TestEnv::new();
-    env.env("MCPAUTH_STORE", "file");
-    env.add_server("demo", &fx.mcp_url());
+    let (fx, env) = file_store_with_short_tokens();
     let outside = tempfile::tempdir().unwrap();
     let data = env.home().join("data");
     std::fs::create_dir_all(data.join("locks")).unwrap();
