@@ -228,7 +228,7 @@ fn seed(dir: &Path, choice: StoreChoice, url: &str) {
         client_id: "bench".into(),
         account: None,
     };
-    let now = mcpauth::oauth::tokens::now_ms();
+    let now = mcpauth::clock::system_now_ms();
     let rec = GrantRecord {
         id: key.id(),
         key,

@@ -97,7 +97,7 @@ fn seed(dir: &Path, choice: StoreChoice) {
     .unwrap();
     let home = Home::at(&dir.join("home"));
     let vault = Vault::open(&home, choice);
-    let now = mcpauth::oauth::tokens::now_ms();
+    let now = mcpauth::clock::system_now_ms();
     let key = GrantKey {
         resource: url.into(),
         issuer: "http://127.0.0.1:9".into(),

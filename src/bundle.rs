@@ -43,7 +43,7 @@ impl Bundle {
         Self {
             format: FORMAT.to_owned(),
             version: VERSION,
-            created_at_ms: crate::oauth::tokens::now_ms(),
+            created_at_ms: crate::clock::system_now_ms(),
             grants,
         }
     }

@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use crate::cli::{Global, StoreArg};
+use crate::clock::Clock;
 use crate::config::Lookup;
 use crate::error::{Error, Result};
 use crate::home::Home;
@@ -25,6 +26,8 @@ pub struct Ctx {
     pub stderr_tty: bool,
     /// Refreshes in flight in this process, and what each grant's last one ended in.
     pub grants: Arc<crate::grants::Lifecycle>,
+    /// The time as expiry, margins and cool-downs see it.
+    pub clock: Clock,
 }
 
 impl Ctx {
@@ -48,7 +51,26 @@ impl Ctx {
             interactive: stderr_tty && std::io::stdin().is_terminal(),
             stderr_tty,
             grants: Arc::new(crate::grants::Lifecycle::from_env()?),
+            clock: Clock::from_env()?,
         })
+    }
+
+    /// A context for a program that uses mcpauth as a library (and for tests): the state
+    /// under `home`, configs found through `lookup`, no terminal, and `clock`.
+    pub fn new(home: Home, choice: StoreChoice, lookup: Lookup, clock: Clock) -> Self {
+        let vault = Arc::new(Vault::open(&home, choice));
+        Self {
+            home,
+            vault,
+            http: Arc::default(),
+            lookup,
+            interactive: false,
+            stderr_tty: false,
+            grants: Arc::new(crate::grants::Lifecycle::new(
+                crate::grants::REFRESH_DEADLINE,
+            )),
+            clock,
+        }
     }
 
     /// The HTTP client for OAuth requests.

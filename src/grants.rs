@@ -13,7 +13,7 @@ use crate::context::{Ctx, env_var};
 use crate::error::{Context as _, Error, Result};
 use crate::oauth::OauthError;
 use crate::oauth::http::check_endpoint;
-use crate::oauth::tokens::{self, ClientAuth, ClientCredentials, RequestExtras, now_ms};
+use crate::oauth::tokens::{self, ClientAuth, ClientCredentials, RequestExtras};
 use crate::secret::Secret;
 use crate::store::{GrantRecord, GrantSecrets, Index, Kept};
 
@@ -69,10 +69,10 @@ fn margin_ms(rec: &GrantRecord, expires_at_ms: i64) -> i64 {
     (lifetime / 4).min(60_000)
 }
 
-/// Whether `secrets` are due for a refresh (within the margin of their expiry).
-pub fn is_stale(rec: &GrantRecord, secrets: &GrantSecrets) -> bool {
+/// Whether `secrets` are due for a refresh at `now_ms` (within the margin of their expiry).
+pub fn is_stale(rec: &GrantRecord, secrets: &GrantSecrets, now_ms: i64) -> bool {
     match secrets.expires_at_ms.or(rec.expires_at_ms) {
-        Some(at) => now_ms() + margin_ms(rec, at) >= at,
+        Some(at) => now_ms + margin_ms(rec, at) >= at,
         None => false,
     }
 }
@@ -166,15 +166,20 @@ pub async fn fresh_token(
             .blocking(move |v| v.grant_secrets(&current))
             .await?
             .ok_or_else(|| missing_secrets(name))?;
-        if !needs_refresh(rec, &secrets, rejected) {
+        if !needs_refresh(rec, &secrets, rejected, ctx.clock.now_ms()) {
             return Ok((rec.clone(), secrets));
         }
     }
     refresh(ctx, name, &rec.id, rejected).await
 }
 
-fn needs_refresh(rec: &GrantRecord, secrets: &GrantSecrets, rejected: Option<&Secret>) -> bool {
-    is_stale(rec, secrets) || rejected.is_some_and(|r| r == &secrets.access_token)
+fn needs_refresh(
+    rec: &GrantRecord,
+    secrets: &GrantSecrets,
+    rejected: Option<&Secret>,
+    now_ms: i64,
+) -> bool {
+    is_stale(rec, secrets, now_ms) || rejected.is_some_and(|r| r == &secrets.access_token)
 }
 
 /// The slow path: one refresh at a time per grant in this process, run as a task of its
@@ -188,12 +193,12 @@ async fn refresh(
     id: &str,
     rejected: Option<&Secret>,
 ) -> Result<(GrantRecord, GrantSecrets)> {
-    let arrived = Instant::now();
+    let arrived = ctx.clock.instant();
     let gate = ctx.grants.gate(id);
     let mut last = gate.lock().await;
     if let Some(f) = last
         .as_ref()
-        .filter(|f| f.at > arrived || f.at.elapsed() < FAILURE_SHARED_FOR)
+        .filter(|f| f.at > arrived || arrived.duration_since(f.at) < FAILURE_SHARED_FOR)
     {
         return Err(match &f.login_required {
             Some(reason) => Error::login_required(name, reason.clone()),
@@ -217,7 +222,7 @@ async fn refresh(
         )))
     });
     *last = result.as_ref().err().map(|e| Failure {
-        at: Instant::now(),
+        at: ctx.clock.instant(),
         login_required: match e {
             Error::LoginRequired { reason, .. } => Some(reason.clone()),
             _ => None,
@@ -266,7 +271,7 @@ async fn transaction(
         ));
     }
     let secrets = secrets.ok_or_else(|| missing_secrets(name))?;
-    if !needs_refresh(&rec, &secrets, rejected.as_ref()) {
+    if !needs_refresh(&rec, &secrets, rejected.as_ref(), ctx.clock.now_ms()) {
         return Ok((rec, secrets));
     }
     let refresh_token = secrets.refresh_token.clone();
@@ -284,7 +289,7 @@ async fn transaction(
         let still_good = secrets
             .expires_at_ms
             .or(rec.expires_at_ms)
-            .is_some_and(|at| at > now_ms());
+            .is_some_and(|at| at > ctx.clock.now_ms());
         if still_good && rejected.as_ref() != Some(&secrets.access_token) {
             eprintln!(
                 "mcpauth: warning: the store cannot take a refreshed token for `{name}` ({}); \
@@ -311,7 +316,7 @@ async fn transaction(
     };
     let mut updated = rec.clone();
     updated.expires_at_ms = set.expires_at_ms;
-    updated.refreshed_at_ms = Some(now_ms());
+    updated.refreshed_at_ms = Some(ctx.clock.now_ms());
     updated.has_refresh_token = new_secrets.refresh_token.is_some();
     if let Some(scopes) = set.scopes {
         updated.scopes = scopes;
@@ -402,12 +407,22 @@ async fn request_tokens(
         let request = async {
             match refresh_token {
                 Some(rt) => {
-                    tokens::refresh(ctx.http(), creds, &rec.token_endpoint, rt, &[], &extras).await
+                    tokens::refresh(
+                        ctx.http(),
+                        &ctx.clock,
+                        creds,
+                        &rec.token_endpoint,
+                        rt,
+                        &[],
+                        &extras,
+                    )
+                    .await
                 }
                 // A client credentials grant is renewed by asking again.
                 None => {
                     tokens::client_credentials(
                         ctx.http(),
+                        &ctx.clock,
                         creds,
                         &rec.token_endpoint,
                         &rec.scopes,
@@ -574,7 +589,8 @@ mod tests {
 
     #[test]
     fn staleness_uses_a_margin_proportional_to_short_lifetimes() {
-        let t = now_ms();
+        // Any fixed time will do: staleness depends only on the time it is given.
+        let t = 1_800_000_000_000;
         let sec = 1000;
         let mut r = rec("https://r", None, t);
         let s = |exp: i64| GrantSecrets {
@@ -583,22 +599,22 @@ mod tests {
             expires_at_ms: Some(exp),
         };
         // A one-hour token is stale a minute before it expires.
-        assert!(!is_stale(&r, &s(t + 3600 * sec)));
+        assert!(!is_stale(&r, &s(t + 3600 * sec), t));
         r.obtained_at_ms = t - 3570 * sec;
-        assert!(is_stale(&r, &s(t + 30 * sec)));
+        assert!(is_stale(&r, &s(t + 30 * sec), t));
         // A 20-second token is good for 15 of them.
         r.obtained_at_ms = t;
-        assert!(!is_stale(&r, &s(t + 20 * sec)));
+        assert!(!is_stale(&r, &s(t + 20 * sec), t));
         r.obtained_at_ms = t - 16 * sec;
-        assert!(is_stale(&r, &s(t + 4 * sec)));
+        assert!(is_stale(&r, &s(t + 4 * sec), t));
         // A 2-second token is good for a second and a half, not refreshed on every use.
         r.obtained_at_ms = t;
-        assert!(!is_stale(&r, &s(t + 2 * sec)));
+        assert!(!is_stale(&r, &s(t + 2 * sec), t));
         r.obtained_at_ms = t - 1600;
-        assert!(is_stale(&r, &s(t + 400)));
+        assert!(is_stale(&r, &s(t + 400), t));
         // No expiry: never stale by the clock.
         let mut none = s(0);
         none.expires_at_ms = None;
-        assert!(!is_stale(&r, &none));
+        assert!(!is_stale(&r, &none, t));
     }
 }

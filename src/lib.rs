@@ -4,6 +4,7 @@
 pub mod bundle;
 pub mod cli;
 pub mod clients;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod context;

@@ -20,7 +20,6 @@ use crate::error::{Context as _, Error, Result};
 use crate::grants::{self, Target};
 use crate::oauth::discovery;
 use crate::oauth::http::check_endpoint;
-use crate::oauth::tokens::now_ms;
 use crate::secret::Secret;
 use crate::store::{ClientOrigin, ClientRecord, GrantKey, GrantRecord, GrantSecrets, StoreKind};
 
@@ -344,7 +343,7 @@ async fn import_one(ctx: &Ctx, f: &Found, target: &Target, opts: &Options) -> Re
         store: StoreKind::Memory,
         registered_at: client_file
             .client_id_issued_at
-            .unwrap_or_else(|| now_ms() / 1000),
+            .unwrap_or_else(|| ctx.clock.now_secs()),
         secret_expires_at: client_file.client_secret_expires_at.filter(|&t| t != 0),
     };
     let key = GrantKey {
@@ -363,7 +362,7 @@ async fn import_one(ctx: &Ctx, f: &Found, target: &Target, opts: &Options) -> Re
     let obtained_at_ms = f
         .modified
         .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or_else(|_| now_ms(), |d| d.as_millis() as i64);
+        .map_or_else(|_| ctx.clock.now_ms(), |d| d.as_millis() as i64);
     let grant = GrantRecord {
         id: key.id(),
         key,

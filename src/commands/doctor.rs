@@ -279,7 +279,8 @@ async fn server_checks(ctx: &Ctx, target: &Target, report: &mut Report) {
     match ctx.blocking(|v| v.index()).await {
         Ok(index) => match grants::find(&index, target) {
             Some(g) => {
-                let (state, detail) = super::status::state_of(g);
+                let now = ctx.clock.now_ms();
+                let (state, detail) = super::status::state_of(g, now);
                 let detail = format!("{detail}; in the {}", g.store.describe());
                 let login = format!("run `mcpauth login {}`", target.name);
                 let g = g.clone();

@@ -17,9 +17,7 @@ use crate::oauth::OauthError;
 use crate::oauth::authorize::{self, Expected, Listener, Opened};
 use crate::oauth::discovery::{self, Discovery};
 use crate::oauth::registration;
-use crate::oauth::tokens::{
-    self, ClientAuth, ClientCredentials, RequestExtras, TokenSet, now, now_ms,
-};
+use crate::oauth::tokens::{self, ClientAuth, ClientCredentials, RequestExtras, TokenSet};
 use crate::secret::Secret;
 use crate::store::{ClientOrigin, ClientRecord, GrantKey, GrantRecord, GrantSecrets, Index};
 
@@ -162,9 +160,16 @@ pub async fn obtain(
                 "the client credentials grant needs --client-secret or --client-key-file".into(),
             ));
         }
-        tokens::client_credentials(ctx.http(), &creds, d.token_endpoint(), &scopes, &extras)
-            .await
-            .context(no_token)?
+        tokens::client_credentials(
+            ctx.http(),
+            &ctx.clock,
+            &creds,
+            d.token_endpoint(),
+            &scopes,
+            &extras,
+        )
+        .await
+        .context(no_token)?
     } else if args.device {
         drop(listener);
         authorize_on_device(ctx, &name, &d, &creds, &scopes, &extras, args.timeout).await?
@@ -193,11 +198,14 @@ pub async fn obtain(
         };
         tokens::exchange_code(
             ctx.http(),
+            &ctx.clock,
             &creds,
             d.token_endpoint(),
-            &redirect_uri,
-            code,
-            request.verifier,
+            tokens::Authorized {
+                code,
+                verifier: request.verifier,
+                redirect_uri: &redirect_uri,
+            },
             &extras,
         )
         .await
@@ -237,7 +245,7 @@ pub async fn obtain(
         scopes: granted.unwrap_or(scopes),
         extra_params: args.auth_params.iter().cloned().collect(),
         expires_at_ms,
-        obtained_at_ms: now_ms(),
+        obtained_at_ms: ctx.clock.now_ms(),
         refreshed_at_ms: None,
         has_refresh_token: refresh_token.is_some(),
         needs_login: false,
@@ -381,7 +389,7 @@ async fn choose_client(
             redirect_uris: vec![listener.redirect_uri()],
             has_secret: secret.is_some(),
             store: crate::store::StoreKind::Memory,
-            registered_at: now(),
+            registered_at: ctx.clock.now_secs(),
             secret_expires_at: None,
         };
         return Ok(Chosen {
@@ -419,7 +427,7 @@ async fn choose_client(
             redirect_uris: vec![listener.redirect_uri()],
             has_secret: false,
             store: crate::store::StoreKind::Memory,
-            registered_at: now(),
+            registered_at: ctx.clock.now_secs(),
             secret_expires_at: None,
         };
         return Ok(Chosen {
@@ -434,7 +442,8 @@ async fn choose_client(
     let reusable = index.clients.iter().rev().find(|c| {
         c.issuer == issuer
             && matches!(c.origin, ClientOrigin::Dynamic | ClientOrigin::Prompted)
-            && c.secret_expires_at.is_none_or(|t| t > now() + 60)
+            && c.secret_expires_at
+                .is_none_or(|t| t > ctx.clock.now_secs() + 60)
     });
     if let Some(c) = reusable {
         let port = pinned_port.or_else(|| port_of(c.redirect_uris.first()?));
@@ -480,7 +489,7 @@ async fn choose_client(
             redirect_uris,
             has_secret: r.client_secret.is_some(),
             store: crate::store::StoreKind::Memory,
-            registered_at: now(),
+            registered_at: ctx.clock.now_secs(),
             secret_expires_at: r.secret_expires_at,
         };
         return Ok(Chosen {
@@ -528,7 +537,7 @@ async fn choose_client(
         redirect_uris: vec![listener.redirect_uri()],
         has_secret: secret.is_some(),
         store: crate::store::StoreKind::Memory,
-        registered_at: now(),
+        registered_at: ctx.clock.now_secs(),
         secret_expires_at: None,
     };
     Ok(Chosen {
@@ -741,6 +750,7 @@ async fn authorize_on_device(
     }
     let approved = tokens::device_finish(
         ctx.http(),
+        &ctx.clock,
         creds,
         d.token_endpoint(),
         &start,

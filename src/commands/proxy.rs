@@ -109,7 +109,8 @@ impl GrantTokens {
         let cached = self.cached();
         let c = cached.as_ref()?;
         let unchanged = c.stamp.is_some() && c.stamp == stamp(&self.ctx.home.index_path());
-        (unchanged && !grants::is_stale(&c.rec, &c.secrets)).then(|| c.secrets.access_token.clone())
+        let fresh = !grants::is_stale(&c.rec, &c.secrets, self.ctx.clock.now_ms());
+        (unchanged && fresh).then(|| c.secrets.access_token.clone())
     }
 
     fn remember(
@@ -172,7 +173,7 @@ impl GrantTokens {
             .await
             .ok()
             .flatten()?;
-        let now = crate::oauth::tokens::now_ms();
+        let now = self.ctx.clock.now_ms();
         secrets
             .expires_at_ms
             .is_none_or(|at| at > now)
@@ -192,7 +193,7 @@ impl GrantTokens {
             return Err(self.unavailable(why));
         }
         let _gate = self.login_gate.lock().await;
-        let started = crate::oauth::tokens::now_ms();
+        let started = self.ctx.clock.now_ms();
         // One login per server across processes: whoever holds the lock signs in; the
         // others wait and then use the grant it stored, or its failure.
         let lock_name = format!("login-{}", short_hash(self.target.url.as_str()));

@@ -11,7 +11,6 @@ use crate::context::{Ctx, env_var};
 use crate::error::Result;
 use crate::escape::controls;
 use crate::grants::{self, Target};
-use crate::oauth::tokens::now_ms;
 use crate::store::{GrantRecord, StoreKind};
 
 #[derive(Debug, Serialize)]
@@ -31,6 +30,7 @@ struct Row {
 
 pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     let index = ctx.blocking(|v| v.index()).await?;
+    let now = ctx.clock.now_ms();
     // Only grants in the file store are checked: reaching the keychain could prompt.
     let files = if index.grants.iter().any(|g| g.store == StoreKind::File) {
         let read = ctx.blocking(|v| v.file_entries()).await;
@@ -42,7 +42,7 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
         None
     };
     let row = |name: &str, url: Option<&url::Url>, g: &GrantRecord| {
-        let mut r = row(name, url, g);
+        let mut r = row(name, url, g, now);
         if g.store == StoreKind::File {
             match &files {
                 Some(Err(_)) => {
@@ -153,8 +153,8 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     Ok(())
 }
 
-fn row(name: &str, url: Option<&url::Url>, g: &GrantRecord) -> Row {
-    let (state, detail) = state_of(g);
+fn row(name: &str, url: Option<&url::Url>, g: &GrantRecord, now_ms: i64) -> Row {
+    let (state, detail) = state_of(g, now_ms);
     Row {
         server: match &g.key.account {
             Some(a) => format!("{name} ({a})"),
@@ -174,14 +174,15 @@ fn row(name: &str, url: Option<&url::Url>, g: &GrantRecord) -> Row {
     }
 }
 
-pub(crate) fn state_of(g: &GrantRecord) -> (&'static str, String) {
+/// What a grant is good for at `now_ms`, as a word for `--json` and a phrase for people.
+pub(crate) fn state_of(g: &GrantRecord, now_ms: i64) -> (&'static str, String) {
     if g.needs_login {
         return ("needs_login", "needs login".into());
     }
     let Some(at) = g.expires_at_ms else {
         return ("valid", "valid".into());
     };
-    let left = (at - now_ms()) / 1000;
+    let left = (at - now_ms) / 1000;
     if left > 0 {
         let then = if g.has_refresh_token || g.client_credentials {
             ""

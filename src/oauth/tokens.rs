@@ -7,7 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
 use oauth2::{
@@ -19,6 +19,7 @@ use oauth2::{
 
 use super::OauthError;
 use super::http::{BodyError, MAX_BODY, read_body};
+use crate::clock::{Clock, system_now_ms};
 use crate::secret::Secret;
 
 /// How the client proves who it is at the token, device and revocation endpoints
@@ -139,20 +140,6 @@ pub struct RequestExtras<'a> {
     pub params: Vec<(&'a str, &'a str)>,
 }
 
-/// Unix seconds.
-pub fn now() -> i64 {
-    now_ms() / 1000
-}
-
-/// Unix milliseconds: token lifetimes can be a few seconds, so expiry is kept finer than
-/// whole seconds.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// The `oauth2` client for these credentials, with the token URL set.
 fn oauth_client(
     creds: &ClientCredentials,
@@ -187,16 +174,29 @@ fn oauth_client(
     Ok(client)
 }
 
+/// What the authorization step hands to the token request.
+pub struct Authorized<'a> {
+    pub code: Secret,
+    /// The PKCE verifier of the request that got the code.
+    pub verifier: Secret,
+    /// Where the code was delivered: the token request must name it again.
+    pub redirect_uri: &'a str,
+}
+
 /// Exchanges an authorization code (with its PKCE verifier) for tokens.
 pub async fn exchange_code(
     http: &reqwest::Client,
+    clock: &Clock,
     creds: &ClientCredentials,
     token_url: &str,
-    redirect_uri: &str,
-    code: Secret,
-    verifier: Secret,
+    authorized: Authorized<'_>,
     extras: &RequestExtras<'_>,
 ) -> Result<TokenSet, OauthError> {
+    let Authorized {
+        code,
+        verifier,
+        redirect_uri,
+    } = authorized;
     let redirect = RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| OauthError::BadUrl {
         what: "redirect URI".into(),
         url: redirect_uri.to_owned(),
@@ -212,7 +212,7 @@ pub async fn exchange_code(
     for (k, v) in &extras.params {
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
-    let sent_ms = now_ms();
+    let sent_ms = clock.now_ms();
     let resp = req.request_async(&adapter(http, creds)).await;
     token_set(resp, token_url, None, sent_ms)
 }
@@ -221,6 +221,7 @@ pub async fn exchange_code(
 /// (no rotation).
 pub async fn refresh(
     http: &reqwest::Client,
+    clock: &Clock,
     creds: &ClientCredentials,
     token_url: &str,
     refresh: &Secret,
@@ -239,7 +240,7 @@ pub async fn refresh(
     for (k, v) in &extras.params {
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
-    let sent_ms = now_ms();
+    let sent_ms = clock.now_ms();
     let resp = req.request_async(&adapter(http, creds)).await;
     token_set(resp, token_url, Some(refresh), sent_ms)
 }
@@ -249,6 +250,7 @@ pub async fn refresh(
 /// assertion for its issuer).
 pub async fn client_credentials(
     http: &reqwest::Client,
+    clock: &Clock,
     creds: &ClientCredentials,
     token_url: &str,
     scopes: &[String],
@@ -265,7 +267,7 @@ pub async fn client_credentials(
     for (k, v) in &extras.params {
         req = req.add_extra_param(k.to_string(), v.to_string());
     }
-    let sent_ms = now_ms();
+    let sent_ms = clock.now_ms();
     let resp = req.request_async(&adapter(http, creds)).await;
     token_set(resp, token_url, None, sent_ms)
 }
@@ -277,7 +279,7 @@ pub const PRIVATE_KEY_JWT: &str = "private_key_jwt";
 /// for five minutes, with a fresh `jti`. EC P-256 keys sign ES256, RSA keys RS256.
 fn client_assertion(client_id: &str, audience: &str, pem: &Secret) -> Result<Secret, OauthError> {
     let (alg, key) = signing_key(pem)?;
-    let iat = now();
+    let iat = system_now_ms() / 1000;
     let jti: String = {
         use rand::RngCore;
         let mut b = [0u8; 16];
@@ -418,6 +420,7 @@ pub async fn device_start(
 /// until the person approves or declines, the code expires, or `timeout` passes.
 pub async fn device_finish(
     http: &reqwest::Client,
+    clock: &Clock,
     creds: &ClientCredentials,
     token_url: &str,
     start: &DeviceStart,
@@ -434,13 +437,14 @@ pub async fn device_finish(
     }
     // The crate polls by itself; the sleep is the last thing before each poll, so the
     // time it ends is when the winning request went out.
-    let last_poll = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(now_ms()));
+    let last_poll = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(clock.now_ms()));
     let polled = last_poll.clone();
+    let poll_clock = clock.clone();
     let sleep = move |d: Duration| {
-        let polled = polled.clone();
+        let (polled, clock) = (polled.clone(), poll_clock.clone());
         async move {
             tokio::time::sleep(d).await;
-            polled.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+            polled.store(clock.now_ms(), std::sync::atomic::Ordering::Relaxed);
         }
     };
     let resp = req

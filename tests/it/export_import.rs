@@ -462,7 +462,6 @@ fn no_secret_in_export_or_import_output() {
 fn a_bundled_client_that_differs_from_one_in_use_here_is_refused() {
     use crate::support::AuthMethod;
     let fx = Fixture::start(Knobs {
-        access_token_ttl: Duration::from_secs(2),
         registration_auth_method: Some(AuthMethod::ClientSecretBasic),
         ..Knobs::default()
     });
@@ -520,8 +519,10 @@ fn a_bundled_client_that_differs_from_one_in_use_here_is_refused() {
     );
 
     // The grant on the stored client still refreshes.
-    std::thread::sleep(Duration::from_millis(2300));
+    server.let_time_pass(Duration::from_secs(3600));
+    let refreshes = fx.counters().refresh_requests;
     let out = token(&server);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(fx.access_token_valid(out.stdout.trim()));
+    assert_eq!(fx.counters().refresh_requests, refreshes + 1);
 }

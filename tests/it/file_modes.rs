@@ -39,12 +39,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// A server whose tokens last 2 s, and a project that keeps its secrets in the file store.
-fn file_store_with_short_tokens() -> (Fixture, TestEnv) {
-    let fx = Fixture::start(Knobs {
-        access_token_ttl: Duration::from_secs(2),
-        ..Knobs::default()
-    });
+/// A server, and a project that keeps its secrets in the file store.
+fn file_store() -> (Fixture, TestEnv) {
+    let fx = Fixture::start(Knobs::default());
     let mut env = TestEnv::new();
     env.env("MCPAUTH_STORE", "file");
     env.add_server("demo", &fx.mcp_url());
@@ -59,7 +56,7 @@ fn mode(p: &Path) -> u32 {
 fn every_file_mcpauth_writes_is_private_under_umask_000() {
     // Symptom guarded: a file created without an explicit mode takes the umask's, and a
     // host that starts mcpauth with `umask 000` would leave it world-readable.
-    let (_fx, env) = file_store_with_short_tokens();
+    let (_fx, env) = file_store();
     let bundle = env.project().join("demo.bundle");
     let passphrase = env.project().join("passphrase");
     std::fs::write(&passphrase, "correct horse battery staple\n").unwrap();
@@ -81,7 +78,7 @@ fn every_file_mcpauth_writes_is_private_under_umask_000() {
     for (i, args) in runs.iter().enumerate() {
         if i == 1 {
             // Past expiry: `token` refreshes, which reserves a recovery file and locks.
-            std::thread::sleep(Duration::from_millis(2100));
+            env.let_time_pass(Duration::from_secs(3600));
         }
         let out = with_umask_000(&env, args);
         assert_eq!(out.code, Some(0), "{args:?}: {out:?}");
@@ -106,7 +103,7 @@ fn every_file_mcpauth_writes_is_private_under_umask_000() {
 fn nothing_is_written_through_a_symlink_planted_where_mcpauth_writes() {
     // Symptom guarded: a lock or store file opened without no-follow semantics creates or
     // overwrites the planted link's target.
-    let (fx, env) = file_store_with_short_tokens();
+    let (fx, env) = file_store();
     let outside = tempfile::tempdir().unwrap();
     let data = env.home().join("data");
     std::fs::create_dir_all(data.join("locks")).unwrap();
@@ -153,7 +150,7 @@ fn nothing_is_written_through_a_symlink_planted_where_mcpauth_writes() {
     let out = with_umask_000(&env, &["login", "demo"]);
     assert_eq!(out.code, Some(0), "{out:?}");
     // Past expiry: a refresh, with its locks and recovery file.
-    std::thread::sleep(Duration::from_millis(2100));
+    env.let_time_pass(Duration::from_secs(3600));
     let out = with_umask_000(&env, &["token", "demo"]);
     assert_eq!(out.code, Some(0), "{out:?}");
     let mut created = Vec::new();

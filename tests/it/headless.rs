@@ -319,10 +319,7 @@ fn no_browser_login_refuses_something_that_is_not_a_redirect() {
 }
 
 fn client_credentials(method: AuthMethod) {
-    let fx = Fixture::start(Knobs {
-        access_token_ttl: Duration::from_secs(2),
-        ..Knobs::default()
-    });
+    let fx = Fixture::start(Knobs::default());
     fx.add_client("machine-1", Some("s3cret-m1"), method, &[]);
     let env = TestEnv::new();
     env.add_server("demo", &fx.mcp_url());
@@ -348,8 +345,8 @@ fn client_credentials(method: AuthMethod) {
     let first = env.run(&["token", "demo"]).stdout.trim().to_owned();
     assert!(fx.access_token_valid(&first));
 
-    // Past expiry (2 s), the same grant renews it: no refresh token, no prompt.
-    std::thread::sleep(Duration::from_millis(2100));
+    // Past expiry, the same grant renews it: no refresh token, no prompt.
+    env.let_time_pass(Duration::from_secs(3600));
     let out = env.run(&["token", "demo"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let second = out.stdout.trim().to_owned();

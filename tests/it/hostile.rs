@@ -530,18 +530,14 @@ fn lines_from_the_host_that_are_not_json_get_a_parse_error_and_a_line_on_stderr(
 #[test]
 fn an_error_sent_to_the_host_has_one_prefix_and_one_separator() {
     // Symptom: the host read `mcpauth: mcpauth: error: …;   caused by: …`.
-    let ttl = std::time::Duration::from_secs(2);
-    let fx = Fixture::start(Knobs {
-        access_token_ttl: ttl,
-        ..Knobs::default()
-    });
+    let fx = Fixture::start(Knobs::default());
     let env = TestEnv::new();
     env.add_server("demo", &fx.mcp_url());
     assert_eq!(env.run(&["login", "demo"]).code, Some(0));
     // The provider forgets the client: the refresh fails with `invalid_client`, a
     // failure with causes that no sign-in of the person fixes.
     fx.forget_clients();
-    std::thread::sleep(ttl + std::time::Duration::from_millis(300));
+    env.let_time_pass(std::time::Duration::from_secs(3600));
     let mut host = crate::proxy_cli::Host::start(&env, &["proxy", "demo", "--login", "never"]);
     let answer = host.initialize();
     let message = answer["error"]["message"]

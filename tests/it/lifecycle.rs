@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::proxy_cli::{Host, echo_for};
-use crate::refresh::signed_in;
+use crate::refresh::{let_expire, signed_in};
 use crate::support::{Endpoint, Fixture, Knobs, TestEnv, TransientFailure};
 
 /// `cmd` as a client with a short environment would start it: no `MCPAUTH_HOME` (the
@@ -189,16 +189,15 @@ fn doctor_points_at_grants_left_under_xdg_data_home() {
     assert!(stdout.contains("no longer reads"), "{stdout}");
 }
 
-/// A two-second token that has expired.
+/// A grant on a rotating server whose token has expired, as far as mcpauth can tell (the
+/// server would still take it).
 fn expired_grant(knobs: Knobs) -> (Fixture, TestEnv) {
-    let ttl = Duration::from_secs(2);
     let (fx, env) = signed_in(Knobs {
-        access_token_ttl: ttl,
         rotate_refresh_tokens: true,
         revoke_family_on_refresh_reuse: true,
         ..knobs
     });
-    std::thread::sleep(ttl + Duration::from_millis(300));
+    let_expire(&env);
     (fx, env)
 }
 
@@ -225,7 +224,7 @@ fn github_style_errors_in_200_answers_are_oauth_errors() {
     // A client the provider no longer knows is named as such, not as a dead grant.
     let out = env.run(&["login", "demo"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    std::thread::sleep(Duration::from_millis(2300));
+    let_expire(&env);
     fx.forget_clients();
     let out = env.run(&["token", "demo"]);
     assert_eq!(out.code, Some(1), "{}", out.stderr);
@@ -341,8 +340,6 @@ fn proxy_shutdown_during_a_slow_refresh_saves_it() {
         let mut host = Host::start(&env, &["proxy", "demo", "--login", "never"]);
         fx.update(|k| {
             k.token_delay = Duration::from_secs(2);
-            // What the slow refresh hands out stays good for the checks below.
-            k.access_token_ttl = Duration::from_secs(3600);
         });
         let before = fx.counters().refresh_requests;
         host.send(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -380,7 +377,7 @@ fn a_refresh_the_store_refuses_is_kept_and_recovered() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let out = env.run(&["login", "demo", "--store", "file"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    std::thread::sleep(Duration::from_millis(2300));
+    let_expire(&env);
     let data = env.home().join("data");
     let secrets = data.join("secrets.json");
     let away = data.join("secrets.json.away");
@@ -410,7 +407,7 @@ fn a_refresh_the_store_refuses_is_kept_and_recovered() {
     // The fault goes away; the next refresh recovers the kept tokens and goes on.
     std::fs::remove_dir(&secrets).unwrap();
     std::fs::rename(&away, &secrets).unwrap();
-    std::thread::sleep(Duration::from_millis(2300));
+    let_expire(&env);
     let out = env.run(&["token", "demo"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(fx.access_token_valid(out.stdout.trim()));
@@ -421,7 +418,7 @@ fn a_refresh_the_store_refuses_is_kept_and_recovered() {
     );
 
     // Nowhere to keep it at all: the token still works, and the person is told.
-    std::thread::sleep(Duration::from_millis(2300));
+    let_expire(&env);
     let out = token_with_a_fault_mid_refresh(&env, &fx, || {
         std::fs::rename(&secrets, &away).unwrap();
         std::fs::create_dir(&secrets).unwrap();
@@ -506,17 +503,14 @@ fn copy_dir(from: &Path, to: &Path) {
 // Symptom: on a full disk the rotated refresh token was dropped, and the grant died.
 #[test]
 fn a_refresh_on_a_disk_that_fills_up_is_kept_in_its_reserved_journal() {
-    let (fx, mut env) = signed_in(Knobs {
-        access_token_ttl: Duration::from_secs(2),
-        ..Knobs::default()
-    });
+    let (fx, mut env) = signed_in(Knobs::default());
     env.env("MCPAUTH_STORE", "file");
     assert_eq!(env.run(&["logout", "demo"]).code, Some(0));
     let out = env.run(&["login", "demo"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let data = env.home().join("data");
     let disk = SmallDisk::mount_over(&data, 512 * 1024);
-    std::thread::sleep(Duration::from_millis(2300));
+    let_expire(&env);
 
     let mut filler = None;
     let out = token_with_a_fault_mid_refresh(&env, &fx, || filler = Some(disk.fill()));
@@ -529,7 +523,7 @@ fn a_refresh_on_a_disk_that_fills_up_is_kept_in_its_reserved_journal() {
 
     // Space comes back: the next refresh starts from the kept tokens.
     std::fs::remove_file(filler).unwrap();
-    std::thread::sleep(Duration::from_millis(2300));
+    let_expire(&env);
     let out = env.run(&["token", "demo"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(fx.access_token_valid(out.stdout.trim()));

@@ -14,27 +14,21 @@ pub(crate) fn signed_in(knobs: Knobs) -> (Fixture, TestEnv) {
     (fx, env)
 }
 
-/// Waits (bounded) until a token issued with a `ttl` lifetime is stale for mcpauth.
-fn let_expire(ttl: Duration) {
-    std::thread::sleep(ttl + Duration::from_millis(300));
+/// Moves mcpauth's clock past the expiry of every token the fixture hands out (an hour
+/// by default): no sleeping, and no race with a loaded machine.
+pub(crate) fn let_expire(env: &TestEnv) {
+    env.let_time_pass(Duration::from_secs(3600));
 }
 
 #[test]
 fn eight_processes_on_an_expired_token_refresh_once() {
-    let ttl = Duration::from_secs(2);
     let (fx, env) = signed_in(Knobs {
-        access_token_ttl: ttl,
         rotate_refresh_tokens: true,
         ..Knobs::default()
     });
     let first = env.run(&["token", "demo"]).stdout;
-    let_expire(ttl);
-    assert!(!fx.access_token_valid(first.trim()));
+    let_expire(&env);
     let before = fx.counters().refresh_requests;
-    // The refreshed token must stay fresh while eight processes take the lock in turn,
-    // however slowly a loaded machine runs them: 8 s, of which 6 s before its margin.
-    let refreshed_ttl = Duration::from_secs(8);
-    fx.update(|k| k.access_token_ttl = refreshed_ttl);
 
     // Start all eight before waiting on any.
     let children: Vec<_> = (0..8)
@@ -69,7 +63,7 @@ fn eight_processes_on_an_expired_token_refresh_once() {
     assert!(fx.access_token_valid(&tokens[0]));
 
     // The rotated refresh token was kept: the grant still refreshes afterwards.
-    let_expire(refreshed_ttl);
+    let_expire(&env);
     let out = env.run(&["token", "demo"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(fx.access_token_valid(out.stdout.trim()));
@@ -87,17 +81,13 @@ fn a_valid_token_is_not_refreshed() {
 
 #[test]
 fn transient_failures_are_retried_and_delete_nothing() {
-    let ttl = Duration::from_secs(2);
     for failure in [
         TransientFailure::ServiceUnavailable,
         TransientFailure::TemporarilyUnavailable,
     ] {
-        let (fx, mut env) = signed_in(Knobs {
-            access_token_ttl: ttl,
-            ..Knobs::default()
-        });
+        let (fx, mut env) = signed_in(Knobs::default());
         env.env("MCPAUTH_REFRESH_TIMEOUT", "3");
-        let_expire(ttl);
+        let_expire(&env);
         // Failing for longer than the refresh deadline: the call fails, the grant survives.
         fx.update(|k| {
             k.transient_failure = failure;
@@ -125,13 +115,9 @@ fn transient_failures_are_retried_and_delete_nothing() {
 
 #[test]
 fn invalid_grant_exits_4_with_a_hint() {
-    let ttl = Duration::from_secs(2);
-    let (fx, env) = signed_in(Knobs {
-        access_token_ttl: ttl,
-        ..Knobs::default()
-    });
+    let (fx, env) = signed_in(Knobs::default());
     assert_eq!(env.run(&["token", "demo"]).code, Some(0));
-    let_expire(ttl);
+    let_expire(&env);
     // The authorization server forgets the grant (an admin revoked it).
     fx.revoke_refresh_tokens();
     let out = env.run(&["token", "demo"]);
@@ -147,4 +133,68 @@ fn invalid_grant_exits_4_with_a_hint() {
     let out = env.run(&["login", "demo"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(env.run(&["token", "demo"]).code, Some(0));
+}
+
+/// The grant lifecycle in this process, on a clock the test moves: when a token counts as
+/// stale, and how long a failed refresh answers for the next callers, without sleeping.
+#[tokio::test(flavor = "current_thread")]
+async fn staleness_and_a_shared_failure_follow_the_clock() {
+    use mcpauth::clock::Clock;
+    use mcpauth::context::Ctx;
+    use mcpauth::grants::{Lifecycle, fresh_token};
+
+    let (fx, env) = signed_in(Knobs::default());
+    let clock = Clock::system();
+    let mut ctx = Ctx::new(
+        mcpauth::home::Home::at(&env.home()),
+        mcpauth::store::StoreChoice::Auto,
+        mcpauth::config::Lookup::from_env(None),
+        clock.clone(),
+    );
+    // A refresh that cannot succeed gives up after a second.
+    ctx.grants = std::sync::Arc::new(Lifecycle::new(Duration::from_secs(1)));
+    let grant = || {
+        let index = ctx.vault.index().expect("read the index");
+        assert_eq!(index.grants.len(), 1);
+        index.grants[0].clone()
+    };
+    let refreshes = || fx.counters().refresh_requests;
+
+    // An hour-long token: good after 58 minutes, stale within its last minute.
+    let (_, signed_in_with) = fresh_token(&ctx, "demo", &grant(), None).await.unwrap();
+    clock.advance(Duration::from_secs(58 * 60));
+    let (_, same) = fresh_token(&ctx, "demo", &grant(), None).await.unwrap();
+    assert_eq!(same.access_token, signed_in_with.access_token);
+    assert_eq!(refreshes(), 0);
+    clock.advance(Duration::from_secs(61));
+    let (_, refreshed) = fresh_token(&ctx, "demo", &grant(), None).await.unwrap();
+    assert_ne!(refreshed.access_token, signed_in_with.access_token);
+    assert!(fx.access_token_valid(refreshed.access_token.expose()));
+    assert_eq!(refreshes(), 1);
+
+    // The token endpoint fails for a while: one attempt, and callers within five seconds
+    // of its failure get the same error without another.
+    clock.advance(Duration::from_secs(3600));
+    fx.update(|k| {
+        k.transient_failure = TransientFailure::ServiceUnavailable;
+        k.transient_count = 1000;
+    });
+    let first = fresh_token(&ctx, "demo", &grant(), None).await.unwrap_err();
+    let tried = refreshes();
+    assert!(tried > 1, "no refresh was attempted");
+    clock.advance(Duration::from_secs(4));
+    let shared = fresh_token(&ctx, "demo", &grant(), None).await.unwrap_err();
+    assert_eq!(shared.to_string(), mcpauth::error::inline(&first));
+    assert_eq!(
+        refreshes(),
+        tried,
+        "a caller within the window started another"
+    );
+
+    // Past the window, the next caller tries again, and succeeds once the server does.
+    fx.update(|k| k.transient_count = 0);
+    clock.advance(Duration::from_secs(2));
+    let (_, after) = fresh_token(&ctx, "demo", &grant(), None).await.unwrap();
+    assert!(fx.access_token_valid(after.access_token.expose()));
+    assert_eq!(refreshes(), tried + 1);
 }

@@ -8,7 +8,6 @@ fn no_secret_in_any_output_at_any_verbosity() {
     let fx = Fixture::start(Knobs {
         initial_access_token: Some("iat-never-shown-7f3a".into()),
         registration_auth_method: Some(AuthMethod::ClientSecretBasic),
-        access_token_ttl: std::time::Duration::from_secs(2),
         ..Knobs::default()
     });
     let mut env = TestEnv::new();
@@ -22,7 +21,7 @@ fn no_secret_in_any_output_at_any_verbosity() {
         let out = env.run_with_stdin(&args, "iat-never-shown-7f3a\n");
         assert_eq!(out.code, Some(0), "{}", out.stderr);
         outputs.push(out);
-        std::thread::sleep(std::time::Duration::from_millis(2300));
+        crate::refresh::let_expire(&env);
         // A refresh, a status and a failing call, at this verbosity.
         let mut t = vec!["token", "demo"];
         t.extend_from_slice(verbosity);
@@ -92,7 +91,6 @@ fn no_key_header_value_or_variable_value_in_any_output_or_foreign_request() {
     use crate::support::Side;
     let fx = Fixture::start(Knobs {
         registration_endpoint: false,
-        access_token_ttl: std::time::Duration::from_secs(2),
         ..Knobs::default()
     });
     let (private, public) = crate::support::keys::p256_pair();
@@ -130,7 +128,7 @@ fn no_key_header_value_or_variable_value_in_any_output_or_foreign_request() {
         ));
         assert_eq!(out.code, Some(0), "{}", out.stderr);
         outputs.push(out);
-        std::thread::sleep(std::time::Duration::from_millis(2100));
+        crate::refresh::let_expire(&env);
         // `token` and `headers` print the access token on stdout by design.
         for args in [&["token", "demo"][..], &["headers", "demo"]] {
             let out = env.run(&joined(args, verbosity));

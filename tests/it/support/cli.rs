@@ -18,6 +18,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct TestEnv {
     root: tempfile::TempDir,
     extra_env: Vec<(String, String)>,
+    /// How far ahead of the system's time the next run's clock is: see
+    /// [`TestEnv::let_time_pass`].
+    clock_ahead_ms: std::sync::atomic::AtomicU64,
     pub timeout: Duration,
 }
 
@@ -67,6 +70,7 @@ impl TestEnv {
         Self {
             root,
             extra_env: Vec::new(),
+            clock_ahead_ms: std::sync::atomic::AtomicU64::new(0),
             timeout: DEFAULT_TIMEOUT,
         }
     }
@@ -97,6 +101,16 @@ impl TestEnv {
     pub fn env(&mut self, key: &str, value: &str) -> &mut Self {
         self.extra_env.push((key.to_owned(), value.to_owned()));
         self
+    }
+
+    /// Lets `by` pass for every later run of mcpauth, without waiting: each run's clock
+    /// (`MCPAUTH_TEST_CLOCK_AHEAD_MS`) is that much further ahead of the system's. The
+    /// fixture's authorization server keeps the real time, so its tokens stay good there;
+    /// what moves is mcpauth's idea of when its own tokens expire.
+    pub fn let_time_pass(&self, by: Duration) {
+        let ms = u64::try_from(by.as_millis()).expect("a test's time fits");
+        self.clock_ahead_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Writes `.mcp.json` with one HTTP server.
@@ -146,7 +160,13 @@ impl TestEnv {
         cmd.args(args);
         self.scrub(&mut cmd);
         cmd.env("MCPAUTH_HOME", self.home())
-            .env("MCPAUTH_BROWSER", self.browser_command());
+            .env("MCPAUTH_BROWSER", self.browser_command())
+            .env(
+                mcpauth::clock::AHEAD_VAR,
+                self.clock_ahead_ms
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    .to_string(),
+            );
         for (k, v) in &self.extra_env {
             cmd.env(k, v);
         }
