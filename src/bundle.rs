@@ -280,10 +280,13 @@ pub fn read_sealed(input: Option<&Path>) -> Result<Vec<u8>, BundleError> {
 
 /// The first line of a passphrase file.
 pub fn passphrase_from_file(path: &Path) -> Result<SecretString, BundleError> {
-    let text = std::fs::read_to_string(path).map_err(|source| BundleError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        crate::files::read_string_capped(path, crate::files::SMALL_LIMIT).map_err(|source| {
+            BundleError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
     let line = text.lines().next().unwrap_or_default();
     if line.is_empty() {
         return Err(BundleError::EmptyPassphrase);
@@ -313,10 +316,13 @@ pub fn parse_recipient(text: &str) -> Result<Box<dyn age::Recipient + Send>, Bun
 pub fn recipients_from_file(
     path: &Path,
 ) -> Result<Vec<Box<dyn age::Recipient + Send>>, BundleError> {
-    let text = std::fs::read_to_string(path).map_err(|source| BundleError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        crate::files::read_string_capped(path, crate::files::SMALL_LIMIT).map_err(|source| {
+            BundleError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
     let recipients = text
         .lines()
         .map(str::trim)
@@ -333,9 +339,11 @@ pub fn recipients_from_file(
 
 /// An age identity file (`AGE-SECRET-KEY-1...` lines) or an unencrypted SSH private key.
 pub fn identities_from_file(path: &Path) -> Result<Key, BundleError> {
-    let data = std::fs::read(path).map_err(|source| BundleError::Read {
-        path: path.to_path_buf(),
-        source,
+    let data = crate::files::read_capped(path, crate::files::SMALL_LIMIT).map_err(|source| {
+        BundleError::Read {
+            path: path.to_path_buf(),
+            source,
+        }
     })?;
     let bad = |detail: String| BundleError::BadIdentity {
         path: path.to_path_buf(),

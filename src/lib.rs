@@ -10,6 +10,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod escape;
+pub mod files;
 pub mod generated;
 pub mod grants;
 pub mod home;

@@ -425,10 +425,13 @@ async fn import_one(ctx: &Ctx, f: &Found, target: &Target, opts: &Options) -> Re
 /// Reads one of mcp-remote's files. A parse error names the position only: serde's
 /// message may quote a value, and the values here are tokens.
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        what: format!("cannot read `{}`", path.display()),
-        source,
-    })?;
+    let text =
+        crate::files::read_string_capped(path, crate::files::SMALL_LIMIT).map_err(|source| {
+            Error::Io {
+                what: format!("cannot read `{}`", path.display()),
+                source,
+            }
+        })?;
     serde_json::from_str(&text).map_err(|e| {
         Error::Other(format!(
             "`{}` is not what mcp-remote writes (at line {}, column {})",

@@ -38,7 +38,7 @@ impl Document {
     /// Reads and parses `path`. Anything but a JSON object is refused, and the file is
     /// not touched.
     pub fn read(path: &Path) -> Result<Option<Document>, ClientError> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match crate::files::read_string_capped(path, crate::files::CONFIG_LIMIT) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => {
@@ -125,11 +125,12 @@ impl Document {
     /// when they say exactly the same, so that a round trip leaves the file as it was,
     /// layout and number spellings included; else the usual rendering.
     pub fn render_restored(&self) -> String {
-        let same = std::fs::read_to_string(self.backup_path())
-            .ok()
-            .filter(|text| {
-                serde_json::from_str::<Map<String, Value>>(text).is_ok_and(|b| b == self.root)
-            });
+        let same =
+            crate::files::read_string_capped(&self.backup_path(), crate::files::CONFIG_LIMIT)
+                .ok()
+                .filter(|text| {
+                    serde_json::from_str::<Map<String, Value>>(text).is_ok_and(|b| b == self.root)
+                });
         same.unwrap_or_else(|| self.render())
     }
 
@@ -139,10 +140,11 @@ impl Document {
     /// would write the project's config there.
     pub fn backup(&self) -> Result<Option<PathBuf>, ClientError> {
         let backup = self.backup_path();
-        let bytes = std::fs::read(&self.real_path).map_err(|source| ClientError::Read {
-            path: self.real_path.clone(),
-            source,
-        })?;
+        let bytes = crate::files::read_capped(&self.real_path, crate::files::CONFIG_LIMIT)
+            .map_err(|source| ClientError::Read {
+                path: self.real_path.clone(),
+                source,
+            })?;
         // The config's permission bits: a 0600 config gets a 0600 backup.
         #[cfg(unix)]
         let mode = {

@@ -47,7 +47,8 @@ impl Sidecar {
             originals: Map::new(),
             installed: Map::new(),
         };
-        let text = match std::fs::read_to_string(&sidecar.path) {
+        let text = match crate::files::read_string_capped(&sidecar.path, crate::files::CONFIG_LIMIT)
+        {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(sidecar),
             Err(source) => {

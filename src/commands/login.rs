@@ -5,7 +5,6 @@
 //! times out, or fails a check leaves the store exactly as it was. [`obtain`] does
 //! everything but the storing, so that `export` can mint a grant for another host.
 
-use std::io::BufRead;
 use std::time::Duration;
 
 use crate::cli::LoginArgs;
@@ -550,10 +549,13 @@ async fn choose_client(
 
 /// A private key for `private_key_jwt`, read from a file (never from argv).
 fn read_key_file(path: &std::path::Path) -> Result<Secret> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        what: format!("cannot read the client key `{}`", path.display()),
-        source,
-    })?;
+    let text =
+        crate::files::read_string_capped(path, crate::files::SMALL_LIMIT).map_err(|source| {
+            Error::Io {
+                what: format!("cannot read the client key `{}`", path.display()),
+                source,
+            }
+        })?;
     if !text.contains("-----BEGIN") {
         return Err(Error::Usage(format!(
             "`{}` is not a PEM private key",
@@ -635,7 +637,7 @@ async fn authorize_by_paste(
         // only the listener can still finish the sign-in.
         let pasted = loop {
             line.clear();
-            match stdin.read_line(&mut line) {
+            match crate::files::read_line_capped(&mut stdin, &mut line, PASTE_LIMIT) {
                 Ok(0) | Err(_) => break None,
                 Ok(_) if line.trim().is_empty() => continue,
                 Ok(_) => break Some(line),
@@ -784,6 +786,9 @@ async fn waiting<T>(
     outcome
 }
 
+/// The longest line read from stdin: a pasted redirect URL or a secret.
+const PASTE_LIMIT: u64 = 64 << 10;
+
 /// Reads a secret: a hidden prompt on a terminal, else one line of stdin.
 fn read_secret(ctx: &Ctx, prompt: &str) -> Result<Secret> {
     let value = if ctx.interactive {
@@ -793,13 +798,12 @@ fn read_secret(ctx: &Ctx, prompt: &str) -> Result<Secret> {
             .map_err(|e| OauthError::Prompt(e.to_string()))?
     } else {
         let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|source| Error::Io {
+        crate::files::read_line_capped(std::io::stdin().lock(), &mut line, PASTE_LIMIT).map_err(
+            |source| Error::Io {
                 what: format!("cannot read the {} from stdin", prompt.to_lowercase()),
                 source,
-            })?;
+            },
+        )?;
         line.trim_end_matches(['\r', '\n']).to_owned()
     };
     if value.is_empty() {

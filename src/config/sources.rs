@@ -235,7 +235,7 @@ fn is_missing(e: &io::Error) -> bool {
 
 /// The file's text; `None` when it does not exist and is not `required`.
 fn read(path: &Path, required: bool) -> Result<Option<String>, ConfigError> {
-    match std::fs::read_to_string(path) {
+    match crate::files::read_string_capped(path, crate::files::CONFIG_LIMIT) {
         Ok(text) => Ok(Some(text)),
         Err(e) if is_missing(&e) && !required => Ok(None),
         Err(source) => Err(ConfigError::Read {

@@ -110,7 +110,7 @@ pub(crate) fn is_symlink_refusal(e: &io::Error) -> bool {
 
 /// Reads a whole file; `None` when it does not exist.
 pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
-    match std::fs::read(path) {
+    match crate::files::read_capped(path, crate::files::STORE_LIMIT) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(StoreError::Read {

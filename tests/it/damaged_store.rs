@@ -118,3 +118,40 @@ fn status_and_doctor_tell_a_damaged_secrets_file_from_a_healthy_one() {
         }
     }
 }
+
+// Symptom guarded: every file mcpauth reads was read whole, so a store file or a config
+// that never ends (here `/dev/zero`) took all the memory there is.
+#[cfg(unix)]
+#[test]
+fn endless_store_and_config_files_are_refused_not_read_whole() {
+    let fx = Fixture::start(Knobs::default());
+    let env = file_store_env(&fx);
+    assert_eq!(env.run(&["login", "demo"]).code, Some(0));
+    let data = env.home().join("data");
+    let index = data.join("grants.json");
+    let kept = data.join("grants.json.kept");
+    std::fs::rename(&index, &kept).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &index).unwrap();
+    let out = env.run(&["token", "demo"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stderr.contains("grants.json"), "{}", out.stderr);
+    assert!(out.stderr.contains("more than 64 MiB"), "{}", out.stderr);
+    std::fs::remove_file(&index).unwrap();
+    std::fs::rename(&kept, &index).unwrap();
+
+    let config = env.project().join(".mcp.json");
+    let config_kept = env.project().join("mcp.json.kept");
+    std::fs::rename(&config, &config_kept).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &config).unwrap();
+    let out = env.run(&["token", "demo"]);
+    assert_ne!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.contains(".mcp.json"), "{}", out.stderr);
+    assert!(out.stderr.contains("more than 64 MiB"), "{}", out.stderr);
+
+    // Nothing was lost: with the files back, the grant works.
+    std::fs::remove_file(&config).unwrap();
+    std::fs::rename(&config_kept, &config).unwrap();
+    let out = env.run(&["token", "demo"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(fx.access_token_valid(out.stdout.trim()));
+}
