@@ -234,16 +234,15 @@ fn candidates(ctx: &Ctx, urls: &[String]) -> Result<Vec<(Vec<String>, Target)>> 
         let hashes = hashes_for(url, &target.entry.headers);
         out.push((hashes, target));
     }
-    // A config that cannot be read should not stop an import that names its URLs.
-    let entries = match config::list(&ctx.lookup, &env_var) {
-        Ok(entries) => entries,
-        Err(e) if !urls.is_empty() => {
-            tracing::warn!("configs not read: {e}");
-            Vec::new()
-        }
-        Err(e) => return Err(e.into()),
-    };
-    for entry in entries {
+    // What cannot be read is named, and the rest is matched.
+    let listing = config::list(&ctx.lookup, &env_var);
+    for e in &listing.problems {
+        eprintln!(
+            "mcpauth: warning: {}",
+            crate::escape::controls(&e.to_string())
+        );
+    }
+    for entry in listing.entries {
         if let Some(target) = remote_target(entry) {
             let mut hashes = Vec::new();
             // mcp-remote hashes its arguments as written, before it expands `${VAR}`.

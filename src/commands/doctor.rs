@@ -127,18 +127,26 @@ async fn examine(ctx: &Ctx, args: &DoctorArgs) -> Report {
             }
         },
         None => {
-            match config::list(&ctx.lookup, &env_var) {
-                Ok(entries) => {
-                    let remote = entries.iter().filter(|e| e.url.is_some()).count();
-                    report.ok(
+            let listing = config::list(&ctx.lookup, &env_var);
+            let entries = &listing.entries;
+            let remote = entries.iter().filter(|e| e.url.is_some()).count();
+            report.ok(
+                "config",
+                format!(
+                    "{} servers in the MCP configs, {remote} of them remote",
+                    entries.len()
+                ),
+            );
+            for e in listing.problems {
+                match e {
+                    // The MCP client that starts the server may well set it.
+                    config::ConfigError::UnsetVariable { .. } => report.warn(
                         "config",
-                        format!(
-                            "{} servers in the MCP configs, {remote} of them remote",
-                            entries.len()
-                        ),
-                    );
+                        e.to_string(),
+                        Some("set it where mcpauth runs, or give it a default".into()),
+                    ),
+                    _ => report.fail("config", e.to_string(), "fix the file at the place named"),
                 }
-                Err(e) => report.fail("config", e.to_string(), "fix the file at the place named"),
             }
             None
         }

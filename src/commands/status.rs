@@ -59,13 +59,17 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
         r
     };
 
-    // Servers from the configs. A broken config must not hide the grants: warn and go on.
+    // Servers from the configs. A broken config or entry must not hide the rest, nor the
+    // grants: warn and go on.
     let entries: Vec<ServerEntry> = match &args.server {
         Some(name) => vec![config::find(name, &ctx.lookup, &env_var)?],
-        None => config::list(&ctx.lookup, &env_var).unwrap_or_else(|e| {
-            eprintln!("mcpauth: warning: {e}");
-            Vec::new()
-        }),
+        None => {
+            let listing = config::list(&ctx.lookup, &env_var);
+            for e in &listing.problems {
+                eprintln!("mcpauth: warning: {}", controls(&e.to_string()));
+            }
+            listing.entries
+        }
     };
 
     let mut rows = Vec::new();

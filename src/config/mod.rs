@@ -237,15 +237,24 @@ pub fn find(
 
 /// Every server of every source, in precedence order. A name defined in several sources
 /// appears once, from the source that wins; the losing definitions are not interpreted.
-pub fn list(
-    lookup: &Lookup,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<ServerEntry>, ConfigError> {
+pub fn list(lookup: &Lookup, env: &dyn Fn(&str) -> Option<String>) -> Listing {
     let mut reader = Reader::new(lookup, env);
-    let mut entries: Vec<ServerEntry> = Vec::new();
+    let mut listing = Listing::default();
+    // Names already taken, by an entry or by a broken one: as with `find`, the first
+    // file that names a server decides what the name means.
+    let mut seen = std::collections::HashSet::new();
     for kind in reader.kinds() {
-        let Some(loaded) = reader.load(&kind)? else {
-            continue;
+        let loaded = match reader.load(&kind) {
+            Ok(Some(loaded)) => loaded,
+            Ok(None) => continue,
+            Err(e) => {
+                // Two sources can live in one file (Claude Code's `~/.claude.json`).
+                let text = e.to_string();
+                if !listing.problems.iter().any(|p| p.to_string() == text) {
+                    listing.problems.push(e);
+                }
+                continue;
+            }
         };
         let cx = entry::Context {
             source: &loaded.source,
@@ -253,12 +262,25 @@ pub fn list(
             predefined: &loaded.predefined,
         };
         for (name, value) in &loaded.servers {
-            if !entries.iter().any(|e| &e.name == name) {
-                entries.push(entry::parse(name, value, &cx)?);
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            match entry::parse(name, value, &cx) {
+                Ok(entry) => listing.entries.push(entry),
+                Err(e) => listing.problems.push(e),
             }
         }
     }
-    Ok(entries)
+    listing
+}
+
+/// What the configs hold: every entry that reads, and what kept the others (a file that
+/// does not parse, an entry with an unset `${VAR}`) from reading. One broken entry hides
+/// nothing else.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub entries: Vec<ServerEntry>,
+    pub problems: Vec<ConfigError>,
 }
 
 /// Whether a command-line target is a URL rather than a name.

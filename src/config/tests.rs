@@ -59,7 +59,16 @@ impl World {
         find(target, &self.lookup(), &self.env())
     }
 
+    /// The entries, or the first problem when there is one.
     fn list(&self) -> Result<Vec<ServerEntry>, ConfigError> {
+        let listing = self.listing();
+        match listing.problems.into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(listing.entries),
+        }
+    }
+
+    fn listing(&self) -> Listing {
         list(&self.lookup(), &self.env())
     }
 
@@ -424,7 +433,7 @@ fn explicit_file_is_the_only_source_and_takes_either_key() {
         }
         other => panic!("expected unknown server, got {other:?}"),
     }
-    assert_eq!(list(&lookup, &env).unwrap().len(), 2);
+    assert_eq!(list(&lookup, &env).entries.len(), 2);
 
     let missing = Lookup {
         config_file: Some(w.home.join("nope.json")),
@@ -540,13 +549,20 @@ fn a_hit_in_mcp_json_does_not_read_claude_json() {
     // Unparseable and unreadable: if `find` touched it, it would fail.
     fs::create_dir_all(w.home.join(".claude.json")).unwrap();
     assert_eq!(w.find("a").unwrap().source.kind, SourceKind::ProjectMcpJson);
-    // …while `list`, which must read everything, does fail on it.
-    assert!(matches!(w.list(), Err(ConfigError::Read { .. })));
+    // …while `list`, which must read everything, names it and lists the rest.
+    let listing = w.listing();
+    assert!(matches!(listing.problems[..], [ConfigError::Read { .. }]));
+    assert_eq!(listing.entries.len(), 1);
 
     fs::remove_dir(w.home.join(".claude.json")).unwrap();
     w.write(&w.home.join(".claude.json"), "{ this is not json");
     assert!(w.find("a").is_ok());
-    assert!(matches!(w.list(), Err(ConfigError::Malformed { .. })));
+    let listing = w.listing();
+    assert!(matches!(
+        listing.problems[..],
+        [ConfigError::Malformed { .. }]
+    ));
+    assert_eq!(listing.entries.len(), 1);
     // A name further down does run into it.
     assert!(matches!(w.find("zzz"), Err(ConfigError::Malformed { .. })));
 }
@@ -760,4 +776,39 @@ fn from_env_uses_the_process_directory() {
     assert_eq!(lookup.cwd, std::env::current_dir().unwrap());
     assert_eq!(lookup.config_file, Some(PathBuf::from("x.json")));
     assert!(lookup.home.is_some(), "this machine has a home directory");
+}
+
+// Symptom: with `GITHUB_PAT` unset, `status` warned and then said there were no servers,
+// although the others in the same file read fine.
+#[test]
+fn one_broken_entry_hides_nothing_else() {
+    let w = World::new();
+    let path = w.write(
+        &w.project.join(".mcp.json"),
+        r#"{"mcpServers": {
+            "github": {"type": "http", "url": "https://api.githubcopilot.com/mcp/",
+                       "headers": {"Authorization": "Bearer ${GITHUB_PAT}"}},
+            "notion": {"type": "http", "url": "https://mcp.notion.com/mcp"},
+            "broken": {"url": 42},
+            "local": {"command": "npx", "args": ["server"]}
+        }}"#,
+    );
+    // A broken entry in a file with higher precedence still takes its name.
+    w.write(
+        &w.home.join(".cursor/mcp.json"),
+        r#"{"mcpServers": {"github": {"url": "https://shadowed.example/"}}}"#,
+    );
+    let listing = w.listing();
+    let names: Vec<&str> = listing.entries.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["notion", "local"]);
+    assert_eq!(listing.problems.len(), 2, "{:?}", listing.problems);
+    assert!(listing.problems.iter().any(|p| matches!(p,
+        ConfigError::UnsetVariable { var, server, path: at }
+        if var == "GITHUB_PAT" && server == "github" && at == &path)));
+    assert!(
+        listing
+            .problems
+            .iter()
+            .any(|p| matches!(p, ConfigError::Shape { .. }))
+    );
 }

@@ -26,6 +26,7 @@ mod proxy_cli;
 mod proxy_fake;
 mod proxy_http;
 mod proxy_peers;
+mod real_configs;
 mod refresh;
 mod refusals;
 mod secrets;

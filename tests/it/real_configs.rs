@@ -1,0 +1,81 @@
+//! Configs as people write them (issue 13): several kinds of server in one file, entries
+//! that depend on the environment, and names that must work from anywhere.
+
+use serde_json::{Value, json};
+
+use crate::support::{Fixture, Knobs, TestEnv};
+
+/// A project file in the shape MCP gateways document: a stdio server with `env`,
+/// `"transport": "http"` entries, and GitHub behind a personal access token header.
+fn gateway_project(env: &TestEnv, fx: &Fixture) {
+    env.write_mcp_json(&json!({
+        "mcpServers": {
+            "filesystem": {
+                "command": "npx",
+                "args": ["-y", "@modelcontextprotocol/server-filesystem", "."],
+                "env": {"LOG_LEVEL": "info"}
+            },
+            "github": {
+                "transport": "http",
+                "url": "https://api.githubcopilot.com/mcp/",
+                "headers": {"Authorization": "Bearer ${GITHUB_PAT}"}
+            },
+            "demo": {"transport": "http", "url": fx.mcp_url()}
+        }
+    }));
+}
+
+fn status_names(out: &crate::support::RunOutput) -> Vec<String> {
+    let rows: Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("status --json: {e}: {}", out.stdout));
+    rows.as_array()
+        .expect("an array of servers")
+        .iter()
+        .map(|r| r["server"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+// Symptom: with `GITHUB_PAT` unset, `status` warned and then said "No remote MCP servers
+// in the configs here", although `demo` in the same file was fine.
+#[test]
+fn an_unset_variable_hides_only_its_own_entry() {
+    let fx = Fixture::start(Knobs::default());
+    let mut env = TestEnv::new();
+    gateway_project(&env, &fx);
+    assert_eq!(env.run(&["login", "demo"]).code, Some(0));
+
+    let out = env.run(&["status", "--json"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(status_names(&out), ["demo"]);
+    assert!(
+        out.stderr
+            .contains("`GITHUB_PAT` is not set (server `github`"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["status"]);
+    assert!(out.stdout.contains("demo"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("No remote MCP servers"),
+        "{}",
+        out.stdout
+    );
+
+    let out = env.run(&["doctor"]);
+    assert!(
+        out.stdout
+            .contains("2 servers in the MCP configs, 1 of them remote"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("GITHUB_PAT"), "{}", out.stdout);
+
+    // With the variable set, every remote server is there.
+    env.env("GITHUB_PAT", "ghp-not-a-real-token-1234");
+    let out = env.run(&["status", "--json"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let mut names = status_names(&out);
+    names.sort();
+    assert_eq!(names, ["demo", "github"]);
+    assert!(!out.all_output().contains("ghp-not-a-real-token-1234"));
+}
