@@ -277,7 +277,19 @@ pub(crate) fn claude_desktop_config(home: &Path, env: &dyn Fn(&str) -> Option<St
 
 /// `./x` under cwd, `~/x` under home, else the path as is.
 pub(crate) fn short_path(path: &Path, lookup: &Lookup) -> String {
-    if let Ok(rel) = path.strip_prefix(&lookup.cwd) {
+    let home = lookup.home.as_deref();
+    // Relative to the working directory only when that is a project: from `~` or from
+    // above it, `~/.claude.json` reads better than `./.claude.json` or `./root/...`.
+    let in_project = home.is_none_or(|h| {
+        !path.starts_with(h)
+            || lookup
+                .cwd
+                .strip_prefix(h)
+                .is_ok_and(|r| !r.as_os_str().is_empty())
+    });
+    if let Ok(rel) = path.strip_prefix(&lookup.cwd)
+        && in_project
+    {
         return format!(".{}{}", std::path::MAIN_SEPARATOR, rel.display());
     }
     if let Some(rel) = lookup

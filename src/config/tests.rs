@@ -812,3 +812,39 @@ fn one_broken_entry_hides_nothing_else() {
             .any(|p| matches!(p, ConfigError::Shape { .. }))
     );
 }
+
+// Symptom: run from `/`, the known-servers list showed `./root/.claude.json`.
+#[cfg(unix)]
+#[test]
+fn short_paths_use_tilde_for_the_home_and_dot_inside_a_project() {
+    let lookup = |cwd: &str| Lookup {
+        cwd: PathBuf::from(cwd),
+        home: Some(PathBuf::from("/home/ada")),
+        config_file: None,
+    };
+    let user = Path::new("/home/ada/.claude.json");
+    let project = Path::new("/home/ada/work/app/.mcp.json");
+    for cwd in ["/", "/home", "/home/ada", "/home/ada/work/app", "/srv"] {
+        assert_eq!(
+            sources::short_path(user, &lookup(cwd)),
+            "~/.claude.json",
+            "{cwd}"
+        );
+    }
+    assert_eq!(
+        sources::short_path(project, &lookup("/home/ada/work/app")),
+        "./.mcp.json"
+    );
+    assert_eq!(
+        sources::short_path(project, &lookup("/")),
+        "~/work/app/.mcp.json"
+    );
+    assert_eq!(
+        sources::short_path(Path::new("/srv/app/.mcp.json"), &lookup("/srv/app")),
+        "./.mcp.json"
+    );
+    assert_eq!(
+        sources::short_path(Path::new("/etc/mcp.json"), &lookup("/srv")),
+        "/etc/mcp.json"
+    );
+}
