@@ -233,6 +233,7 @@ fn seed(dir: &Path, choice: StoreChoice, url: &str) {
         id: key.id(),
         key,
         aliases: vec!["bench".into()],
+        server_url: None,
         store: StoreKind::File,
         token_endpoint: "http://127.0.0.1:9/token".into(),
         revocation_endpoint: None,

@@ -108,6 +108,7 @@ fn seed(dir: &Path, choice: StoreChoice) {
         id: key.id(),
         key,
         aliases: vec!["demo".into()],
+        server_url: None,
         store: if choice == StoreChoice::File {
             StoreKind::File
         } else {

@@ -404,6 +404,7 @@ mod props {
                 id: key.id(),
                 key,
                 aliases: vec![alias.to_owned()],
+                server_url: None,
                 store: StoreKind::Memory,
                 token_endpoint: "https://as.example.com/token".into(),
                 revocation_endpoint: None,

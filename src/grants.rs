@@ -28,9 +28,23 @@ pub struct Target {
     pub account: Option<String>,
 }
 
-/// Resolves a name or URL to a remote server.
+/// Resolves a name or URL to a remote server: through the configs, and for a name no
+/// config defines, through the names grants were signed in under (a headless host that
+/// imported its grants, a client that starts mcpauth in a directory of its own).
 pub fn resolve(ctx: &Ctx, server: &str, account: Option<&str>) -> Result<Target> {
-    let entry = config::find(server, &ctx.lookup, &env_var)?;
+    let entry = match config::find(server, &ctx.lookup, &env_var) {
+        Ok(entry) => entry,
+        Err(config::ConfigError::UnknownServer(unknown)) if ctx.lookup.config_file.is_none() => {
+            match signed_in_as(ctx, server, account)? {
+                Some(entry) => entry,
+                None => {
+                    let unknown = with_signed_in_names(ctx, unknown);
+                    return Err(config::ConfigError::UnknownServer(unknown).into());
+                }
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
     let raw = entry.remote_url()?.to_owned();
     let url = check_endpoint("MCP server URL", &raw)?;
     Ok(Target {
@@ -39,6 +53,51 @@ pub fn resolve(ctx: &Ctx, server: &str, account: Option<&str>) -> Result<Target>
         url,
         account: account.map(str::to_owned),
     })
+}
+
+/// The server a grant was signed in to under `name`, the newest such grant's.
+fn signed_in_as(ctx: &Ctx, name: &str, account: Option<&str>) -> Result<Option<ServerEntry>> {
+    let index = ctx.vault.index()?;
+    let Some(rec) = index
+        .grants
+        .iter()
+        .filter(|g| g.aliases.iter().any(|a| a == name) && g.key.account.as_deref() == account)
+        .max_by_key(|g| g.refreshed_at_ms.unwrap_or(g.obtained_at_ms))
+    else {
+        return Ok(None);
+    };
+    let url = rec
+        .server_url
+        .clone()
+        .unwrap_or_else(|| rec.key.resource.clone());
+    tracing::debug!(name, url = %url, "no config defines the name; using the grant's server");
+    Ok(Some(ServerEntry {
+        name: name.to_owned(),
+        source: config::Source {
+            kind: config::SourceKind::SignedIn,
+            path: ctx.home.index_path(),
+        },
+        transport: config::Transport::Http,
+        url: Some(url),
+        headers: Default::default(),
+        oauth: Default::default(),
+        mcp_remote: None,
+    }))
+}
+
+/// `unknown` with the names grants were signed in under among the known ones, so that
+/// the suggestion can find them too.
+fn with_signed_in_names(ctx: &Ctx, unknown: config::UnknownServer) -> config::UnknownServer {
+    let mut known = unknown.known;
+    if let Ok(index) = ctx.vault.index() {
+        for name in index.grants.iter().flat_map(|g| g.aliases.iter()) {
+            let url_like = name.starts_with("http://") || name.starts_with("https://");
+            if !url_like && !known.iter().any(|(n, _)| n == name) {
+                known.push((name.clone(), "signed in".to_owned()));
+            }
+        }
+    }
+    config::UnknownServer::new(&unknown.name, known, unknown.looked_in)
 }
 
 /// The grant for `target`: one whose resource covers the server's URL, for the same
@@ -329,7 +388,7 @@ async fn transaction(
     {
         Kept::Saved(saved) => {
             tracing::debug!(grant = %saved.id, "refreshed");
-            Ok((saved, new_secrets))
+            Ok((*saved, new_secrets))
         }
         Kept::Held { error, journal } => {
             eprintln!(
@@ -527,6 +586,7 @@ mod tests {
             id: key.id(),
             key,
             aliases: vec![],
+            server_url: None,
             store: StoreKind::Memory,
             token_endpoint: "https://as/token".into(),
             revocation_endpoint: None,

@@ -366,6 +366,7 @@ async fn import_one(ctx: &Ctx, f: &Found, target: &Target, opts: &Options) -> Re
         id: key.id(),
         key,
         aliases: vec![target.entry.name.clone()],
+        server_url: Some(target.url.to_string()),
         store: StoreKind::Memory,
         token_endpoint: d.token_endpoint().to_owned(),
         revocation_endpoint: d.metadata.revocation_endpoint.clone(),

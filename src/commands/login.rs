@@ -237,6 +237,7 @@ pub async fn obtain(
         id,
         key,
         aliases,
+        server_url: Some(target.url.to_string()),
         store: kind,
         token_endpoint: d.token_endpoint().to_owned(),
         revocation_endpoint: d.metadata.revocation_endpoint.clone(),

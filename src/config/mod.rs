@@ -53,6 +53,9 @@ pub enum SourceKind {
     ExplicitFile,
     /// A URL given on the command line instead of a name.
     CommandLine,
+    /// No config defines the name, but a grant was signed in (or imported) under it: the
+    /// path is mcpauth's index.
+    SignedIn,
 }
 
 impl SourceKind {

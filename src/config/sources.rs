@@ -122,7 +122,7 @@ impl<'a> Reader<'a> {
             SourceKind::ClaudeCodeLocal | SourceKind::ClaudeCodeUser => {
                 return self.load_claude(kind);
             }
-            SourceKind::CommandLine => return Ok(None),
+            SourceKind::CommandLine | SourceKind::SignedIn => return Ok(None),
         };
         let required = *kind == SourceKind::ExplicitFile;
         let Some(text) = read(&path, required)? else {
@@ -189,7 +189,7 @@ impl<'a> Reader<'a> {
                 SourceKind::ExplicitFile => {
                     lookup.config_file.as_deref().map(|p| short_path(p, lookup))
                 }
-                SourceKind::CommandLine => None,
+                SourceKind::CommandLine | SourceKind::SignedIn => None,
             })
             .collect()
     }

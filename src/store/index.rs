@@ -117,6 +117,7 @@ pub(crate) mod tests {
             id: key.id(),
             key,
             aliases: vec![format!("server{n}")],
+            server_url: None,
             store: StoreKind::File,
             token_endpoint: "https://as.example.com/token".into(),
             revocation_endpoint: None,

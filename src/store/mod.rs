@@ -110,6 +110,10 @@ pub struct GrantRecord {
     /// Config names that resolved to this grant, most recent first.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// The MCP server's URL at the last sign-in: where its names lead when no config
+    /// defines them (a headless host that imported the grant has no config).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_url: Option<String>,
     pub store: StoreKind,
     pub token_endpoint: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -387,7 +391,7 @@ pub struct Vault {
 #[derive(Debug)]
 pub enum Kept {
     /// In the store, as usual.
-    Saved(GrantRecord),
+    Saved(Box<GrantRecord>),
     /// The store refused it (`error`); it is held in this process and, unless
     /// `journal` says why not, in a journal file that the next refresh recovers from.
     Held {
@@ -552,7 +556,7 @@ impl Vault {
                 if let Err(e) = self.recovery.clear(&id) {
                     tracing::warn!("could not remove the recovered copy of `{id}`: {e}");
                 }
-                Kept::Saved(saved)
+                Kept::Saved(Box::new(saved))
             }
             Err(error) => {
                 let journal = self.recovery.hold(&Held {

@@ -526,3 +526,44 @@ fn a_bundled_client_that_differs_from_one_in_use_here_is_refused() {
     assert!(fx.access_token_valid(out.stdout.trim()));
     assert_eq!(fx.counters().refresh_requests, refreshes + 1);
 }
+
+// Symptom: on a headless host with no MCP config, `import` said "Imported `demo`" and
+// `status` listed `demo`, but `token demo` and `proxy demo` said "no server `demo` was
+// found"; only the URL worked.
+#[test]
+fn an_imported_grant_works_by_its_name_with_no_config_and_from_anywhere() {
+    let hosts = Hosts::new(Duration::from_secs(3600));
+    std::fs::remove_file(hosts.server.project().join(".mcp.json")).unwrap();
+    assert_eq!(hosts.export(&[]).code, Some(0));
+    let out = hosts.import(&[]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.contains("Imported `demo`"), "{out:?}");
+
+    let out = token(&hosts.server);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(hosts.fx.access_token_valid(out.stdout.trim()));
+
+    // Started the way Codex starts servers: in a directory of the client's own.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut cmd = hosts.server.command(&["proxy", "demo", "--login", "never"]);
+    cmd.current_dir(elsewhere.path());
+    let mut host = Host::spawn(cmd);
+    assert!(host.initialize().get("result").is_some());
+    let answer = crate::proxy_cli::echo(&mut host, "by name");
+    assert_eq!(
+        answer["result"]["content"][0]["text"],
+        json!("by name"),
+        "{answer}"
+    );
+    assert_eq!(host.finish(), Some(0));
+
+    // A name nobody signed in under is still unknown, with the signed-in one suggested.
+    let out = hosts.server.run(&["token", "dem0"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr.contains("did you mean `demo`?"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("demo (signed in)"), "{}", out.stderr);
+}
