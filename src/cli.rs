@@ -257,24 +257,24 @@ pub struct LoginArgs {
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
 
-    /// Ask for the client secret of `--client-id` (a hidden prompt, or one line on
-    /// stdin). Never given on the command line.
-    #[arg(long, requires = "client_id")]
+    /// Ask for the client secret of `--client-id` or the config's `oauth.clientId` (a
+    /// hidden prompt, or one line on stdin). Never given on the command line.
+    #[arg(long)]
     pub client_secret: bool,
 
     /// How the client authenticates at the token endpoint.
-    #[arg(long, value_name = "METHOD", requires = "client_id")]
+    #[arg(long, value_name = "METHOD")]
     pub client_auth: Option<ClientAuth>,
 
     /// Authenticate the client with a JWT signed by this private key (PEM, EC P-256 or
     /// RSA; `private_key_jwt`). The key is copied into the keychain.
-    #[arg(long, value_name = "FILE", requires = "client_id", conflicts_with_all = ["client_secret", "client_auth"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["client_secret", "client_auth"])]
     pub client_key_file: Option<PathBuf>,
 
     /// Get a token for the client itself (the client credentials grant): no browser,
-    /// no user; renewed the same way when it expires. Needs --client-id and a secret or
-    /// key.
-    #[arg(long, requires = "client_id")]
+    /// no user; renewed the same way when it expires. Needs a client id (--client-id or
+    /// `oauth.clientId`) and a secret or key.
+    #[arg(long)]
     pub client_credentials: bool,
 
     /// Use this client ID metadata document URL as the client id, when the

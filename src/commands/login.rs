@@ -69,6 +69,24 @@ pub async fn obtain(
         )
     })?;
 
+    // The options about a client of one's own need its id, from the command line or the
+    // config, before any secret is asked for.
+    let own_client = [
+        (args.client_secret, "--client-secret"),
+        (args.client_auth.is_some(), "--client-auth"),
+        (args.client_key_file.is_some(), "--client-key-file"),
+        (args.client_credentials, "--client-credentials"),
+    ];
+    if let Some((_, flag)) = own_client.iter().find(|(given, _)| *given)
+        && args.client_id.is_none()
+        && target.entry.oauth.client_id.is_none()
+    {
+        return Err(Error::Usage(format!(
+            "{flag} is about a client registered in advance, and there is no client id for \
+             `{name}`: give --client-id, or set `oauth.clientId` in its config"
+        )));
+    }
+
     // Secrets the user types come first, before any network or browser.
     let typed_secret = match (&args.client_key_file, args.client_secret) {
         (Some(path), _) => Some(read_key_file(path)?),

@@ -79,3 +79,58 @@ fn an_unset_variable_hides_only_its_own_entry() {
     assert_eq!(names, ["demo", "github"]);
     assert!(!out.all_output().contains("ghp-not-a-real-token-1234"));
 }
+
+// Symptom: `login --client-secret` exited 2 without `--client-id`, although the help said
+// the config's `oauth.clientId` is used.
+#[test]
+fn a_client_secret_goes_with_the_configs_client_id() {
+    let fx = Fixture::start(Knobs {
+        registration_endpoint: false,
+        ..Knobs::default()
+    });
+    fx.add_client(
+        "pre-1",
+        Some("s3cret-pre-1"),
+        crate::support::AuthMethod::ClientSecretPost,
+        &["http://127.0.0.1/callback"],
+    );
+    let env = TestEnv::new();
+    env.add_server_entry(
+        "demo",
+        json!({"type": "http", "url": fx.mcp_url(), "oauth": {"clientId": "pre-1"}}),
+    );
+    let out = env.run_with_stdin(
+        &[
+            "login",
+            "demo",
+            "--client-secret",
+            "--client-auth",
+            "client_secret_post",
+        ],
+        "s3cret-pre-1\n",
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let exchange = fx.requests_to(crate::support::Endpoint::Token);
+    let exchange = exchange.first().expect("a code exchange");
+    assert_eq!(exchange.form("client_id").as_deref(), Some("pre-1"));
+    assert_eq!(
+        exchange.form("client_secret").as_deref(),
+        Some("s3cret-pre-1")
+    );
+    assert_eq!(fx.counters().registrations, 0);
+
+    // Without a client id anywhere, the same flags are a usage error before anything is
+    // asked or sent.
+    env.add_server("other", &fx.mcp_url());
+    let before = fx.requests().len();
+    for flag in ["--client-secret", "--client-credentials"] {
+        let out = env.run_with_stdin(&["login", "other", flag], "never-read\n");
+        assert_eq!(out.code, Some(2), "{flag}: {out:?}");
+        assert!(
+            out.stderr.contains(flag) && out.stderr.contains("oauth.clientId"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(fx.requests().len(), before, "nothing went to the server");
+}
