@@ -98,16 +98,50 @@ fn base_name(word: &str) -> &str {
 /// the proxy at the original entry in the sidecar record, since the client's file no
 /// longer holds it. In a shared project file an entry that is nothing but a URL becomes
 /// `mcpauth proxy URL`, which works on every teammate's machine as it is.
-pub fn proxy_entry(target: &Target, name: &str, original: &Value, sidecar: &Sidecar) -> Value {
+///
+/// MCP clients start servers with an environment of their own, without the variables
+/// that told this mcpauth where its grants are: `env` (`MCPAUTH_HOME`, `MCPAUTH_STORE`
+/// when set) goes into the entry, except in a shared file, where it would point a
+/// teammate's mcpauth at this machine's paths.
+pub fn proxy_entry(
+    target: &Target,
+    name: &str,
+    original: &Value,
+    sidecar: &Sidecar,
+    env: &[(String, String)],
+) -> Value {
     let args = match plain_url(original).filter(|_| target.shared) {
         Some(url) => json!(["proxy", url]),
         None => json!(["--config", sidecar.path.to_string_lossy(), "proxy", name]),
     };
-    match target.client {
+    let mut entry = match target.client {
         // VS Code wants every entry typed.
         ClientArg::Vscode => json!({"type": "stdio", "command": "mcpauth", "args": args}),
         _ => json!({"command": "mcpauth", "args": args}),
+    };
+    if !env.is_empty() && !target.shared {
+        let env: Map<String, Value> = env
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        entry["env"] = Value::Object(env);
     }
+    entry
+}
+
+/// What an installed entry runs, as a person would type it.
+fn command_line(entry: &Value) -> String {
+    let words = entry.get("args").and_then(Value::as_array);
+    std::iter::once("mcpauth".to_owned())
+        .chain(
+            words
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(shell_word),
+        )
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The server URL of an entry that says nothing else (`{"type": "http", "url": URL}`, or
@@ -142,6 +176,8 @@ pub struct Install<'a> {
     pub target: &'a Target,
     pub names: &'a [String],
     pub headers_helper: bool,
+    /// mcpauth's own variables as set where install runs, for the entries it writes.
+    pub env: Vec<(String, String)>,
 }
 
 /// Rewrites the entries of `table` that install concerns, recording each original.
@@ -193,13 +229,23 @@ pub fn install(
                 )));
             }
             (Kind::Remote | Kind::McpRemote, false) => {
-                proxy_entry(target, &name, &current, sidecar)
+                proxy_entry(target, &name, &current, sidecar, &plan.env)
             }
         };
         let how = if plan.headers_helper {
-            format!("gets its token from `mcpauth headers {name}`")
+            format!(
+                "gets its token from `mcpauth headers {}`",
+                shell_word(&name)
+            )
         } else {
-            format!("now runs `mcpauth proxy {name}`")
+            let mut how = format!("now runs `{}`", command_line(&new));
+            if let Some(env) = new.get("env").and_then(Value::as_object) {
+                let names: Vec<&str> = env.keys().map(String::as_str).collect();
+                how.push_str(&format!(" with {} set", names.join(" and ")));
+            } else if target.shared && !plan.env.is_empty() {
+                how.push_str(" (this file is shared, so MCPAUTH_HOME and MCPAUTH_STORE are not written into it)");
+            }
+            how
         };
         table.insert(name.clone(), new.clone());
         sidecar.record(&name, current, new);

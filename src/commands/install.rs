@@ -20,6 +20,7 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<()> {
         target: &target,
         names: &args.client.names,
         headers_helper: args.headers_helper,
+        env: own_env(),
     };
     let notes = plan::install(&plan, table, &mut sidecar)?;
     let new = doc.render();
@@ -41,6 +42,23 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `MCPAUTH_HOME` (made absolute: the client starts servers elsewhere) and
+/// `MCPAUTH_STORE`, when set here.
+fn own_env() -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    if let Some(home) = std::env::var_os("MCPAUTH_HOME").filter(|v| !v.is_empty()) {
+        let home = std::path::absolute(&home).unwrap_or_else(|_| home.into());
+        env.push((
+            "MCPAUTH_HOME".to_owned(),
+            home.to_string_lossy().into_owned(),
+        ));
+    }
+    if let Some(store) = env_var("MCPAUTH_STORE").filter(|v| !v.is_empty()) {
+        env.push(("MCPAUTH_STORE".to_owned(), store));
+    }
+    env
 }
 
 pub fn run_uninstall(ctx: &Ctx, args: UninstallArgs) -> Result<()> {

@@ -302,3 +302,84 @@ fn the_installed_entry_runs_the_proxy_against_the_real_server() {
         assert_eq!(host.finish(), Some(0));
     }
 }
+
+// Symptoms: MCP clients do not pass MCPAUTH_HOME or MCPAUTH_STORE to the servers they
+// start, so an installed entry looked for grants in the wrong place; and install said it
+// "now runs `mcpauth proxy NAME`" whatever it wrote.
+#[test]
+fn an_installed_entry_carries_mcpauths_home_and_store_and_runs_from_anywhere() {
+    let fx = Fixture::start(Knobs::default());
+    let (mut env, home) = env_with_home();
+    env.env("MCPAUTH_STORE", "file");
+    let user_file = home.path().join(".claude.json");
+    write(
+        &user_file,
+        &serde_json::to_string_pretty(&json!({"mcpServers": {
+            "demo": {"type": "http", "url": fx.mcp_url(), "headers": {"X-Team": "a"}}
+        }}))
+        .unwrap(),
+    );
+    ok(&env.run(&["login", "demo"]));
+    let out = env.run(&["install", "claude-code", "--scope", "user"]);
+    ok(&out);
+    let entry = read_json(&user_file)["mcpServers"]["demo"].clone();
+    assert_eq!(
+        entry["env"],
+        json!({"MCPAUTH_HOME": env.home().to_str().unwrap(), "MCPAUTH_STORE": "file"}),
+        "{entry}"
+    );
+    let sidecar = entry["args"][1].as_str().unwrap().to_owned();
+    assert!(
+        out.stderr.contains(&format!(
+            "now runs `mcpauth --config {sidecar} proxy demo` with MCPAUTH_HOME and MCPAUTH_STORE set"
+        )),
+        "{}",
+        out.stderr
+    );
+
+    // As a client starts it: its command, its args, its env, a short environment of the
+    // client's own, and a working directory that is not the project.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mcpauth"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", home.path())
+        .current_dir(elsewhere.path());
+    for a in entry["args"].as_array().unwrap() {
+        cmd.arg(a.as_str().unwrap());
+    }
+    for (k, v) in entry["env"].as_object().unwrap() {
+        cmd.env(k, v.as_str().unwrap());
+    }
+    cmd.args(["--login", "never"]);
+    let mut host = Host::spawn(cmd);
+    assert!(host.initialize().get("result").is_some());
+    let answer = echo(&mut host, "from the client's own directory");
+    assert_eq!(
+        answer["result"]["content"][0]["text"], "from the client's own directory",
+        "{answer}"
+    );
+    assert_eq!(host.finish(), Some(0));
+
+    // A shared project file gets no paths of this machine, and install says so.
+    let project_file = env.project().join(".mcp.json");
+    write(
+        &project_file,
+        &serde_json::to_string_pretty(&json!({"mcpServers": {
+            "shared": {"type": "http", "url": fx.mcp_url()}
+        }}))
+        .unwrap(),
+    );
+    let out = env.run(&["install", "claude-code"]);
+    ok(&out);
+    let shared = read_json(&project_file)["mcpServers"]["shared"].clone();
+    assert!(shared.get("env").is_none(), "{shared}");
+    let url = fx.mcp_url();
+    assert!(
+        out.stderr.contains(&format!(
+            "now runs `mcpauth proxy {url}` (this file is shared"
+        )),
+        "{}",
+        out.stderr
+    );
+}
