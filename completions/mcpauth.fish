@@ -86,7 +86,7 @@ complete -c mcpauth -n "__fish_mcpauth_using_subcommand headers" -l config -d 'R
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand headers" -l store -d 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]' -r -f -a "keyring\t''
 file\t''"
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand headers" -s v -l verbose -d 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
-complete -c mcpauth -n "__fish_mcpauth_using_subcommand headers" -s h -l help -d 'Print help'
+complete -c mcpauth -n "__fish_mcpauth_using_subcommand headers" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand logout" -l account -d 'Which of several accounts on the same server' -r
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand logout" -l config -d 'Read servers from this file only (any MCP client\'s config format)' -r -F
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand logout" -l store -d 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]' -r -f -a "keyring\t''

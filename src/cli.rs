@@ -51,7 +51,11 @@ pub enum Command {
     /// Print a fresh access token on stdout, refreshing it first when needed.
     Token(TokenArgs),
     /// Print `{"Authorization": "Bearer ..."}` for a server (a `headersHelper`).
-    Headers(ServerArgs),
+    ///
+    /// Without SERVER, the server is the one Claude Code names when it runs a
+    /// `headersHelper` (`CLAUDE_CODE_MCP_SERVER_URL`, `CLAUDE_CODE_MCP_SERVER_NAME`), so
+    /// one `"headersHelper": "mcpauth headers"` serves every server.
+    Headers(HeadersArgs),
     /// Revoke a grant at the server when it can, and forget it here.
     Logout(LogoutArgs),
     /// Run as a stdio MCP server that forwards to the remote server with fresh tokens.
@@ -241,6 +245,18 @@ pub struct ServerArgs {
     /// A server name from the MCP configs, or its URL.
     #[arg(value_name = "SERVER")]
     pub server: String,
+
+    /// Which of several accounts on the same server.
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HeadersArgs {
+    /// A server name from the MCP configs, or its URL; by default the one Claude Code
+    /// names in the helper's environment.
+    #[arg(value_name = "SERVER")]
+    pub server: Option<String>,
 
     /// Which of several accounts on the same server.
     #[arg(long, value_name = "NAME")]

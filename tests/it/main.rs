@@ -4,6 +4,7 @@
 #[allow(dead_code, unused_imports)]
 mod support;
 
+mod claude_code;
 mod client_key;
 mod conformance;
 mod damaged_store;

@@ -134,3 +134,44 @@ fn a_client_secret_goes_with_the_configs_client_id() {
     }
     assert_eq!(fx.requests().len(), before, "nothing went to the server");
 }
+
+// Symptom: a `headersHelper` needed the server's name as an argument, one line per server;
+// Claude Code names the server in the helper's environment.
+#[test]
+fn headers_without_a_name_serves_the_server_claude_code_names() {
+    let fx = Fixture::start(Knobs::default());
+    let mut env = TestEnv::new();
+    env.add_server("demo", &fx.mcp_url());
+    let out = env.run(&["headers"]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr.contains("CLAUDE_CODE_MCP_SERVER_NAME"),
+        "{}",
+        out.stderr
+    );
+
+    env.env("CLAUDE_CODE_MCP_SERVER_NAME", "demo")
+        .env("CLAUDE_CODE_MCP_SERVER_URL", &fx.mcp_url());
+    let out = env.run(&["headers"]);
+    assert_eq!(out.code, Some(4), "not signed in yet: {out:?}");
+    assert!(out.stderr.contains("mcpauth login demo"), "{}", out.stderr);
+
+    assert_eq!(env.run(&["login", "demo"]).code, Some(0));
+    let out = env.run(&["headers"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let headers: Value = serde_json::from_str(&out.stdout).unwrap();
+    let bearer = headers["Authorization"].as_str().unwrap();
+    assert!(fx.access_token_valid(bearer.strip_prefix("Bearer ").unwrap()));
+
+    // The URL decides: from a directory with no config, under a name mcpauth never saw.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut cmd = env.command(&["headers"]);
+    cmd.current_dir(elsewhere.path())
+        .env("CLAUDE_CODE_MCP_SERVER_NAME", "what-claude-calls-it");
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
