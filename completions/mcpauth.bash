@@ -569,7 +569,7 @@ _mcpauth() {
             return 0
             ;;
         mcpauth__subcmd__login)
-            opts="-v -h --account --client-id --client-secret --client-auth --client-key-file --client-credentials --client-metadata-url --initial-access-token --auth-server-metadata-url --allow-pinned-metadata --scope --auth-param --callback-port --device --no-browser --timeout --config --store --verbose --help"
+            opts="-v -h --account --force --client-id --client-secret --client-auth --client-key-file --client-credentials --client-metadata-url --initial-access-token --auth-server-metadata-url --allow-pinned-metadata --scope --auth-param --callback-port --device --no-browser --timeout --config --store --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -55,6 +55,7 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
             cand --timeout 'How long to wait for the browser (e.g. `90s`, `5m`)'
             cand --config 'Read servers from this file only (any MCP client''s config format)'
             cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand --force 'Sign in with OAuth even when the server''s config brings its own `Authorization` header (the proxy then sends the OAuth token instead)'
             cand --client-secret 'Ask for the client secret of `--client-id` or the config''s `oauth.clientId` (a hidden prompt, or one line on stdin). Never given on the command line'
             cand --client-credentials 'Get a token for the client itself (the client credentials grant): no browser, no user; renewed the same way when it expires. Needs a client id (--client-id or `oauth.clientId`) and a secret or key'
             cand --initial-access-token 'Ask for an initial access token for dynamic registration (a hidden prompt, or a line on stdin after the client secret)'

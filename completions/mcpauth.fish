@@ -60,6 +60,7 @@ complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l timeout -d 'Ho
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l config -d 'Read servers from this file only (any MCP client\'s config format)' -r -F
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l store -d 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]' -r -f -a "keyring\t''
 file\t''"
+complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l force -d 'Sign in with OAuth even when the server\'s config brings its own `Authorization` header (the proxy then sends the OAuth token instead)'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l client-secret -d 'Ask for the client secret of `--client-id` or the config\'s `oauth.clientId` (a hidden prompt, or one line on stdin). Never given on the command line'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l client-credentials -d 'Get a token for the client itself (the client credentials grant): no browser, no user; renewed the same way when it expires. Needs a client id (--client-id or `oauth.clientId`) and a secret or key'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l initial-access-token -d 'Ask for an initial access token for dynamic registration (a hidden prompt, or a line on stdin after the client secret)'

@@ -268,6 +268,11 @@ pub struct LoginArgs {
     #[command(flatten)]
     pub target: ServerArgs,
 
+    /// Sign in with OAuth even when the server's config brings its own `Authorization`
+    /// header (the proxy then sends the OAuth token instead).
+    #[arg(long)]
+    pub force: bool,
+
     /// Use this pre-registered OAuth client id (else the config's `oauth.clientId`, a
     /// stored registration, or dynamic registration).
     #[arg(long, value_name = "ID")]
@@ -356,6 +361,7 @@ impl LoginArgs {
                 server: server.to_owned(),
                 account: account.map(str::to_owned),
             },
+            force: false,
             client_id: None,
             client_secret: false,
             client_auth: None,

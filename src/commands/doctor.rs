@@ -226,6 +226,24 @@ async fn store_check(ctx: &Ctx, report: &mut Report) {
 }
 
 async fn server_checks(ctx: &Ctx, target: &Target, report: &mut Report) {
+    // A server that brings its own credential has nothing to sign in to, unless a
+    // `login --force` made an OAuth grant for it anyway.
+    if let Some(header) = target.entry.static_authorization() {
+        let signed_in = ctx
+            .blocking(|v| v.index())
+            .await
+            .is_ok_and(|index| grants::find(&index, target).is_some());
+        if !signed_in {
+            report.ok(
+                "credential",
+                format!(
+                    "the `{header}` header from {} is sent as it is; nothing to sign in to",
+                    target.entry.origin(&ctx.lookup)
+                ),
+            );
+            return;
+        }
+    }
     let pinned = target.entry.oauth.auth_server_metadata_url.as_deref();
     match discovery::discover(ctx.http(), target.url.as_str(), pinned).await {
         Ok(d) => {

@@ -22,6 +22,18 @@ use crate::store::{ClientOrigin, ClientRecord, GrantKey, GrantRecord, GrantSecre
 
 pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
     let target = grants::resolve(ctx, &args.target.server, args.target.account.as_deref())?;
+    if let Some(header) = target.entry.static_authorization()
+        && !args.force
+    {
+        let name = &target.name;
+        eprintln!(
+            "`{name}` brings its own credential: the `{header}` header configured in `{}`. \
+             There is nothing to sign in to; `mcpauth proxy {name}` sends that header as it is. \
+             To use OAuth instead, run `mcpauth login {name} --force`.",
+            target.entry.origin(&ctx.lookup)
+        );
+        return Ok(());
+    }
     sign_in(ctx, &target, &args, &[]).await.map(drop)
 }
 

@@ -354,6 +354,26 @@ fn short_hash(s: &str) -> String {
         .collect()
 }
 
+/// For a server whose config brings its own `Authorization` header and that has no OAuth
+/// grant here (`login --force` makes one): what to tell the host when the server refuses
+/// that header. The proxy then never signs in or refreshes for it.
+async fn static_credential(ctx: &Ctx, target: &Target) -> crate::error::Result<Option<String>> {
+    let Some(header) = target.entry.static_authorization() else {
+        return Ok(None);
+    };
+    let index = ctx.blocking(|v| v.index()).await?;
+    if grants::find(&index, target).is_some() {
+        return Ok(None);
+    }
+    let name = &target.name;
+    Ok(Some(format!(
+        "`{name}` refused the `{header}` header configured in `{}`: check the credential \
+         it holds (mcpauth does not sign in to a server that brings its own; \
+         `mcpauth login {name} --force` would use OAuth instead)",
+        target.entry.origin(&ctx.lookup)
+    )))
+}
+
 /// Runs the proxy until stdin ends or the process is told to stop.
 pub async fn run(ctx: Ctx, args: crate::cli::ProxyArgs) -> crate::error::Result<()> {
     use crate::cli::TransportArg;
@@ -369,7 +389,13 @@ pub async fn run(ctx: Ctx, args: crate::cli::ProxyArgs) -> crate::error::Result<
         (TransportArg::Auto, _) => Transport::Auto,
     };
     let lifecycle = std::sync::Arc::clone(&ctx.grants);
-    let tokens = std::sync::Arc::new(GrantTokens::new(ctx, target, args.login));
+    let tokens: std::sync::Arc<dyn crate::proxy::TokenSource> =
+        match static_credential(&ctx, &target).await? {
+            Some(refused) => std::sync::Arc::new(crate::proxy::NoAuth {
+                message: Some(refused),
+            }),
+            None => std::sync::Arc::new(GrantTokens::new(ctx, target, args.login)),
+        };
     let stdin = tokio::io::BufReader::with_capacity(64 * 1024, host_stdin());
     let result = crate::proxy::run(opts, tokens, stdin, host_stdout()).await;
     // A refresh the host's requests started finishes and is saved before we leave.

@@ -17,7 +17,8 @@ use crate::store::{GrantRecord, StoreKind};
 struct Row {
     server: String,
     url: Option<String>,
-    /// `valid`, `expiring`, `expired`, `needs_login`, `signed_out`, `store_damaged`.
+    /// `valid`, `expiring`, `expired`, `needs_login`, `signed_out`, `static_header`,
+    /// `store_damaged`.
     state: &'static str,
     /// Human text for the state column.
     detail: String,
@@ -105,14 +106,21 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
             any = true;
         }
         if !any {
+            let (state, detail) = match entry.static_authorization() {
+                Some(header) => (
+                    "static_header",
+                    format!("`{header}` header from {}", entry.origin(&ctx.lookup)),
+                ),
+                None => ("signed_out", "not signed in".to_owned()),
+            };
             rows.push(Row {
                 server: entry.name.clone(),
                 url: entry
                     .url
                     .as_deref()
                     .map(|u| crate::redact::url(u).into_owned()),
-                state: "signed_out",
-                detail: "not signed in".into(),
+                state,
+                detail,
                 issuer: None,
                 scopes: vec![],
                 store: None,

@@ -119,6 +119,24 @@ pub struct Lookup {
 }
 
 impl ServerEntry {
+    /// The configured `Authorization` header's name as written, when the entry has one: a
+    /// server that brings its own credential (a personal access token, an API key as a
+    /// bearer) and is not mcpauth's to sign in to.
+    pub fn static_authorization(&self) -> Option<&str> {
+        self.headers
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case("authorization"))
+            .map(String::as_str)
+    }
+
+    /// Where the entry came from, short: `./.mcp.json`, `~/.claude.json`.
+    pub fn origin(&self, lookup: &Lookup) -> String {
+        match self.source.kind {
+            SourceKind::CommandLine => "the command line".to_owned(),
+            _ => origin_label(&self.source, lookup),
+        }
+    }
+
     /// The server's URL, or an error for a stdio server: it runs on this machine and has
     /// nothing to sign in to.
     pub fn remote_url(&self) -> Result<&str, ConfigError> {

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::proxy_cli::{Host, echo};
 use crate::support::{Fixture, Knobs, TestEnv};
 
 /// A project file in the shape MCP gateways document: a stdio server with `env`,
@@ -174,4 +175,98 @@ fn headers_without_a_name_serves_the_server_claude_code_names() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+// Symptom: a server configured with `"Authorization": "Bearer ${GITHUB_PAT}"` showed as
+// "not signed in", `login` tried dynamic registration (a 404 at GitHub), and with a wrong
+// PAT the proxy tried to sign in and told the client "client registration … 404".
+#[test]
+fn a_server_that_brings_its_own_credential_is_never_signed_in_to() {
+    let fx = Fixture::start(Knobs::default());
+    let pat = fx.mint_access_token("a-pat", &[]);
+    let mut env = TestEnv::new();
+    env.add_server_entry(
+        "github",
+        json!({"transport": "http", "url": fx.mcp_url(),
+               "headers": {"Authorization": "Bearer ${GITHUB_PAT}"}}),
+    );
+    env.env("GITHUB_PAT", &pat);
+    let oauth_requests = || {
+        fx.requests()
+            .iter()
+            .filter(|r| r.endpoint != crate::support::Endpoint::Mcp)
+            .count()
+    };
+
+    let out = env.run(&["status", "--json"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let rows: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(rows[0]["state"], "static_header", "{rows}");
+    assert!(
+        rows[0]["detail"].as_str().unwrap().contains("./.mcp.json"),
+        "{rows}"
+    );
+
+    let out = env.run(&["login", "github"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stderr.contains("There is nothing to sign in to"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--force"), "{}", out.stderr);
+
+    let out = env.run(&["doctor", "github"]);
+    assert!(
+        out.stdout
+            .contains("is sent as it is; nothing to sign in to"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("mcpauth login github"),
+        "{}",
+        out.stdout
+    );
+
+    // The proxy sends the header as it is.
+    let mut host = Host::start(&env, &["proxy", "github"]);
+    assert!(host.initialize().get("result").is_some());
+    let answer = echo(&mut host, "with the PAT");
+    assert_eq!(
+        answer["result"]["content"][0]["text"], "with the PAT",
+        "{answer}"
+    );
+    assert_eq!(host.finish(), Some(0));
+
+    // A wrong PAT: the host is told the configured header was refused; nothing else.
+    env.env("GITHUB_PAT", "not-the-pat");
+    let mut host = Host::start(&env, &["proxy", "github"]);
+    let answer = host.initialize();
+    let message = answer["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert!(
+        message.contains("refused the `Authorization` header configured in `./.mcp.json`"),
+        "{message}"
+    );
+    assert_eq!(host.finish(), Some(0));
+    assert_eq!(
+        oauth_requests(),
+        0,
+        "mcpauth went to the authorization server"
+    );
+    assert!(!out.all_output().contains(&pat));
+
+    // `--force` signs in with OAuth after all, and the proxy then sends its token.
+    let out = env.run(&["login", "github", "--force"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let mut host = Host::start(&env, &["proxy", "github", "--login", "never"]);
+    assert!(host.initialize().get("result").is_some());
+    let answer = echo(&mut host, "with OAuth");
+    assert_eq!(
+        answer["result"]["content"][0]["text"], "with OAuth",
+        "{answer}"
+    );
+    assert_eq!(host.finish(), Some(0));
 }
