@@ -569,7 +569,7 @@ _mcpauth() {
             return 0
             ;;
         mcpauth__subcmd__login)
-            opts="-v -h --account --force --client-id --client-secret --client-auth --client-key-file --client-credentials --client-metadata-url --initial-access-token --auth-server-metadata-url --allow-pinned-metadata --scope --auth-param --callback-port --device --no-browser --timeout --config --store --verbose --help"
+            opts="-v -h --account --force --client-id --client-secret --client-auth --client-key-file --client-credentials --client-metadata-url --initial-access-token --auth-server-metadata-url --authorization-url --token-url --revocation-url --allow-pinned-metadata --scope --auth-param --callback-port --device --no-browser --timeout --config --store --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -596,6 +596,18 @@ _mcpauth() {
                     return 0
                     ;;
                 --auth-server-metadata-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --authorization-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --revocation-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

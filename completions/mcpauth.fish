@@ -52,7 +52,10 @@ client_secret_basic\t'HTTP Basic with the client id and secret'
 client_secret_post\t'The client id and secret in the request body'"
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l client-key-file -d 'Authenticate the client with a JWT signed by this private key (PEM, EC P-256 or RSA; `private_key_jwt`). The key is copied into the keychain' -r -F
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l client-metadata-url -d 'Use this client ID metadata document URL as the client id, when the authorization server accepts them' -r
-complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l auth-server-metadata-url -d 'Use this authorization server metadata URL instead of discovering it' -r
+complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l auth-server-metadata-url -d 'Use this authorization server metadata instead of discovering it: an http(s) URL, or a local JSON file' -r
+complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l authorization-url -d 'The authorization endpoint, for a provider that publishes no metadata (GitHub: `https://github.com/login/oauth/authorize`); goes with --token-url' -r
+complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l token-url -d 'The token endpoint that goes with --authorization-url' -r
+complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l revocation-url -d 'The revocation endpoint, used by `logout`, with --authorization-url' -r
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l scope -d 'Scopes to ask for (repeat or separate with spaces) [default: what the server asks for]' -r
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l auth-param -d 'Extra authorization parameter, sent on the authorization request and on every refresh (e.g. `access_type=offline`)' -r
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand login" -l callback-port -d 'The loopback port for the browser\'s redirect [default: any free port, or the config\'s `oauth.callbackPort`]' -r

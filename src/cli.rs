@@ -313,9 +313,28 @@ pub struct LoginArgs {
     #[arg(long)]
     pub initial_access_token: bool,
 
-    /// Use this authorization server metadata URL instead of discovering it.
-    #[arg(long, value_name = "URL")]
+    /// Use this authorization server metadata instead of discovering it: an http(s) URL,
+    /// or a local JSON file.
+    #[arg(long, value_name = "URL|FILE")]
     pub auth_server_metadata_url: Option<String>,
+
+    /// The authorization endpoint, for a provider that publishes no metadata (GitHub:
+    /// `https://github.com/login/oauth/authorize`); goes with --token-url.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "token_url",
+        conflicts_with = "auth_server_metadata_url"
+    )]
+    pub authorization_url: Option<String>,
+
+    /// The token endpoint that goes with --authorization-url.
+    #[arg(long, value_name = "URL", requires = "authorization_url")]
+    pub token_url: Option<String>,
+
+    /// The revocation endpoint, used by `logout`, with --authorization-url.
+    #[arg(long, value_name = "URL", requires = "authorization_url")]
+    pub revocation_url: Option<String>,
 
     /// Sign in even though the project's config pins the authorization server metadata
     /// on another origin than the server's own authorization servers (asked once per
@@ -354,6 +373,22 @@ pub struct LoginArgs {
 }
 
 impl LoginArgs {
+    /// What the command line pins instead of discovery: endpoints, or a metadata URL.
+    pub fn pinned(&self) -> Option<crate::oauth::discovery::Pinned<'_>> {
+        use crate::oauth::discovery::Pinned;
+        match (&self.authorization_url, &self.token_url) {
+            (Some(authorization), Some(token)) => Some(Pinned::Endpoints {
+                authorization,
+                token,
+                revocation: self.revocation_url.as_deref(),
+            }),
+            _ => self
+                .auth_server_metadata_url
+                .as_deref()
+                .map(Pinned::Metadata),
+        }
+    }
+
     /// A login with every option at its default, as the proxy starts one.
     pub fn defaults(server: &str, account: Option<&str>) -> Self {
         Self {
@@ -370,6 +405,9 @@ impl LoginArgs {
             client_metadata_url: None,
             initial_access_token: false,
             auth_server_metadata_url: None,
+            authorization_url: None,
+            token_url: None,
+            revocation_url: None,
             allow_pinned_metadata: false,
             scopes: Vec::new(),
             auth_params: Vec::new(),

@@ -311,7 +311,7 @@ async fn import_one(ctx: &Ctx, f: &Found, target: &Target, opts: &Options) -> Re
         ));
     }
 
-    let pinned = target.entry.oauth.auth_server_metadata_url.as_deref();
+    let pinned = discovery::Pinned::from_settings(&target.entry.oauth);
     let d = discovery::discover(ctx.http(), target.url.as_str(), pinned)
         .await
         .context(|| format!("cannot find out how `{}` signs in", target.name))?;

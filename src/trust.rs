@@ -65,15 +65,17 @@ fn remember(ctx: &Ctx, pin: Pin) -> Result<()> {
 /// pinned by the person (on the command line, in their own config), or its project file
 /// was confirmed: now, earlier, or with `--allow-pinned-metadata`.
 pub fn check_pinned(ctx: &Ctx, target: &Target, args: &LoginArgs, d: &Discovery) -> Result<()> {
-    if args.auth_server_metadata_url.is_some() || !target.entry.source.kind.is_project_file() {
+    if args.pinned().is_some() || !target.entry.source.kind.is_project_file() {
         return Ok(());
     }
     let Some(expected) = d.pinned_elsewhere() else {
         return Ok(());
     };
-    let Some(url) = target.entry.oauth.auth_server_metadata_url.clone() else {
+    let Some(pinned) = crate::oauth::discovery::Pinned::from_settings(&target.entry.oauth) else {
         return Ok(());
     };
+    let url = pinned.key();
+    let shown = pinned.describe();
     let file = canonical(&target.entry.source.path);
     let pin = Pin {
         file: file.clone(),
@@ -86,26 +88,26 @@ pub fn check_pinned(ctx: &Ctx, target: &Target, args: &LoginArgs, d: &Discovery)
     let refusal = OauthError::PinnedElsewhere {
         server: target.name.clone(),
         file: file.clone(),
-        url: url.clone(),
+        url: shown.clone(),
         expected: expected.clone(),
     };
     let agreed = if args.allow_pinned_metadata {
         eprintln!(
-            "mcpauth: note: `{}` pins the authorization server metadata of `{}` at `{}`, on another origin than the server's own authorization servers ({}); signing in there, as --allow-pinned-metadata says",
+            "mcpauth: note: `{}` pins where `{}` signs in ({}), on another origin than the server's own authorization servers ({}); signing in there, as --allow-pinned-metadata says",
             controls(&file.display().to_string()),
             controls(&target.name),
-            controls(&crate::redact::url(&url)),
+            controls(&shown),
             listed(&expected),
         );
         true
     } else if ctx.interactive {
         eprintln!(
-            "`{}` pins the authorization server metadata of `{}` at\n  {}\n\
+            "`{}` pins where `{}` signs in:\n  {}\n\
              which is not on the origin of the authorization servers the server names for itself\n  ({})\n\
              Signing in would take the browser, and the authorization code, there.",
             controls(&file.display().to_string()),
             controls(&target.name),
-            controls(&crate::redact::url(&url)),
+            controls(&shown),
             listed(&expected),
         );
         dialoguer::Confirm::new()

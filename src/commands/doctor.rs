@@ -244,7 +244,7 @@ async fn server_checks(ctx: &Ctx, target: &Target, report: &mut Report) {
             return;
         }
     }
-    let pinned = target.entry.oauth.auth_server_metadata_url.as_deref();
+    let pinned = discovery::Pinned::from_settings(&target.entry.oauth);
     match discovery::discover(ctx.http(), target.url.as_str(), pinned).await {
         Ok(d) => {
             let how = match &d.metadata_source {
@@ -253,11 +253,32 @@ async fn server_checks(ctx: &Ctx, target: &Target, report: &mut Report) {
                     format!("pinned metadata at {}", crate::redact::url(url))
                 }
                 MetadataSource::Defaults => "no metadata: the 2025-03-26 default endpoints".into(),
+                MetadataSource::Explicit => "endpoints given by hand".into(),
             };
             report.ok(
                 "discovery",
                 format!("issuer {} ({how}); resource {}", d.issuer, d.resource),
             );
+            let registers = target.entry.oauth.client_id.is_none();
+            match d.missing_defaults(ctx.http(), registers).await {
+                Ok(Some(missing)) if !missing.is_empty() => {
+                    report.fail(
+                        "endpoints",
+                        format!(
+                            "the server publishes no OAuth metadata, and nothing answers at {}",
+                            missing
+                                .iter()
+                                .map(|u| format!("`{u}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        discovery::EXPLICIT_ENDPOINTS_HINT,
+                    );
+                    return;
+                }
+                Ok(_) => {}
+                Err(e) => report.warn("endpoints", e.to_string(), None),
+            }
             let methods = d
                 .metadata
                 .code_challenge_methods_supported

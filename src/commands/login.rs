@@ -37,6 +37,35 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
     sign_in(ctx, &target, &args, &[]).await.map(drop)
 }
 
+/// A server with no metadata anywhere gets the 2025-03-26 default endpoints on its
+/// origin. That is said, and checked before anything is registered or a browser opens:
+/// GitHub-style providers have none of them.
+async fn check_defaults(ctx: &Ctx, target: &Target, d: &Discovery) -> Result<()> {
+    // Only the endpoint a GET cannot disturb: a missing registration endpoint shows
+    // itself in the registration, which comes before any browser too.
+    let Some(missing) = d.missing_defaults(ctx.http(), false).await? else {
+        return Ok(());
+    };
+    let name = &target.name;
+    if missing.is_empty() {
+        eprintln!(
+            "mcpauth: note: `{name}` publishes no OAuth metadata; using the 2025-03-26 default endpoints `{}` and `{}`",
+            controls(d.authorization_endpoint()),
+            controls(d.token_endpoint()),
+        );
+        return Ok(());
+    }
+    Err(Error::Other(format!(
+        "cannot sign in to `{name}`: it publishes no OAuth metadata, and nothing answers at {} (HTTP 404); {}",
+        missing
+            .iter()
+            .map(|u| format!("`{}`", controls(u)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        discovery::EXPLICIT_ENDPOINTS_HINT
+    )))
+}
+
 /// The whole login for `target`, also used by the proxy when a grant is missing or needs
 /// more scopes. `more_scopes` are added to the ones the login would ask for.
 pub async fn sign_in(
@@ -111,11 +140,9 @@ pub async fn obtain(
         None
     };
 
-    let pinned = args.auth_server_metadata_url.as_deref().or(target
-        .entry
-        .oauth
-        .auth_server_metadata_url
-        .as_deref());
+    let pinned = args
+        .pinned()
+        .or(discovery::Pinned::from_settings(&target.entry.oauth));
     let d = discovery::discover(ctx.http(), target.url.as_str(), pinned)
         .await
         .context(|| format!("cannot find out how to sign in to `{name}`"))?;
@@ -123,6 +150,7 @@ pub async fn obtain(
     // Before any registration or browser: a project file may not send the sign-in to an
     // authorization server the MCP server never named, unless the person agreed.
     crate::trust::check_pinned(ctx, target, args, &d)?;
+    check_defaults(ctx, target, &d).await?;
     if args.device && d.metadata.device_authorization_endpoint.is_none() {
         return Err(OauthError::NoDeviceFlow {
             issuer: d.issuer.clone(),
@@ -133,7 +161,7 @@ pub async fn obtain(
     let mut scopes: Vec<String> = if !args.scopes.is_empty() {
         args.scopes
             .iter()
-            .flat_map(|s| s.split_ascii_whitespace().map(str::to_owned))
+            .flat_map(|s| crate::oauth::scope_words(s))
             .collect()
     } else if let Some(s) = &target.entry.oauth.scopes {
         s.clone()
@@ -676,7 +704,7 @@ async fn authorize_by_paste(
         };
         let _ = tx.send(pasted);
     });
-    let expected_issuer = d.issuer.clone();
+    let expected_issuer = d.known_issuer().map(str::to_owned);
     let iss_required = d.metadata.authorization_response_iss_parameter_supported == Some(true);
     let state = request.state.clone();
     let pasted = async move {
@@ -685,7 +713,7 @@ async fn authorize_by_paste(
                 &line,
                 &Expected {
                     state: &state,
-                    issuer: &expected_issuer,
+                    issuer: expected_issuer.as_deref(),
                     iss_required,
                     server_name: name,
                 },
@@ -717,7 +745,7 @@ async fn wait_for_redirect(
     let cancel = authorize::cancel_flag();
     let _stop = authorize::CancelOnDrop(cancel.clone());
     let state = request.state.clone();
-    let issuer = d.issuer.clone();
+    let issuer = d.known_issuer().map(str::to_owned);
     let iss_required = d.metadata.authorization_response_iss_parameter_supported == Some(true);
     let server_name = name.to_owned();
     tokio::task::spawn_blocking(move || {
@@ -725,7 +753,7 @@ async fn wait_for_redirect(
             listener,
             &Expected {
                 state: &state,
-                issuer: &issuer,
+                issuer: issuer.as_deref(),
                 iss_required,
                 server_name: &server_name,
             },

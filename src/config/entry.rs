@@ -201,7 +201,7 @@ fn parse_oauth(
     };
     let scopes = match block.get("scopes") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.split_whitespace().map(str::to_owned).collect()),
+        Some(Value::String(s)) => Some(crate::oauth::scope_words(s).collect()),
         Some(Value::Array(items)) => Some(
             items
                 .iter()
@@ -219,11 +219,35 @@ fn parse_oauth(
             )));
         }
     };
+    let authorization_url = text("authorizationUrl")?;
+    let token_url = text("tokenUrl")?;
+    if authorization_url.is_some() != token_url.is_some() {
+        return Err(cx.shape(format!(
+            "server `{name}`: `oauth.authorizationUrl` and `oauth.tokenUrl` go together"
+        )));
+    }
+    // A metadata file named relative to the config is found beside it, wherever the
+    // client runs from.
+    let auth_server_metadata_url = text("authServerMetadataUrl")?.map(|pinned| {
+        match crate::oauth::discovery::metadata_file(&pinned) {
+            Some(path) if path.is_relative() => cx
+                .source
+                .path
+                .parent()
+                .map_or(path.clone(), |dir| dir.join(&path))
+                .to_string_lossy()
+                .into_owned(),
+            _ => pinned,
+        }
+    });
     Ok(OauthSettings {
         client_id: text("clientId")?,
         callback_port,
-        auth_server_metadata_url: text("authServerMetadataUrl")?,
+        auth_server_metadata_url,
         scopes,
+        authorization_url,
+        token_url,
+        revocation_url: text("revocationUrl")?,
     })
 }
 
@@ -447,6 +471,7 @@ mod tests {
                     "https://as.example/.well-known/oauth-authorization-server".into()
                 ),
                 scopes: Some(vec!["read".into(), "write".into()]),
+                ..Default::default()
             }
         );
     }

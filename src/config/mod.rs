@@ -81,8 +81,15 @@ pub struct Source {
 pub struct OauthSettings {
     pub client_id: Option<String>,
     pub callback_port: Option<u16>,
+    /// An http(s) URL, or a local file (a path relative to the config's directory is made
+    /// absolute when the entry is read).
     pub auth_server_metadata_url: Option<String>,
     pub scopes: Option<Vec<String>>,
+    /// Endpoints given by hand, for providers that publish no metadata (GitHub) and
+    /// gateways: `authorizationUrl` and `tokenUrl` go together.
+    pub authorization_url: Option<String>,
+    pub token_url: Option<String>,
+    pub revocation_url: Option<String>,
 }
 
 #[derive(Clone, PartialEq, Eq)]

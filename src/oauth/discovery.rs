@@ -61,6 +61,77 @@ pub enum MetadataSource {
     Pinned(String),
     /// No metadata anywhere: the 2025-03-26 default endpoints on the server's origin.
     Defaults,
+    /// The endpoints were given by hand (`oauth.authorizationUrl`, `--token-url`).
+    Explicit,
+}
+
+/// What the person (or a config) fixed instead of discovering it.
+#[derive(Debug, Clone, Copy)]
+pub enum Pinned<'a> {
+    /// Authorization server metadata at an http(s) URL, or in a local file.
+    Metadata(&'a str),
+    /// The endpoints themselves; the issuer is the authorization endpoint's origin.
+    Endpoints {
+        authorization: &'a str,
+        token: &'a str,
+        revocation: Option<&'a str>,
+    },
+}
+
+impl<'a> Pinned<'a> {
+    /// What a server's `oauth` settings pin: endpoints before a metadata URL.
+    pub fn from_settings(s: &'a crate::config::OauthSettings) -> Option<Self> {
+        match (&s.authorization_url, &s.token_url) {
+            (Some(authorization), Some(token)) => Some(Pinned::Endpoints {
+                authorization,
+                token,
+                revocation: s.revocation_url.as_deref(),
+            }),
+            _ => s.auth_server_metadata_url.as_deref().map(Pinned::Metadata),
+        }
+    }
+
+    /// How it reads in a message (userinfo masked).
+    pub fn describe(&self) -> String {
+        use crate::redact::url as masked;
+        match self {
+            Pinned::Metadata(url) => {
+                format!("the authorization server metadata at `{}`", masked(url))
+            }
+            Pinned::Endpoints {
+                authorization,
+                token,
+                ..
+            } => format!(
+                "the endpoints `{}` and `{}`",
+                masked(authorization),
+                masked(token)
+            ),
+        }
+    }
+
+    /// Exactly what is pinned, as one string: what a confirmation is kept under.
+    pub fn key(&self) -> String {
+        match self {
+            Pinned::Metadata(url) => (*url).to_owned(),
+            Pinned::Endpoints {
+                authorization,
+                token,
+                ..
+            } => format!("{authorization} {token}"),
+        }
+    }
+}
+
+/// The local file a pinned metadata location names (`file:///…`, or anything that is not
+/// an http(s) URL), or `None` for a URL.
+pub fn metadata_file(pinned: &str) -> Option<std::path::PathBuf> {
+    if let Some(rest) = pinned.strip_prefix("file://") {
+        return Some(std::path::PathBuf::from(rest));
+    }
+    let lower = pinned.get(..8).unwrap_or(pinned).to_ascii_lowercase();
+    (!lower.starts_with("http://") && !lower.starts_with("https://"))
+        .then(|| std::path::PathBuf::from(pinned))
 }
 
 /// The outcome of discovery: everything needed to register and authorize.
@@ -86,6 +157,12 @@ impl Discovery {
             .unwrap_or_default()
     }
 
+    /// The issuer, when metadata named it; with endpoints given by hand it is only the
+    /// authorization endpoint's origin, standing in as the grant's key.
+    pub fn known_issuer(&self) -> Option<&str> {
+        (self.metadata_source != MetadataSource::Explicit).then_some(self.issuer.as_str())
+    }
+
     pub fn token_endpoint(&self) -> &str {
         self.metadata.token_endpoint.as_deref().unwrap_or_default()
     }
@@ -95,8 +172,14 @@ impl Discovery {
     /// URL is on the origin of none of them. The browser and the code would go to a
     /// server the MCP server never pointed at.
     pub fn pinned_elsewhere(&self) -> Option<Vec<String>> {
-        let MetadataSource::Pinned(pinned) = &self.metadata_source else {
-            return None;
+        // What is checked: the metadata's own URL, or, for metadata from a file and for
+        // endpoints given by hand, where the browser and the code go.
+        let checked: Vec<&str> = match &self.metadata_source {
+            MetadataSource::Pinned(pinned) if metadata_file(pinned).is_none() => vec![pinned],
+            MetadataSource::Pinned(_) | MetadataSource::Explicit => {
+                vec![self.authorization_endpoint(), self.token_endpoint()]
+            }
+            MetadataSource::WellKnown(_) | MetadataSource::Defaults => return None,
         };
         let expected = match &self.resource_metadata {
             Some(m) if !m.authorization_servers.is_empty() => m.authorization_servers.clone(),
@@ -108,11 +191,13 @@ impl Discovery {
             ],
         };
         let origin = |u: &str| Url::parse(u).ok().map(|u| u.origin());
-        let pinned = origin(pinned)?;
-        let ours = expected
-            .iter()
-            .any(|e| origin(e).is_some_and(|o| o.is_tuple() && o == pinned));
-        (!ours).then_some(expected)
+        let ours = |u: &str| {
+            let Some(at) = origin(u) else { return false };
+            expected
+                .iter()
+                .any(|e| origin(e).is_some_and(|o| o.is_tuple() && o == at))
+        };
+        (!checked.iter().all(|u| ours(u))).then_some(expected)
     }
 
     /// Scopes to ask for when the user named none: the challenge's, else the resource
@@ -138,12 +223,12 @@ impl Discovery {
     }
 }
 
-/// Runs discovery for the MCP server at `server_url`. `pinned` is a metadata URL the user
-/// gave, which replaces the search for the authorization server's metadata.
+/// Runs discovery for the MCP server at `server_url`. `pinned` (metadata or endpoints the
+/// user gave) replaces the search for the authorization server's metadata.
 pub async fn discover(
     http: &reqwest::Client,
     server_url: &str,
-    pinned: Option<&str>,
+    pinned: Option<Pinned<'_>>,
 ) -> Result<Discovery, OauthError> {
     let server = check_endpoint("MCP server URL", server_url)?;
     let probe = probe(http, &server).await?;
@@ -160,14 +245,35 @@ pub async fn discover(
         None => canonical_resource(&server),
     };
 
-    let (issuer, metadata, metadata_source) = if let Some(pinned) = pinned {
-        let url = check_endpoint("authorization server metadata URL", pinned)?;
-        let m = fetch_json::<AuthServerMetadata>(http, &url, "authorization server metadata")
-            .await?
-            .ok_or_else(|| OauthError::NoMetadata {
-                issuer: pinned.to_owned(),
-                tried: format!("`{pinned}`"),
-            })?;
+    let (issuer, metadata, metadata_source) = if let Some(Pinned::Endpoints {
+        authorization,
+        token,
+        revocation,
+    }) = pinned
+    {
+        let at = check_endpoint("authorization endpoint", authorization)?;
+        let issuer = at.origin().ascii_serialization();
+        let m = AuthServerMetadata {
+            issuer: issuer.clone(),
+            authorization_endpoint: Some(authorization.to_owned()),
+            token_endpoint: Some(token.to_owned()),
+            revocation_endpoint: revocation.map(str::to_owned),
+            ..Default::default()
+        };
+        (issuer, m, MetadataSource::Explicit)
+    } else if let Some(Pinned::Metadata(pinned)) = pinned {
+        let m = match metadata_file(pinned) {
+            Some(path) => read_metadata_file(&path)?,
+            None => {
+                let url = check_endpoint("authorization server metadata URL", pinned)?;
+                fetch_json::<AuthServerMetadata>(http, &url, "authorization server metadata")
+                    .await?
+                    .ok_or_else(|| OauthError::NoMetadata {
+                        issuer: pinned.to_owned(),
+                        tried: format!("`{pinned}`"),
+                    })?
+            }
+        };
         (
             m.issuer.clone(),
             m,
@@ -422,6 +528,72 @@ async fn find_auth_server_metadata(
 }
 
 /// GETs a JSON document. `Ok(None)` when the server says it has none (4xx).
+/// Whether anything answers at an endpoint the 2025-03-26 defaults assume: GitHub-style
+/// providers publish no metadata and have none of them, and the person would otherwise
+/// wait out a sign-in on a 404 page. Only "not found" counts as absent; a 400 or a
+/// redirect to a login page is an endpoint at work.
+pub async fn default_endpoint_exists(
+    http: &reqwest::Client,
+    url: &str,
+) -> Result<bool, OauthError> {
+    let url = check_endpoint("endpoint", url)?;
+    let resp = http
+        .get(url.clone())
+        .send()
+        .await
+        .map_err(|e| OauthError::unreachable(url.as_str(), e))?;
+    Ok(!matches!(
+        resp.status(),
+        StatusCode::NOT_FOUND | StatusCode::GONE
+    ))
+}
+
+impl Discovery {
+    /// For the 2025-03-26 defaults: the default endpoints that are not there, or `None`
+    /// when the metadata came from anywhere else. Registration is checked only when it
+    /// would be used (no client id of one's own).
+    pub async fn missing_defaults(
+        &self,
+        http: &reqwest::Client,
+        registers: bool,
+    ) -> Result<Option<Vec<String>>, OauthError> {
+        if self.metadata_source != MetadataSource::Defaults {
+            return Ok(None);
+        }
+        let mut wanted = vec![self.authorization_endpoint()];
+        if registers {
+            wanted.extend(self.metadata.registration_endpoint.as_deref());
+        }
+        let mut missing = Vec::new();
+        for url in wanted {
+            if !default_endpoint_exists(http, url).await? {
+                missing.push(url.to_owned());
+            }
+        }
+        Ok(Some(missing))
+    }
+}
+
+/// What to do about a provider without metadata whose default endpoints are missing.
+pub const EXPLICIT_ENDPOINTS_HINT: &str = "give its endpoints by hand: `oauth.authorizationUrl` and `oauth.tokenUrl` in the server's config, or --authorization-url and --token-url (and a client registered with the provider, --client-id)";
+
+/// Authorization server metadata kept in a local file.
+fn read_metadata_file(path: &std::path::Path) -> Result<AuthServerMetadata, OauthError> {
+    let shown = path.display().to_string();
+    let bytes = crate::files::read_capped(path, MAX_BODY as u64).map_err(|e| {
+        OauthError::MalformedMetadata {
+            what: "authorization server metadata".to_owned(),
+            url: shown.clone(),
+            reason: e.to_string(),
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| OauthError::MalformedMetadata {
+        what: "authorization server metadata".to_owned(),
+        url: shown,
+        reason: e.to_string(),
+    })
+}
+
 async fn fetch_json<T: serde::de::DeserializeOwned>(
     http: &reqwest::Client,
     url: &Url,

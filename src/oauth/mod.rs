@@ -13,6 +13,14 @@ pub mod tokens;
 
 use crate::escape::controls;
 
+/// The scopes in a list as people and providers write it: separated by spaces (RFC 6749)
+/// or by commas (GitHub's `repo,read:user`, in its token answers too).
+pub fn scope_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| c.is_ascii_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+}
+
 /// Errors of the OAuth layer. Messages name the endpoint or URL involved (those are not
 /// secret) and never carry a token, code, verifier or client secret.
 #[derive(Debug, thiserror::Error)]
@@ -180,10 +188,10 @@ pub enum OauthError {
         source: std::io::Error,
     },
     #[error(
-        "refusing to sign in to `{}`: `{}` pins the authorization server metadata at `{}`, which is not on the origin of the authorization servers the server names for itself ({})",
+        "refusing to sign in to `{}`: `{}` pins {}, which is not on the origin of the authorization servers the server names for itself ({})",
         controls(.server),
         controls(&.file.display().to_string()),
-        shown(.url),
+        controls(.url),
         .expected.iter().map(|e| format!("`{}`", shown(e))).collect::<Vec<_>>().join(", ")
     )]
     PinnedElsewhere {

@@ -488,7 +488,7 @@ fn token_set_of(
             .map(|d| sent_ms.saturating_add(d.as_millis() as i64)),
         scopes: resp
             .scopes()
-            .map(|s| s.iter().map(|s| s.to_string()).collect()),
+            .map(|s| s.iter().flat_map(|s| super::scope_words(s)).collect()),
     }
 }
 

@@ -270,3 +270,173 @@ fn a_server_that_brings_its_own_credential_is_never_signed_in_to() {
     );
     assert_eq!(host.finish(), Some(0));
 }
+
+// Symptoms: with a provider that publishes no metadata (GitHub), `doctor` claimed dynamic
+// registration while `/register` was a 404, `login --client-id X` fell back to
+// `{origin}/authorize` without a word and waited out its timeout on a 404 page, and there
+// was no way to give the endpoints by hand; GitHub's `repo,read:user` scopes read as one.
+#[test]
+fn a_provider_without_metadata_is_named_as_such_and_signs_in_with_its_endpoints() {
+    use crate::support::{AuthMethod, Endpoint, Variant};
+    let fx = Fixture::start(Knobs {
+        variant: Variant::GitHubStyle,
+        registration_endpoint: false,
+        ..Knobs::default()
+    });
+    fx.add_client(
+        "gh-app",
+        Some("gh-secret"),
+        AuthMethod::ClientSecretPost,
+        &["http://127.0.0.1/callback"],
+    );
+    let env = TestEnv::new();
+    env.add_server_entry(
+        "github",
+        json!({"type": "http", "url": fx.mcp_url(), "oauth": {"scopes": "mcp:tools,mcp:admin"}}),
+    );
+
+    let out = env.run(&["doctor", "github"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("publishes no OAuth metadata, and nothing answers at")
+            && out.stdout.contains("oauth.authorizationUrl"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("dynamic registration"),
+        "{}",
+        out.stdout
+    );
+
+    let out = env.run_with_stdin(
+        &[
+            "login",
+            "github",
+            "--client-id",
+            "gh-app",
+            "--client-secret",
+        ],
+        "gh-secret\n",
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr.contains("publishes no OAuth metadata") && out.stderr.contains("--token-url"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        fx.counters().authorize_requests,
+        0,
+        "no browser was sent anywhere"
+    );
+
+    // With the endpoints given by hand it signs in, and refreshes.
+    let authorization = fx.endpoint("/authorize");
+    let token = fx.endpoint("/token");
+    let out = env.run_with_stdin(
+        &[
+            "login",
+            "github",
+            "--client-id",
+            "gh-app",
+            "--client-secret",
+            "--client-auth",
+            "client_secret_post",
+            "--authorization-url",
+            &authorization,
+            "--token-url",
+            &token,
+        ],
+        "gh-secret\n",
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let asked = fx.requests_to(Endpoint::Authorize);
+    assert_eq!(
+        asked[0].query("scope").as_deref(),
+        Some("mcp:tools mcp:admin")
+    );
+    let status: Value = serde_json::from_str(&env.run(&["status", "--json"]).stdout).unwrap();
+    assert_eq!(
+        status[0]["scopes"],
+        json!(["mcp:tools", "mcp:admin"]),
+        "GitHub's comma-separated answer is two scopes: {status}"
+    );
+    env.let_time_pass(std::time::Duration::from_secs(3600));
+    let out = env.run(&["token", "github"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(fx.access_token_valid(out.stdout.trim()));
+    assert_eq!(fx.counters().refresh_requests, 1);
+}
+
+// The same endpoints in a project's config: they send the browser to another origin than
+// the MCP server's, so the person is asked first, as for pinned metadata.
+#[test]
+fn endpoints_pinned_by_a_project_file_are_confirmed_before_use() {
+    use crate::support::{AuthMethod, Variant};
+    let fx = Fixture::start(Knobs {
+        variant: Variant::GitHubStyle,
+        registration_endpoint: false,
+        ..Knobs::default()
+    });
+    fx.add_client(
+        "gh-app",
+        None,
+        AuthMethod::None,
+        &["http://127.0.0.1/callback"],
+    );
+    let env = TestEnv::new();
+    env.add_server_entry(
+        "github",
+        json!({"type": "http", "url": fx.mcp_url(), "oauth": {
+            "clientId": "gh-app",
+            "authorizationUrl": fx.endpoint("/authorize"),
+            "tokenUrl": fx.endpoint("/token"),
+        }}),
+    );
+    let out = env.run(&["login", "github"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stderr.contains("pins the endpoints"), "{}", out.stderr);
+    assert_eq!(fx.counters().authorize_requests, 0);
+
+    let out = env.run(&["login", "github", "--allow-pinned-metadata"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let out = env.run(&["token", "github"]);
+    assert!(fx.access_token_valid(out.stdout.trim()), "{out:?}");
+
+    // A metadata file beside the config works as a pinned URL does.
+    let metadata = json!({
+        "issuer": fx.issuer(),
+        "authorization_endpoint": fx.endpoint("/authorize"),
+        "token_endpoint": fx.endpoint("/token"),
+        "code_challenge_methods_supported": ["S256"],
+    });
+    std::fs::write(
+        env.project().join("github-oauth.json"),
+        metadata.to_string(),
+    )
+    .unwrap();
+    env.add_server_entry(
+        "github",
+        json!({"type": "http", "url": fx.mcp_url(), "oauth": {
+            "clientId": "gh-app",
+            "authServerMetadataUrl": "github-oauth.json",
+        }}),
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut cmd = env.command(&[
+        "--config",
+        env.project().join(".mcp.json").to_str().unwrap(),
+        "login",
+        "github",
+        "--allow-pinned-metadata",
+    ]);
+    cmd.current_dir(elsewhere.path());
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -584,6 +584,16 @@ fn token_ok(body: Value) -> Handled {
 /// With `token_errors_in_200`, a refusal is re-sent the way GitHub sends it: status 200,
 /// and GitHub's own error names.
 pub(super) fn github_style(knobs: &Knobs, mut handled: Handled) -> Handled {
+    // GitHub lists the granted scopes with commas.
+    if knobs.variant == super::fixture::Variant::GitHubStyle && handled.reply.status == 200 {
+        if let Ok(mut body) = serde_json::from_slice::<Value>(&handled.reply.body)
+            && let Some(scopes) = body["scope"].as_str()
+        {
+            body["scope"] = Value::String(scopes.replace(' ', ","));
+            handled.reply.body = serde_json::to_vec(&body).expect("JSON serializes");
+        }
+        return handled;
+    }
     if !knobs.token_errors_in_200 || handled.reply.status < 400 || handled.reply.status >= 500 {
         return handled;
     }

@@ -39,6 +39,9 @@ pub enum Variant {
     LegacyNoMetadata,
     /// (g) Authorization server metadata only at a non-standard path, for a pinned URL.
     PinnedMetadataUrl,
+    /// GitHub's shape: no metadata of any kind, the endpoints under `/login/oauth` on an
+    /// origin of their own (none of the 2025-03-26 defaults exist), no registration.
+    GitHubStyle,
 }
 
 impl Variant {
@@ -422,7 +425,12 @@ impl Layout {
             variant,
             IssuerWithPath | OidcPathInserted | OidcPathAppended
         );
-        let issuer_path = if tenant { "/tenant1" } else { "" }.to_owned();
+        let issuer_path = match variant {
+            _ if tenant => "/tenant1",
+            GitHubStyle => "/login/oauth",
+            _ => "",
+        }
+        .to_owned();
         let as_on_rs = matches!(variant, LegacyOriginMetadata | LegacyNoMetadata);
         let as_origin = if as_on_rs {
             rs_origin.clone()
@@ -432,7 +440,7 @@ impl Layout {
         let prm_paths = match variant {
             HeaderNamesCustomPrm => vec!["/meta/resource-info.json".to_owned()],
             PrmRootOnly => vec![root_form],
-            LegacyOriginMetadata | LegacyNoMetadata => vec![],
+            LegacyOriginMetadata | LegacyNoMetadata | GitHubStyle => vec![],
             _ => vec![path_form],
         };
         let as_metadata_paths = match variant {
@@ -440,7 +448,7 @@ impl Layout {
             Oidc => vec!["/.well-known/openid-configuration".to_owned()],
             OidcPathInserted => vec!["/.well-known/openid-configuration/tenant1".to_owned()],
             OidcPathAppended => vec!["/tenant1/.well-known/openid-configuration".to_owned()],
-            LegacyNoMetadata => vec![],
+            LegacyNoMetadata | GitHubStyle => vec![],
             PinnedMetadataUrl => vec!["/config/pinned-oauth-metadata.json".to_owned()],
             _ => vec!["/.well-known/oauth-authorization-server".to_owned()],
         };
