@@ -77,7 +77,11 @@ impl GrantTokens {
     fn unavailable(&self, why: &str) -> AuthUnavailable {
         let name = &self.target.name;
         AuthUnavailable {
-            message: format!("{why}: run `mcpauth login {name}` in a terminal, then retry"),
+            // Some clients mask a server's words that also appear in its command line
+            // (Claude Code shows `[redacted]` for the name): `mcpauth status` needs none.
+            message: format!(
+                "{why}: run `mcpauth login {name}` in a terminal, then retry (`mcpauth status` lists every server and its state)"
+            ),
         }
     }
 

@@ -156,6 +156,16 @@ pub enum OauthError {
     InvalidGrant,
     #[error("the token endpoint `{}` failed: {}", shown(.url), controls(.reason))]
     TokenEndpoint { url: String, reason: String },
+    #[error("the revocation endpoint `{}` answered {status}{}", shown(.url), match .error {
+        Some(e) => format!(" ({})", controls(e)),
+        None => String::new(),
+    })]
+    RevocationRefused {
+        url: String,
+        status: u16,
+        /// The RFC 7009 error code, when the answer had one.
+        error: Option<String>,
+    },
     #[error("the token endpoint `{url}` is busy (it answered {status}{})", match .retry_after {
         Some(d) => format!(", retry after {} s", d.as_secs()),
         None => String::new(),

@@ -353,14 +353,28 @@ pub async fn revoke(
         .send()
         .await
         .map_err(|e| OauthError::unreachable(revocation_url, e))?;
-    if resp.status().is_success() {
-        Ok(())
-    } else {
-        Err(OauthError::TokenEndpoint {
-            url: revocation_url.to_owned(),
-            reason: format!("revocation answered {}", resp.status()),
-        })
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(());
     }
+    // RFC 7009 §2.2.1: an error answer is an OAuth error object, `unsupported_token_type`
+    // for a token the server cannot revoke (a self-contained JWT access token, often).
+    let error = read_body(resp, MAX_BODY)
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v.get("error")?.as_str().map(str::to_owned));
+    Err(OauthError::RevocationRefused {
+        url: revocation_url.to_owned(),
+        status: status.as_u16(),
+        error,
+    })
+}
+
+/// A token the server says it cannot revoke: not a failure of the logout, since it ends
+/// by itself at its expiry.
+pub fn cannot_be_revoked(e: &OauthError) -> bool {
+    matches!(e, OauthError::RevocationRefused { error: Some(code), .. } if code == "unsupported_token_type")
 }
 
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";

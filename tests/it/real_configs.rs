@@ -440,3 +440,64 @@ fn endpoints_pinned_by_a_project_file_are_confirmed_before_use() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+// Symptom: logout said the revocation failed when the server could not revoke a JWT access
+// token, and called the revocation endpoint "the token endpoint".
+#[test]
+fn logout_says_which_tokens_were_revoked_and_which_cannot_be() {
+    let fx = Fixture::start(Knobs::default());
+    let env = TestEnv::new();
+    env.add_server("demo", &fx.mcp_url());
+    assert_eq!(env.run(&["login", "demo"]).code, Some(0));
+    let out = env.run(&["logout", "demo"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("the refresh and access tokens were revoked at the server"),
+        "{}",
+        out.stderr
+    );
+
+    fx.update(|k| k.access_tokens_unrevocable = true);
+    assert_eq!(env.run(&["login", "demo"]).code, Some(0));
+    let out = env.run(&["logout", "demo"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stderr.contains(
+            "the refresh token was revoked at the server; the access token cannot be revoked there and expires at "
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("token endpoint"), "{}", out.stderr);
+
+    // A refusal of another kind is named for the endpoint it came from.
+    fx.update(|k| k.access_tokens_unrevocable = false);
+    assert_eq!(env.run(&["login", "demo"]).code, Some(0));
+    fx.forget_clients();
+    let out = env.run(&["logout", "demo"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("did not confirm the revocation: the revocation endpoint"),
+        "{}",
+        out.stderr
+    );
+}
+
+// Symptom: Claude Code masks the words of a server's command line in its errors, so
+// "run `mcpauth login [redacted]`" was all the person saw; the message now also names a
+// command that needs no argument.
+#[test]
+fn errors_sent_to_the_client_name_a_command_without_arguments() {
+    let fx = Fixture::start(Knobs::default());
+    let env = TestEnv::new();
+    env.add_server("demo", &fx.mcp_url());
+    let mut host = Host::start(&env, &["proxy", "demo", "--login", "never"]);
+    let answer = host.initialize();
+    let message = answer["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert!(message.contains("`mcpauth status`"), "{message}");
+    assert_eq!(host.finish(), Some(0));
+}

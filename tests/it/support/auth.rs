@@ -975,6 +975,13 @@ pub(super) fn handle_revoke(shared: &Shared, req: &Incoming) -> Handled {
         let grant = r.grant;
         state.end_grant(grant);
     }
+    if state.knobs.access_tokens_unrevocable && state.access.contains_key(token) {
+        return Handled::refused(
+            Endpoint::Revoke,
+            Reply::oauth_error(400, "unsupported_token_type", "access tokens are JWTs here"),
+            "access token",
+        );
+    }
     if let Some(a) = state.access.get_mut(token)
         && a.client_id == client.id
     {

@@ -200,6 +200,9 @@ pub struct Knobs {
     /// GitHub's token endpoint: refusals come as `200 {"error": ...}`, with GitHub's
     /// names for a dead refresh token and for bad client credentials.
     pub token_errors_in_200: bool,
+    /// Access tokens are self-contained, so revocation refuses them with RFC 7009's
+    /// `unsupported_token_type` (refresh tokens still revoke).
+    pub access_tokens_unrevocable: bool,
     /// The token endpoint waits this long before answering (a hung provider).
     pub token_delay: Duration,
     /// `/register` refuses any registration that names a `scope`.
@@ -239,6 +242,7 @@ impl Default for Knobs {
             device_approve_on_visit: false,
             sse_responses: false,
             token_errors_in_200: false,
+            access_tokens_unrevocable: false,
             token_delay: Duration::ZERO,
             registration_refuses_scope: false,
         }
