@@ -234,6 +234,8 @@ fn seed(dir: &Path, choice: StoreChoice, url: &str) {
         key,
         aliases: vec!["bench".into()],
         server_url: None,
+        send_resource: true,
+        scope_on_refresh: false,
         store: StoreKind::File,
         token_endpoint: "http://127.0.0.1:9/token".into(),
         revocation_endpoint: None,

@@ -109,6 +109,8 @@ fn seed(dir: &Path, choice: StoreChoice) {
         key,
         aliases: vec!["demo".into()],
         server_url: None,
+        send_resource: true,
+        scope_on_refresh: false,
         store: if choice == StoreChoice::File {
             StoreKind::File
         } else {

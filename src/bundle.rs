@@ -405,6 +405,8 @@ mod props {
                 key,
                 aliases: vec![alias.to_owned()],
                 server_url: None,
+                send_resource: true,
+                scope_on_refresh: false,
                 store: StoreKind::Memory,
                 token_endpoint: "https://as.example.com/token".into(),
                 revocation_endpoint: None,

@@ -442,7 +442,7 @@ async fn request_tokens(
     deadline: Instant,
 ) -> Result<tokens::TokenSet> {
     let extras = RequestExtras {
-        resource: Some(&rec.key.resource),
+        resource: rec.send_resource.then_some(rec.key.resource.as_str()),
         params: rec
             .extra_params
             .iter()
@@ -466,13 +466,18 @@ async fn request_tokens(
         let request = async {
             match refresh_token {
                 Some(rt) => {
+                    let scopes: &[String] = if rec.scope_on_refresh {
+                        &rec.scopes
+                    } else {
+                        &[]
+                    };
                     tokens::refresh(
                         ctx.http(),
                         &ctx.clock,
                         creds,
                         &rec.token_endpoint,
                         rt,
-                        &[],
+                        scopes,
                         &extras,
                     )
                     .await
@@ -587,6 +592,8 @@ mod tests {
             key,
             aliases: vec![],
             server_url: None,
+            send_resource: true,
+            scope_on_refresh: false,
             store: StoreKind::Memory,
             token_endpoint: "https://as/token".into(),
             revocation_endpoint: None,

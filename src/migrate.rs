@@ -367,6 +367,8 @@ async fn import_one(ctx: &Ctx, f: &Found, target: &Target, opts: &Options) -> Re
         key,
         aliases: vec![target.entry.name.clone()],
         server_url: Some(target.url.to_string()),
+        send_resource: true,
+        scope_on_refresh: false,
         store: StoreKind::Memory,
         token_endpoint: d.token_endpoint().to_owned(),
         revocation_endpoint: d.metadata.revocation_endpoint.clone(),

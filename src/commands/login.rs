@@ -15,6 +15,7 @@ use crate::grants::{self, Target};
 use crate::oauth::OauthError;
 use crate::oauth::authorize::{self, Expected, Listener, Opened};
 use crate::oauth::discovery::{self, Discovery};
+use crate::oauth::profile::Provider;
 use crate::oauth::registration;
 use crate::oauth::tokens::{self, ClientAuth, ClientCredentials, RequestExtras, TokenSet};
 use crate::secret::Secret;
@@ -158,15 +159,38 @@ pub async fn obtain(
         .into());
     }
 
+    // The provider's quirks: from the config, else from the issuer.
+    let oauth = &target.entry.oauth;
+    let provider = oauth
+        .provider
+        .unwrap_or_else(|| Provider::for_issuer(&d.issuer));
+    let send_resource = oauth.resource.unwrap_or(provider.sends_resource());
+    if provider != Provider::Standard {
+        tracing::debug!(?provider, send_resource, "provider profile");
+    }
+
     let mut scopes: Vec<String> = if !args.scopes.is_empty() {
         args.scopes
             .iter()
             .flat_map(|s| crate::oauth::scope_words(s))
             .collect()
-    } else if let Some(s) = &target.entry.oauth.scopes {
+    } else if let Some(s) = &oauth.scopes {
         s.clone()
     } else {
-        d.default_scopes()
+        // A provider with scopes of its own (Entra's `<resource>/.default`) gets them
+        // when the server named none beyond OpenID Connect's.
+        let mut scopes = d.default_scopes();
+        if scopes
+            .iter()
+            .all(|s| ["openid", "offline_access", "profile", "email"].contains(&s.as_str()))
+        {
+            for s in provider.default_scopes(&d.resource) {
+                if !scopes.contains(&s) {
+                    scopes.push(s);
+                }
+            }
+        }
+        scopes
     };
     for s in more_scopes {
         if !scopes.contains(s) {
@@ -194,10 +218,13 @@ pub async fn obtain(
         save_client,
     } = chosen;
 
+    // Sent on the authorization request and on every refresh: the config's `params`,
+    // with the command line's `--auth-param` over them.
+    let mut params: std::collections::BTreeMap<String, String> = oauth.params.clone();
+    params.extend(args.auth_params.iter().cloned());
     let extras = RequestExtras {
-        resource: Some(&d.resource),
-        params: args
-            .auth_params
+        resource: send_resource.then_some(d.resource.as_str()),
+        params: params
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect(),
@@ -236,11 +263,18 @@ pub async fn obtain(
         // prompt, and certified providers drop it silently without one (no refresh
         // token). The person's own `prompt` wins.
         let mut authorize_extras = extras.clone();
-        if scopes.iter().any(|s| s == "offline_access")
-            && !args.auth_params.iter().any(|(k, _)| k == "prompt")
-        {
-            authorize_extras.params.push(("prompt", "consent"));
+        let given = |key: &str| authorize_extras.params.iter().any(|(k, _)| *k == key);
+        let mut wanted: Vec<(&str, &str)> = provider
+            .authorize_params()
+            .iter()
+            .copied()
+            .filter(|(k, _)| !given(k))
+            .collect();
+        let prompted = given("prompt") || wanted.iter().any(|(k, _)| *k == "prompt");
+        if scopes.iter().any(|s| s == "offline_access") && !prompted {
+            wanted.push(("prompt", "consent"));
         }
+        authorize_extras.params.extend(wanted);
         let request = tokens::authorization_request(
             d.authorization_endpoint(),
             &client.client_id,
@@ -296,12 +330,14 @@ pub async fn obtain(
         key,
         aliases,
         server_url: Some(target.url.to_string()),
+        send_resource,
+        scope_on_refresh: provider.scope_on_refresh(),
         store: kind,
         token_endpoint: d.token_endpoint().to_owned(),
         revocation_endpoint: d.metadata.revocation_endpoint.clone(),
         auth_method: client.auth_method.clone(),
         scopes: granted.unwrap_or(scopes),
-        extra_params: args.auth_params.iter().cloned().collect(),
+        extra_params: params.clone(),
         expires_at_ms,
         obtained_at_ms: ctx.clock.now_ms(),
         refreshed_at_ms: None,

@@ -240,7 +240,43 @@ fn parse_oauth(
             _ => pinned,
         }
     });
+    let provider = match text("provider")? {
+        None => None,
+        Some(p) => Some(crate::oauth::profile::Provider::parse(&p).ok_or_else(|| {
+            cx.shape(format!(
+                "server `{name}`: `oauth.provider` is `{}`; expected `entra`, `google` or `standard`",
+                p.escape_debug()
+            ))
+        })?),
+    };
+    let resource = match block.get("resource") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => {
+            return Err(cx.shape(format!(
+                "server `{name}`: `oauth.resource` must be true or false"
+            )));
+        }
+    };
+    let params = match block.get("params") {
+        None | Some(Value::Null) => BTreeMap::new(),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+            .collect::<Option<BTreeMap<_, _>>>()
+            .ok_or_else(|| {
+                cx.shape(format!(
+                    "server `{name}`: `oauth.params` must map names to strings"
+                ))
+            })?,
+        Some(_) => {
+            return Err(cx.shape(format!("server `{name}`: `oauth.params` must be an object")));
+        }
+    };
     Ok(OauthSettings {
+        provider,
+        resource,
+        params,
         client_id: text("clientId")?,
         callback_port,
         auth_server_metadata_url,

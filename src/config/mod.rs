@@ -90,6 +90,14 @@ pub struct OauthSettings {
     pub authorization_url: Option<String>,
     pub token_url: Option<String>,
     pub revocation_url: Option<String>,
+    /// `oauth.provider`: the provider's quirks to allow for, when its issuer does not
+    /// tell (see [`crate::oauth::profile`]).
+    pub provider: Option<crate::oauth::profile::Provider>,
+    /// `oauth.resource: false`: never send the RFC 8707 `resource` parameter.
+    pub resource: Option<bool>,
+    /// `oauth.params`: extra parameters for the authorization request and refreshes, as
+    /// `--auth-param` gives them.
+    pub params: BTreeMap<String, String>,
 }
 
 #[derive(Clone, PartialEq, Eq)]

@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod challenge;
 pub mod discovery;
 pub mod http;
+pub mod profile;
 pub mod registration;
 pub mod tokens;
 

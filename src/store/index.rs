@@ -118,6 +118,8 @@ pub(crate) mod tests {
             key,
             aliases: vec![format!("server{n}")],
             server_url: None,
+            send_resource: true,
+            scope_on_refresh: false,
             store: StoreKind::File,
             token_endpoint: "https://as.example.com/token".into(),
             revocation_endpoint: None,

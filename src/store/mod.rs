@@ -114,6 +114,12 @@ pub struct GrantRecord {
     /// defines them (a headless host that imported the grant has no config).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_url: Option<String>,
+    /// Whether its requests carry the RFC 8707 `resource` (Microsoft Entra refuses it).
+    #[serde(default = "always", skip_serializing_if = "is_true")]
+    pub send_resource: bool,
+    /// Whether a refresh names the granted scopes again (Entra wants them).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scope_on_refresh: bool,
     pub store: StoreKind,
     pub token_endpoint: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,6 +147,14 @@ pub struct GrantRecord {
     /// with the client's own credentials, not with a refresh token.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub client_credentials: bool,
+}
+
+fn always() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// The secret half of a grant: one keychain entry.

@@ -501,3 +501,104 @@ fn errors_sent_to_the_client_name_a_command_without_arguments() {
     assert!(message.contains("`mcpauth status`"), "{message}");
     assert_eq!(host.finish(), Some(0));
 }
+
+/// Signs in to `demo` with the given `oauth` block; returns the run.
+fn login_with(fx: &Fixture, oauth: Value) -> (TestEnv, crate::support::RunOutput) {
+    let env = TestEnv::new();
+    env.add_server_entry(
+        "demo",
+        json!({"type": "http", "url": fx.mcp_url(), "oauth": oauth}),
+    );
+    let out = env.run(&["login", "demo"]);
+    (env, out)
+}
+
+// Symptom: Entra ID refuses `resource` beside v2 scopes (AADSTS9010010) and a refresh
+// without `scope` (AADSTS90014); its API scopes are `<resource>/.default`.
+#[test]
+fn entra_gets_its_default_scope_no_resource_and_the_scope_again_on_refresh() {
+    use crate::support::{Endpoint, ProviderQuirks};
+    let fx = Fixture::start(Knobs {
+        provider_quirks: Some(ProviderQuirks::Entra),
+        // The server names no scopes: Entra's own `.default` is what is asked for.
+        scopes_supported: vec![],
+        challenge_scope: None,
+        require_resource: false,
+        ..Knobs::default()
+    });
+    // As a standard server: the documented refusal.
+    let (_, out) = login_with(&fx, json!({}));
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stderr.contains("AADSTS9010010"), "{}", out.stderr);
+
+    let (env, out) = login_with(&fx, json!({"provider": "entra"}));
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let asked = fx.requests_to(Endpoint::Authorize);
+    let last = asked.last().unwrap();
+    let scope = last.query("scope").unwrap_or_default();
+    let mut asked_scopes: Vec<&str> = scope.split(' ').collect();
+    asked_scopes.sort();
+    let default = format!("{}/.default", fx.mcp_url());
+    assert_eq!(asked_scopes, [default.as_str(), "offline_access"]);
+    assert_eq!(last.query("resource"), None);
+    env.let_time_pass(std::time::Duration::from_secs(3600));
+    let out = env.run(&["token", "demo"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let refresh = fx.requests_to(Endpoint::Token);
+    let refresh = refresh.last().unwrap();
+    assert_eq!(refresh.form("grant_type").as_deref(), Some("refresh_token"));
+    assert!(
+        refresh
+            .form("scope")
+            .is_some_and(|s| s.contains("/.default"))
+    );
+    assert_eq!(refresh.form("resource"), None);
+}
+
+// Symptom: Google gives a refresh token only with `access_type=offline` and
+// `prompt=consent`, so the person signed in again every hour.
+#[test]
+fn google_is_asked_for_offline_access_its_own_way() {
+    use crate::support::{Endpoint, ProviderQuirks};
+    let fx = Fixture::start(Knobs {
+        provider_quirks: Some(ProviderQuirks::Google),
+        // Google has no use for RFC 8707, so `resource: false` below is no loss.
+        require_resource: false,
+        ..Knobs::default()
+    });
+    let (_, out) = login_with(&fx, json!({}));
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stderr.contains("gave no refresh token"),
+        "as a standard server: {}",
+        out.stderr
+    );
+    let (_, out) = login_with(&fx, json!({"provider": "google"}));
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stderr.contains("refreshed automatically"),
+        "{}",
+        out.stderr
+    );
+    let asked = fx.requests_to(Endpoint::Authorize);
+    let last = asked.last().unwrap();
+    assert_eq!(last.query("access_type").as_deref(), Some("offline"));
+    assert_eq!(last.query("prompt").as_deref(), Some("consent"));
+
+    // Each is the server's to override: `resource: false`, and parameters of its own.
+    let (env, out) = login_with(
+        &fx,
+        json!({"provider": "google", "resource": false, "params": {"hd": "example.com"}}),
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let asked = fx.requests_to(Endpoint::Authorize);
+    let last = asked.last().unwrap();
+    assert_eq!(last.query("resource"), None);
+    assert_eq!(last.query("hd").as_deref(), Some("example.com"));
+    env.let_time_pass(std::time::Duration::from_secs(3600));
+    assert_eq!(env.run(&["token", "demo"]).code, Some(0));
+    let refresh = fx.requests_to(Endpoint::Token);
+    let refresh = refresh.last().unwrap();
+    assert_eq!(refresh.form("hd").as_deref(), Some("example.com"));
+    assert_eq!(refresh.form("resource"), None);
+}

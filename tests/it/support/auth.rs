@@ -15,7 +15,7 @@ use sha2::Digest;
 
 use super::fixture::{
     AuthMethod, AuthorizeOutcome, BrokenMetadata, Client, ClientKind, CodeGrant, DeviceGrant,
-    DeviceState, Endpoint, Handled, Knobs, Shared, State, TransientFailure, lock,
+    DeviceState, Endpoint, Handled, Knobs, ProviderQuirks, Shared, State, TransientFailure, lock,
 };
 use super::http::{Incoming, Reply, form_get, loopback_get, loopback_get_as};
 
@@ -243,7 +243,11 @@ pub(super) fn handle_authorize(shared: &Shared, req: &Incoming) -> Handled {
     }
     let scopes = scopes_of(q("scope"));
     let known = state.known_scopes();
-    if let Some(unknown) = scopes.iter().find(|s| !known.contains(s)) {
+    let entra = state.knobs.provider_quirks == Some(ProviderQuirks::Entra);
+    if let Some(unknown) = scopes
+        .iter()
+        .find(|s| !(known.contains(s) || entra && s.ends_with("/.default")))
+    {
         return bad_authorize(format!("unknown scope `{unknown}`"));
     }
 
@@ -264,6 +268,8 @@ pub(super) fn handle_authorize(shared: &Shared, req: &Incoming) -> Handled {
                 challenge: challenge.to_owned(),
                 resource: resource.clone(),
                 scopes: scopes.clone(),
+                offline_consent: q("access_type") == Some("offline")
+                    && q("prompt") == Some("consent"),
                 used: false,
                 issued_grant: None,
             },
@@ -668,6 +674,22 @@ pub(super) fn handle_token(shared: &Shared, req: &Incoming) -> Handled {
         Err(h) => return h,
     };
     let resource = form_get(&form, "resource").map(str::to_owned);
+    if state.knobs.provider_quirks == Some(ProviderQuirks::Entra) {
+        if resource.is_some() {
+            return token_error(
+                400,
+                "invalid_target",
+                "AADSTS9010010: The resource parameter provided in the request doesn't match with the requested scopes.",
+            );
+        }
+        if grant_type == "refresh_token" && form_get(&form, "scope").is_none() {
+            return token_error(
+                400,
+                "invalid_request",
+                "AADSTS90014: The required field 'scope' is missing from the credential.",
+            );
+        }
+    }
     match grant_type.as_str() {
         "authorization_code" => {
             let (Some(code), Some(redirect_uri), Some(verifier)) = (
@@ -707,8 +729,13 @@ pub(super) fn handle_token(shared: &Shared, req: &Incoming) -> Handled {
             if resource.is_some() && grant.resource.is_some() && resource != grant.resource {
                 return token_error(400, "invalid_target", "resource differs from authorization");
             }
-            let with_refresh = state.knobs.refresh_without_offline_access
-                || grant.scopes.iter().any(|s| s == "offline_access");
+            let with_refresh = match state.knobs.provider_quirks {
+                Some(ProviderQuirks::Google) => grant.offline_consent,
+                _ => {
+                    state.knobs.refresh_without_offline_access
+                        || grant.scopes.iter().any(|s| s == "offline_access")
+                }
+            };
             let body = state.issue_tokens(
                 &client.id,
                 resource.or(grant.resource),

@@ -200,6 +200,8 @@ pub struct Knobs {
     /// GitHub's token endpoint: refusals come as `200 {"error": ...}`, with GitHub's
     /// names for a dead refresh token and for bad client credentials.
     pub token_errors_in_200: bool,
+    /// A provider's documented refusals (see [`ProviderQuirks`]).
+    pub provider_quirks: Option<ProviderQuirks>,
     /// Access tokens are self-contained, so revocation refuses them with RFC 7009's
     /// `unsupported_token_type` (refresh tokens still revoke).
     pub access_tokens_unrevocable: bool,
@@ -243,6 +245,7 @@ impl Default for Knobs {
             sse_responses: false,
             token_errors_in_200: false,
             access_tokens_unrevocable: false,
+            provider_quirks: None,
             token_delay: Duration::ZERO,
             registration_refuses_scope: false,
         }
@@ -327,6 +330,17 @@ pub struct Counters {
     pub stray_callbacks_refused: u32,
 }
 
+/// What two big providers refuse, as their documentation says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderQuirks {
+    /// Microsoft Entra ID: a token request with `resource` is refused (AADSTS9010010), a
+    /// refresh without `scope` too (AADSTS90014); `<resource>/.default` scopes are known.
+    Entra,
+    /// Google: a refresh token only for an authorization with `access_type=offline` and
+    /// `prompt=consent`, whatever the scopes.
+    Google,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientKind {
     PreRegistered,
@@ -375,6 +389,8 @@ pub(super) struct CodeGrant {
     pub challenge: String,
     pub resource: Option<String>,
     pub scopes: Vec<String>,
+    /// The authorization asked `access_type=offline` with `prompt=consent`.
+    pub offline_consent: bool,
     pub used: bool,
     /// The grant the code's exchange created, ended if the code comes back.
     pub issued_grant: Option<u64>,

@@ -33,5 +33,6 @@ mod mcp;
 pub use cli::{RunOutput, TestEnv};
 pub use fixture::{
     AuthMethod, AuthorizeOutcome, BrokenMetadata, ClientKind, Counters, DeviceGrant, DeviceState,
-    Endpoint, Fixture, Knobs, Recorded, ResourceMismatch, Side, TransientFailure, Variant,
+    Endpoint, Fixture, Knobs, ProviderQuirks, Recorded, ResourceMismatch, Side, TransientFailure,
+    Variant,
 };
