@@ -8,6 +8,7 @@
 //!   names (with where they came from) for an unknown one, and never contains a header
 //!   value (headers often hold secrets).
 
+mod codex;
 mod entry;
 mod error;
 mod expand;
@@ -43,6 +44,8 @@ pub enum SourceKind {
     ClaudeCodeUser,
     /// Claude Desktop's `claude_desktop_config.json`.
     ClaudeDesktop,
+    /// Codex's `config.toml` (`$CODEX_HOME`, by default `~/.codex`), `[mcp_servers.*]`.
+    Codex,
     /// `.cursor/mcp.json` in the project.
     CursorProject,
     /// `~/.cursor/mcp.json`.

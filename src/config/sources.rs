@@ -18,7 +18,7 @@ use super::jsonc;
 use super::{Lookup, Source, SourceKind};
 
 /// The sources in precedence order, when no `--config` file is given.
-const ORDER: [SourceKind; 7] = [
+const ORDER: [SourceKind; 8] = [
     SourceKind::ProjectMcpJson,
     SourceKind::ClaudeCodeLocal,
     SourceKind::CursorProject,
@@ -26,6 +26,7 @@ const ORDER: [SourceKind; 7] = [
     SourceKind::ClaudeCodeUser,
     SourceKind::CursorUser,
     SourceKind::ClaudeDesktop,
+    SourceKind::Codex,
 ];
 
 /// One file's servers, in file order.
@@ -122,13 +123,35 @@ impl<'a> Reader<'a> {
             SourceKind::ClaudeCodeLocal | SourceKind::ClaudeCodeUser => {
                 return self.load_claude(kind);
             }
+            SourceKind::Codex => {
+                let Some(path) = super::codex::config_path(home, self.env) else {
+                    return Ok(None);
+                };
+                let Some(text) = read(&path, false)? else {
+                    return Ok(None);
+                };
+                let servers = super::codex::servers(&path, &text)?;
+                return Ok(Some(Loaded {
+                    source: Source {
+                        kind: kind.clone(),
+                        path,
+                    },
+                    servers,
+                    predefined: Vec::new(),
+                }));
+            }
             SourceKind::CommandLine | SourceKind::SignedIn => return Ok(None),
         };
         let required = *kind == SourceKind::ExplicitFile;
         let Some(text) = read(&path, required)? else {
             return Ok(None);
         };
-        let servers = server_table(&path, &text, key)?;
+        // `--config` takes a Codex file too.
+        let servers = if path.extension().is_some_and(|e| e == "toml") {
+            super::codex::servers(&path, &text)?
+        } else {
+            server_table(&path, &text, key)?
+        };
         Ok(Some(Loaded {
             source: Source {
                 kind: kind.clone(),
@@ -188,6 +211,9 @@ impl<'a> Reader<'a> {
                 }
                 SourceKind::ExplicitFile => {
                     lookup.config_file.as_deref().map(|p| short_path(p, lookup))
+                }
+                SourceKind::Codex => {
+                    super::codex::config_path(home, self.env).map(|p| short_path(&p, lookup))
                 }
                 SourceKind::CommandLine | SourceKind::SignedIn => None,
             })

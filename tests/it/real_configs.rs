@@ -602,3 +602,48 @@ fn google_is_asked_for_offline_access_its_own_way() {
     assert_eq!(refresh.form("hd").as_deref(), Some("example.com"));
     assert_eq!(refresh.form("resource"), None);
 }
+
+// Symptom: servers configured for Codex (`[mcp_servers.NAME]` in `$CODEX_HOME/config.toml`)
+// were unknown to mcpauth, and Codex starts its servers in `$CODEX_HOME`.
+#[test]
+fn codex_servers_are_read_from_its_config_toml() {
+    let fx = Fixture::start(Knobs::default());
+    let codex_home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        codex_home.path().join("config.toml"),
+        format!(
+            "model = \"gpt-5\"\n\n[mcp_servers.demo]\nurl = \"{}\"\nstartup_timeout_sec = 20\n\n\
+             [mcp_servers.files]\ncommand = \"npx\"\nargs = [\"-y\", \"server-filesystem\"]\n",
+            fx.mcp_url()
+        ),
+    )
+    .unwrap();
+    let mut env = TestEnv::new();
+    env.env("CODEX_HOME", codex_home.path().to_str().unwrap());
+    let out = env.run(&["login", "demo"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let out = env.run(&["status", "--json"]);
+    let rows: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(rows[0]["server"], "demo", "{rows}");
+    assert_eq!(rows[0]["state"], "valid", "{rows}");
+
+    // Started as Codex starts it: in CODEX_HOME, by name.
+    let mut cmd = env.command(&["proxy", "demo", "--login", "never"]);
+    cmd.current_dir(codex_home.path());
+    let mut host = Host::spawn(cmd);
+    assert!(host.initialize().get("result").is_some());
+    let answer = echo(&mut host, "from codex");
+    assert_eq!(
+        answer["result"]["content"][0]["text"], "from codex",
+        "{answer}"
+    );
+    assert_eq!(host.finish(), Some(0));
+
+    // A broken config.toml is named with its place, and hides nothing else.
+    std::fs::write(codex_home.path().join("config.toml"), "[mcp_servers.demo\n").unwrap();
+    env.add_server("other", &fx.mcp_url());
+    let out = env.run(&["status", "--json"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.contains("config.toml`:1:"), "{}", out.stderr);
+    assert!(out.stdout.contains("\"other\""), "{}", out.stdout);
+}
