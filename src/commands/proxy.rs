@@ -401,7 +401,9 @@ pub async fn run(ctx: Ctx, args: crate::cli::ProxyArgs) -> crate::error::Result<
             None => std::sync::Arc::new(GrantTokens::new(ctx, target, args.login)),
         };
     let stdin = tokio::io::BufReader::with_capacity(64 * 1024, host_stdin());
+    tracing::debug!(server = %crate::redact::url(opts.url.as_str()), name = %opts.server_name, "proxying");
     let result = crate::proxy::run(opts, tokens, stdin, host_stdout()).await;
+    tracing::debug!("proxy finished");
     // A refresh the host's requests started finishes and is saved before we leave.
     lifecycle
         .settle(lifecycle.deadline + Duration::from_secs(5))

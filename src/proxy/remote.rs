@@ -575,8 +575,15 @@ impl Inner {
             if status.is_success() {
                 if info.is_init {
                     let mut state = self.lock();
-                    if let Some(id) = resp.headers().get(SESSION_ID) {
-                        state.session = Some(id.clone());
+                    let session = resp.headers().get(SESSION_ID).cloned();
+                    // The id itself is the session's bearer of sorts: not logged.
+                    tracing::debug!(
+                        server = %self.server,
+                        "initialized ({})",
+                        if session.is_some() { "a session" } else { "no session id" }
+                    );
+                    if session.is_some() {
+                        state.session = session;
                     }
                     state.generation += 1;
                 }
@@ -846,6 +853,7 @@ impl Inner {
                     return;
                 }
                 Ok(resp) if resp.status().is_success() => {
+                    tracing::debug!(server = %self.server, "server stream open");
                     let mut body = resp.bytes_stream();
                     while let Some(Ok(chunk)) = body.next().await {
                         parser.push(&chunk);

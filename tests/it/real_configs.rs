@@ -647,3 +647,38 @@ fn codex_servers_are_read_from_its_config_toml() {
     assert!(out.stderr.contains("config.toml`:1:"), "{}", out.stderr);
     assert!(out.stdout.contains("\"other\""), "{}", out.stdout);
 }
+
+// Symptom: `-v` on a whole proxy session logged one line ("session closed").
+#[test]
+fn a_verbose_proxy_session_says_what_happened() {
+    let fx = Fixture::start(Knobs::default());
+    let env = TestEnv::new();
+    env.add_server("demo", &fx.mcp_url());
+    assert_eq!(env.run(&["login", "demo"]).code, Some(0));
+    crate::refresh::let_expire(&env);
+    let session = [
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+               "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                          "clientInfo": {"name": "t", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    ]
+    .map(|m| format!("{m}\n"))
+    .concat();
+    let out = env.run_with_stdin(&["-v", "proxy", "demo", "--login", "never"], &session);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.contains("\"tools\""), "{}", out.stdout);
+    let mut at = 0;
+    for step in [
+        "proxying",
+        "refreshed",
+        "initialized (a session)",
+        "proxy finished",
+    ] {
+        let found = out.stderr[at..]
+            .find(step)
+            .unwrap_or_else(|| panic!("no `{step}` after the steps before it:\n{}", out.stderr));
+        at += found;
+    }
+    out.assert_no_secret(&fx.secrets_seen());
+}
