@@ -6,22 +6,22 @@ use serde_json::{Value, json};
 use crate::proxy_cli::{Host, echo};
 use crate::support::{Fixture, Knobs, TestEnv};
 
-/// A project file in the shape MCP gateways document: a stdio server with `env`,
-/// `"transport": "http"` entries, and GitHub behind a personal access token header.
+/// agent-mcp-gateway's documented `.mcp.json` (its OAuth guide's mixed example and its
+/// GitHub PAT workaround), with Notion's URL pointed at the fixture: a stdio server with
+/// `env`, `"transport": "http"` entries, and GitHub behind `Bearer ${GITHUB_PAT}`.
 fn gateway_project(env: &TestEnv, fx: &Fixture) {
     env.write_mcp_json(&json!({
         "mcpServers": {
-            "filesystem": {
+            "brave-search": {
                 "command": "npx",
-                "args": ["-y", "@modelcontextprotocol/server-filesystem", "."],
-                "env": {"LOG_LEVEL": "info"}
+                "args": ["-y", "@modelcontextprotocol/server-brave-search"],
+                "env": {"BRAVE_API_KEY": "${BRAVE_API_KEY}"}
             },
+            "notion": {"url": fx.mcp_url(), "transport": "http"},
             "github": {
-                "transport": "http",
                 "url": "https://api.githubcopilot.com/mcp/",
                 "headers": {"Authorization": "Bearer ${GITHUB_PAT}"}
-            },
-            "demo": {"transport": "http", "url": fx.mcp_url()}
+            }
         }
     }));
 }
@@ -43,11 +43,11 @@ fn an_unset_variable_hides_only_its_own_entry() {
     let fx = Fixture::start(Knobs::default());
     let mut env = TestEnv::new();
     gateway_project(&env, &fx);
-    assert_eq!(env.run(&["login", "demo"]).code, Some(0));
+    assert_eq!(env.run(&["login", "notion"]).code, Some(0));
 
     let out = env.run(&["status", "--json"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert_eq!(status_names(&out), ["demo"]);
+    assert_eq!(status_names(&out), ["notion"]);
     assert!(
         out.stderr
             .contains("`GITHUB_PAT` is not set (server `github`"),
@@ -55,7 +55,7 @@ fn an_unset_variable_hides_only_its_own_entry() {
         out.stderr
     );
     let out = env.run(&["status"]);
-    assert!(out.stdout.contains("demo"), "{}", out.stdout);
+    assert!(out.stdout.contains("notion"), "{}", out.stdout);
     assert!(
         !out.stdout.contains("No remote MCP servers"),
         "{}",
@@ -77,7 +77,15 @@ fn an_unset_variable_hides_only_its_own_entry() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let mut names = status_names(&out);
     names.sort();
-    assert_eq!(names, ["demo", "github"]);
+    assert_eq!(names, ["github", "notion"]);
+    let rows: Value = serde_json::from_str(&out.stdout).unwrap();
+    let github = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["server"] == "github")
+        .unwrap();
+    assert_eq!(github["state"], "static_header", "{rows}");
     assert!(!out.all_output().contains("ghp-not-a-real-token-1234"));
 }
 
