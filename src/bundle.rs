@@ -278,15 +278,19 @@ pub fn read_sealed(input: Option<&Path>) -> Result<Vec<u8>, BundleError> {
     Ok(data)
 }
 
+/// A passphrase or recipients file: small, and text.
+fn read_small(path: &Path) -> Result<String, BundleError> {
+    crate::files::read_string_capped(path, crate::files::SMALL_LIMIT).map_err(|source| {
+        BundleError::Read {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
+}
+
 /// The first line of a passphrase file.
 pub fn passphrase_from_file(path: &Path) -> Result<SecretString, BundleError> {
-    let text =
-        crate::files::read_string_capped(path, crate::files::SMALL_LIMIT).map_err(|source| {
-            BundleError::Read {
-                path: path.to_path_buf(),
-                source,
-            }
-        })?;
+    let text = read_small(path)?;
     let line = text.lines().next().unwrap_or_default();
     if line.is_empty() {
         return Err(BundleError::EmptyPassphrase);
@@ -316,13 +320,7 @@ pub fn parse_recipient(text: &str) -> Result<Box<dyn age::Recipient + Send>, Bun
 pub fn recipients_from_file(
     path: &Path,
 ) -> Result<Vec<Box<dyn age::Recipient + Send>>, BundleError> {
-    let text =
-        crate::files::read_string_capped(path, crate::files::SMALL_LIMIT).map_err(|source| {
-            BundleError::Read {
-                path: path.to_path_buf(),
-                source,
-            }
-        })?;
+    let text = read_small(path)?;
     let recipients = text
         .lines()
         .map(str::trim)
