@@ -76,8 +76,15 @@ pub fn classify(entry: &Value) -> Kind {
         };
     }
     let typ = obj.get("type").and_then(Value::as_str).unwrap_or("");
-    let has_url = obj.get("url").is_some() || obj.get("serverUrl").is_some();
-    if has_url || matches!(typ, "http" | "sse" | "streamable-http" | "streamableHttp") {
+    let has_url = ["url", "serverUrl", "httpUrl"]
+        .iter()
+        .any(|k| obj.get(*k).is_some());
+    if has_url
+        || matches!(
+            typ,
+            "http" | "sse" | "streamable-http" | "streamableHttp" | "streamable_http"
+        )
+    {
         Kind::Remote
     } else {
         Kind::Local

@@ -49,13 +49,24 @@ pub(crate) fn parse(name: &str, value: &Value, cx: &Context) -> Result<ServerEnt
             Some(_) => Err(cx.shape(format!("server `{name}`: `{key}` is not a string"))),
         }
     };
-    let kind = str_field("type")?;
-    let url = str_field("url")?;
+    // The spellings other clients use: `transport` (MCP gateways), `httpUrl` (Gemini CLI),
+    // `serverUrl` (Windsurf), `streamableHttp` and `streamable_http` (Cline and others).
+    let kind = match str_field("type")? {
+        Some(kind) => Some(kind),
+        None => str_field("transport")?,
+    };
+    let url = match str_field("url")? {
+        Some(url) => Some(url),
+        None => match str_field("httpUrl")? {
+            Some(url) => Some(url),
+            None => str_field("serverUrl")?,
+        },
+    };
     let command = str_field("command")?;
     let oauth = parse_oauth(name, obj, cx)?;
 
     let transport = match kind {
-        Some("http" | "streamable-http") => Transport::Http,
+        Some("http" | "streamable-http" | "streamableHttp" | "streamable_http") => Transport::Http,
         Some("sse") => Transport::Sse,
         Some("stdio") => Transport::Stdio,
         Some(other) => {
@@ -465,6 +476,19 @@ mod tests {
             let e = parse_json(json!({"type": kind, "url": "http://127.0.0.1:1/sse"})).unwrap();
             assert_eq!(e.transport, transport, "{kind}");
         }
+        for spelled in [
+            json!({"type": "streamableHttp", "url": "https://a/mcp"}),
+            json!({"type": "streamable_http", "url": "https://a/mcp"}),
+            json!({"transport": "http", "url": "https://a/mcp"}),
+            json!({"httpUrl": "https://a/mcp"}),
+            json!({"serverUrl": "https://a/mcp"}),
+        ] {
+            let e = parse_json(spelled.clone()).unwrap();
+            assert_eq!(e.transport, Transport::Http, "{spelled}");
+            assert_eq!(e.url.as_deref(), Some("https://a/mcp"), "{spelled}");
+        }
+        let e = parse_json(json!({"transport": "sse", "serverUrl": "https://a/sse"})).unwrap();
+        assert_eq!(e.transport, Transport::Sse);
         let e = parse_json(json!({"type": "stdio", "command": "x", "url": "https://a/"})).unwrap();
         assert_eq!(e.transport, Transport::Stdio);
         assert_eq!(e.url, None);

@@ -383,3 +383,39 @@ fn an_installed_entry_carries_mcpauths_home_and_store_and_runs_from_anywhere() {
         out.stderr
     );
 }
+
+// Symptom: install rewrote `serverUrl` and `streamableHttp` entries (Windsurf's and
+// Cline's spellings) into proxy entries that the proxy could not read.
+#[test]
+fn entries_in_other_clients_spellings_install_and_run() {
+    let fx = Fixture::start(Knobs::default());
+    let (env, _home) = env_with_home();
+    let path = env.project().join(".mcp.json");
+    write(
+        &path,
+        &serde_json::to_string_pretty(&json!({"mcpServers": {
+            "windsurfish": {"serverUrl": fx.mcp_url()},
+            "clineish": {"type": "streamableHttp", "url": fx.mcp_url()},
+            "geminiish": {"httpUrl": fx.mcp_url()},
+        }}))
+        .unwrap(),
+    );
+    ok(&env.run(&["login", "windsurfish"]));
+    ok(&env.run(&["install", "claude-code"]));
+    let doc = read_json(&path);
+    for name in ["windsurfish", "clineish", "geminiish"] {
+        let args: Vec<String> = doc["mcpServers"][name]["args"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} was not installed: {doc}"))
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect();
+        let mut argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        argv.extend(["--login", "never"]);
+        let mut host = Host::start(&env, &argv);
+        assert!(host.initialize().get("result").is_some(), "{name}");
+        let answer = echo(&mut host, name);
+        assert_eq!(answer["result"]["content"][0]["text"], name, "{answer}");
+        assert_eq!(host.finish(), Some(0));
+    }
+}
