@@ -38,6 +38,62 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
     sign_in(ctx, &target, &args, &[]).await.map(drop)
 }
 
+/// The scopes to ask for: the command line's, else the config's, else what the server
+/// names; a provider with scopes of its own (Entra's `<resource>/.default`) gets them when
+/// the server named none beyond OpenID Connect's.
+fn requested_scopes(
+    args: &LoginArgs,
+    oauth: &crate::config::OauthSettings,
+    d: &Discovery,
+    provider: Provider,
+) -> Vec<String> {
+    if !args.scopes.is_empty() {
+        return args
+            .scopes
+            .iter()
+            .flat_map(|s| crate::oauth::scope_words(s))
+            .collect();
+    }
+    if let Some(s) = &oauth.scopes {
+        return s.clone();
+    }
+    let mut scopes = d.default_scopes();
+    let only_oidc = scopes
+        .iter()
+        .all(|s| ["openid", "offline_access", "profile", "email"].contains(&s.as_str()));
+    if only_oidc {
+        for s in provider.default_scopes(&d.resource) {
+            if !scopes.contains(&s) {
+                scopes.push(s);
+            }
+        }
+    }
+    scopes
+}
+
+/// What the authorization request adds to the parameters already `given`: the provider's
+/// (Google's `access_type=offline`), and `prompt=consent` with `offline_access`, since
+/// OpenID Connect Core §11 honours it only then and certified providers drop it silently
+/// otherwise. The person's own parameters win.
+fn authorize_params(
+    given: &[(&str, &str)],
+    provider: Provider,
+    scopes: &[String],
+) -> Vec<(&'static str, &'static str)> {
+    let has = |key: &str| given.iter().any(|(k, _)| *k == key);
+    let mut wanted: Vec<(&'static str, &'static str)> = provider
+        .authorize_params()
+        .iter()
+        .copied()
+        .filter(|(k, _)| !has(k))
+        .collect();
+    let prompted = has("prompt") || wanted.iter().any(|(k, _)| *k == "prompt");
+    if scopes.iter().any(|s| s == "offline_access") && !prompted {
+        wanted.push(("prompt", "consent"));
+    }
+    wanted
+}
+
 /// A server with no metadata anywhere gets the 2025-03-26 default endpoints on its
 /// origin. That is said, and checked before anything is registered or a browser opens:
 /// GitHub-style providers have none of them.
@@ -169,29 +225,7 @@ pub async fn obtain(
         tracing::debug!(?provider, send_resource, "provider profile");
     }
 
-    let mut scopes: Vec<String> = if !args.scopes.is_empty() {
-        args.scopes
-            .iter()
-            .flat_map(|s| crate::oauth::scope_words(s))
-            .collect()
-    } else if let Some(s) = &oauth.scopes {
-        s.clone()
-    } else {
-        // A provider with scopes of its own (Entra's `<resource>/.default`) gets them
-        // when the server named none beyond OpenID Connect's.
-        let mut scopes = d.default_scopes();
-        if scopes
-            .iter()
-            .all(|s| ["openid", "offline_access", "profile", "email"].contains(&s.as_str()))
-        {
-            for s in provider.default_scopes(&d.resource) {
-                if !scopes.contains(&s) {
-                    scopes.push(s);
-                }
-            }
-        }
-        scopes
-    };
+    let mut scopes = requested_scopes(args, oauth, &d, provider);
     for s in more_scopes {
         if !scopes.contains(s) {
             scopes.push(s.clone());
@@ -259,21 +293,8 @@ pub async fn obtain(
         authorize_on_device(ctx, &name, &d, &creds, &scopes, &extras, args.timeout).await?
     } else {
         let redirect_uri = listener.redirect_uri();
-        // OpenID Connect Core §11: `offline_access` is honoured only with a consent
-        // prompt, and certified providers drop it silently without one (no refresh
-        // token). The person's own `prompt` wins.
         let mut authorize_extras = extras.clone();
-        let given = |key: &str| authorize_extras.params.iter().any(|(k, _)| *k == key);
-        let mut wanted: Vec<(&str, &str)> = provider
-            .authorize_params()
-            .iter()
-            .copied()
-            .filter(|(k, _)| !given(k))
-            .collect();
-        let prompted = given("prompt") || wanted.iter().any(|(k, _)| *k == "prompt");
-        if scopes.iter().any(|s| s == "offline_access") && !prompted {
-            wanted.push(("prompt", "consent"));
-        }
+        let wanted = authorize_params(&authorize_extras.params, provider, &scopes);
         authorize_extras.params.extend(wanted);
         let request = tokens::authorization_request(
             d.authorization_endpoint(),
