@@ -783,7 +783,9 @@ async fn refresh_tokens_only_with_offline_access_when_knobbed() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 400);
+    assert_eq!(r.status(), 302, "refused back to the redirect URI");
+    let location = r.headers()["location"].to_str().unwrap();
+    assert!(location.contains("error=invalid_scope"), "{location}");
 }
 
 #[tokio::test]
@@ -1067,43 +1069,76 @@ async fn authorize_refuses_bad_requests_saying_which_check() {
         drop(q);
         u.to_string()
     };
+    // Until the client and its redirect URI check out, a page; after that, back to the
+    // redirect URI with `error=` (RFC 6749 §4.1.2.1). `None`: the page.
     let cases = [
-        (tweak("response_type", Some("token")), "response_type"),
-        (tweak("client_id", Some("stranger")), "unknown client_id"),
+        (tweak("response_type", Some("token")), "response_type", None),
+        (
+            tweak("client_id", Some("stranger")),
+            "unknown client_id",
+            None,
+        ),
         (
             tweak("redirect_uri", Some("https://example.com/cb")),
             "not loopback",
+            None,
         ),
         (
             tweak("redirect_uri", Some("http://127.0.0.1:5/other")),
             "not registered",
+            None,
         ),
         (
             tweak("code_challenge_method", Some("plain")),
             "code_challenge_method",
+            Some("invalid_request"),
         ),
-        (tweak("code_challenge", None), "code_challenge is missing"),
-        (tweak("state", None), "state is missing"),
-        (tweak("resource", None), "resource is missing"),
+        (
+            tweak("code_challenge", None),
+            "code_challenge is missing",
+            Some("invalid_request"),
+        ),
+        (
+            tweak("state", None),
+            "state is missing",
+            Some("invalid_request"),
+        ),
+        (
+            tweak("resource", None),
+            "resource is missing",
+            Some("invalid_target"),
+        ),
         (
             tweak("resource", Some("http://127.0.0.1:1/mcp")),
             "resource `",
+            Some("invalid_target"),
         ),
-        (tweak("scope", Some("root")), "unknown scope"),
+        (
+            tweak("scope", Some("root")),
+            "unknown scope",
+            Some("invalid_scope"),
+        ),
     ];
-    for (url, why) in &cases {
+    for (url, why, error) in &cases {
         let r = http().get(url).send().await.unwrap();
-        assert_eq!(r.status(), 400, "{why}");
-        let text = r.text().await.unwrap();
-        assert!(text.contains(why), "wanted `{why}`, got `{text}`");
+        match error {
+            None => {
+                assert_eq!(r.status(), 400, "{why}");
+                let text = r.text().await.unwrap();
+                assert!(text.contains(why), "wanted `{why}`, got `{text}`");
+            }
+            Some(error) => {
+                assert_eq!(r.status(), 302, "{why}");
+                let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+                let q: std::collections::HashMap<_, _> = location.query_pairs().collect();
+                assert_eq!(q.get("error").map(|e| e.as_ref()), Some(*error), "{why}");
+                assert!(q["error_description"].contains(why), "{why}: {location}");
+            }
+        }
     }
     let refused = fx.requests_to(Endpoint::Authorize);
     assert_eq!(refused.len(), cases.len());
-    assert!(
-        refused
-            .iter()
-            .all(|r| r.status == 400 && r.refusal.is_some())
-    );
+    assert!(refused.iter().all(|r| r.refusal.is_some()));
     // A different loopback port is fine (RFC 8252 §7.3).
     let moved = tweak("redirect_uri", Some("http://127.0.0.1:55555/callback"));
     assert_eq!(http().get(&moved).send().await.unwrap().status(), 302);

@@ -690,3 +690,23 @@ fn a_verbose_proxy_session_says_what_happened() {
     }
     out.assert_no_secret(&fx.secrets_seen());
 }
+
+// The fixture used to answer a refused authorization request (an unknown scope) with a
+// page of its own, so `login` waited out its timeout; real servers send the browser back
+// with `error=`, and mcpauth then says why at once.
+#[test]
+fn a_refused_authorization_request_ends_the_login_with_the_servers_reason() {
+    let fx = Fixture::start(Knobs::default());
+    let env = TestEnv::new();
+    env.add_server("demo", &fx.mcp_url());
+    let started = std::time::Instant::now();
+    let out = env.run(&["login", "demo", "--scope", "not-a-scope"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stderr.contains("invalid_scope"), "{}", out.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "the login waited for a redirect that was never coming"
+    );
+    let out = env.run(&["token", "demo"]);
+    assert_eq!(out.code, Some(4), "nothing was stored: {out:?}");
+}

@@ -116,6 +116,33 @@ fn bad_authorize(why: String) -> Handled {
     Handled::refused(Endpoint::Authorize, Reply::text(400, why.clone()), why)
 }
 
+/// RFC 6749 §4.1.2.1: once the redirect URI is known to be the client's, a refusal goes
+/// back to it as `error=` (with the request's `state` and, when promised, `iss`), as real
+/// authorization servers answer; only a bad client or redirect URI gets a page of its own.
+fn refuse_by_redirect(
+    redirect_uri: &str,
+    state: Option<&str>,
+    iss: Option<&str>,
+    error: &str,
+    why: String,
+) -> Handled {
+    let Ok(mut back) = url::Url::parse(redirect_uri) else {
+        return bad_authorize(why);
+    };
+    {
+        let mut pairs = back.query_pairs_mut();
+        pairs.append_pair("error", error);
+        pairs.append_pair("error_description", &why);
+        if let Some(state) = state {
+            pairs.append_pair("state", state);
+        }
+        if let Some(iss) = iss {
+            pairs.append_pair("iss", iss);
+        }
+    }
+    Handled::refused(Endpoint::Authorize, Reply::redirect(back.as_str()), why)
+}
+
 fn scopes_of(value: Option<&str>) -> Vec<String> {
     value
         .unwrap_or_default()
@@ -225,21 +252,32 @@ pub(super) fn handle_authorize(shared: &Shared, req: &Incoming) -> Handled {
             "redirect_uri `{redirect_uri}` is not registered for this client"
         ));
     }
+    let issuer = state.layout.issuer.clone();
+    let iss = state.knobs.iss_parameter_supported.then_some(issuer);
+    let refuse = |error: &str, why: String| {
+        refuse_by_redirect(redirect_uri, q("state"), iss.as_deref(), error, why)
+    };
     if q("code_challenge_method") != Some("S256") {
-        return bad_authorize("code_challenge_method must be `S256`".into());
+        return refuse(
+            "invalid_request",
+            "code_challenge_method must be `S256`".into(),
+        );
     }
     let Some(challenge) = q("code_challenge") else {
-        return bad_authorize("code_challenge is missing".into());
+        return refuse("invalid_request", "code_challenge is missing".into());
     };
     if challenge.len() != 43 {
-        return bad_authorize("code_challenge is not a base64url SHA-256".into());
+        return refuse(
+            "invalid_request",
+            "code_challenge is not a base64url SHA-256".into(),
+        );
     }
     let Some(client_state) = q("state") else {
-        return bad_authorize("state is missing".into());
+        return refuse("invalid_request", "state is missing".into());
     };
     let resource = q("resource").map(str::to_owned);
     if let Err(why) = check_resource(&state, resource.as_deref()) {
-        return bad_authorize(why);
+        return refuse("invalid_target", why);
     }
     let scopes = scopes_of(q("scope"));
     let known = state.known_scopes();
@@ -248,11 +286,9 @@ pub(super) fn handle_authorize(shared: &Shared, req: &Incoming) -> Handled {
         .iter()
         .find(|s| !(known.contains(s) || entra && s.ends_with("/.default")))
     {
-        return bad_authorize(format!("unknown scope `{unknown}`"));
+        return refuse("invalid_scope", format!("unknown scope `{unknown}`"));
     }
 
-    let issuer = state.layout.issuer.clone();
-    let iss = state.knobs.iss_parameter_supported.then_some(issuer);
     let outcome = state.knobs.authorize_outcome;
     let mut back = match url::Url::parse(redirect_uri) {
         Ok(u) => u,
