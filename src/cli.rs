@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Sign in to OAuth-protected MCP servers and keep the tokens fresh.
 ///
 /// Servers are named as in `.mcp.json` and the other MCP client configs (Claude Code,
-/// Claude Desktop, Cursor, VS Code, Codex), or given as an https URL.
+/// Claude Desktop, Cursor, VS Code, Codex, Gemini CLI, Windsurf), or given as an https URL.
 #[derive(Debug, Parser)]
 #[command(name = "mcpauth", version, max_term_width = 100)]
 #[command(after_help = "Exit codes: 0 ok, 1 failure, 2 usage, 4 login required, 130 interrupted.")]

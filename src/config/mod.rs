@@ -46,6 +46,10 @@ pub enum SourceKind {
     ClaudeDesktop,
     /// Codex's `config.toml` (`$CODEX_HOME`, by default `~/.codex`), `[mcp_servers.*]`.
     Codex,
+    /// Gemini CLI's `~/.gemini/settings.json` (`mcpServers`, `httpUrl` or `url`).
+    GeminiUser,
+    /// Windsurf's `~/.codeium/windsurf/mcp_config.json` (`mcpServers`, `serverUrl`).
+    WindsurfUser,
     /// `.cursor/mcp.json` in the project.
     CursorProject,
     /// `~/.cursor/mcp.json`.

@@ -18,7 +18,7 @@ use super::jsonc;
 use super::{Lookup, Source, SourceKind};
 
 /// The sources in precedence order, when no `--config` file is given.
-const ORDER: [SourceKind; 8] = [
+const ORDER: [SourceKind; 10] = [
     SourceKind::ProjectMcpJson,
     SourceKind::ClaudeCodeLocal,
     SourceKind::CursorProject,
@@ -27,7 +27,17 @@ const ORDER: [SourceKind; 8] = [
     SourceKind::CursorUser,
     SourceKind::ClaudeDesktop,
     SourceKind::Codex,
+    SourceKind::GeminiUser,
+    SourceKind::WindsurfUser,
 ];
+
+/// Where under the home directory the user-level files of Gemini CLI and Windsurf are.
+fn user_file(kind: &SourceKind) -> &'static str {
+    match kind {
+        SourceKind::GeminiUser => ".gemini/settings.json",
+        _ => ".codeium/windsurf/mcp_config.json",
+    }
+}
 
 /// One file's servers, in file order.
 pub(crate) struct Loaded {
@@ -106,6 +116,10 @@ impl<'a> Reader<'a> {
             },
             SourceKind::CursorUser => match home {
                 Some(home) => (home.join(".cursor/mcp.json"), Key::McpServers, user_home()),
+                None => return Ok(None),
+            },
+            SourceKind::GeminiUser | SourceKind::WindsurfUser => match home {
+                Some(home) => (home.join(user_file(kind)), Key::McpServers, Vec::new()),
                 None => return Ok(None),
             },
             SourceKind::ClaudeDesktop => match home {
@@ -205,6 +219,9 @@ impl<'a> Reader<'a> {
                 }
                 SourceKind::CursorUser => {
                     home.map(|h| short_path(&h.join(".cursor/mcp.json"), lookup))
+                }
+                SourceKind::GeminiUser | SourceKind::WindsurfUser => {
+                    home.map(|h| short_path(&h.join(user_file(kind)), lookup))
                 }
                 SourceKind::ClaudeDesktop => {
                     home.map(|h| short_path(&claude_desktop_config(h, self.env), lookup))

@@ -848,3 +848,24 @@ fn short_paths_use_tilde_for_the_home_and_dot_inside_a_project() {
         "/etc/mcp.json"
     );
 }
+
+#[test]
+fn gemini_and_windsurf_user_files_are_read_in_their_own_spellings() {
+    let w = World::new();
+    w.write(
+        &w.home.join(".gemini/settings.json"),
+        r#"{"theme": "Default", "mcpServers": {"g": {"httpUrl": "https://g.example/mcp"}}}"#,
+    );
+    w.write(
+        &w.home.join(".codeium/windsurf/mcp_config.json"),
+        r#"{"mcpServers": {"w": {"serverUrl": "https://w.example/mcp"}}}"#,
+    );
+    let g = w.find("g").unwrap();
+    assert_eq!(g.source.kind, SourceKind::GeminiUser);
+    assert_eq!(g.url.as_deref(), Some("https://g.example/mcp"));
+    let s = w.find("w").unwrap();
+    assert_eq!(s.source.kind, SourceKind::WindsurfUser);
+    assert_eq!(s.url.as_deref(), Some("https://w.example/mcp"));
+    let names: Vec<String> = w.list().unwrap().into_iter().map(|e| e.name).collect();
+    assert_eq!(names, ["g", "w"]);
+}
