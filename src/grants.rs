@@ -35,10 +35,11 @@ pub fn resolve(ctx: &Ctx, server: &str, account: Option<&str>) -> Result<Target>
     let entry = match config::find(server, &ctx.lookup, &env_var) {
         Ok(entry) => entry,
         Err(config::ConfigError::UnknownServer(unknown)) if ctx.lookup.config_file.is_none() => {
-            match signed_in_as(ctx, server, account)? {
+            let index = ctx.vault.index()?;
+            match signed_in_as(ctx, &index, server, account) {
                 Some(entry) => entry,
                 None => {
-                    let unknown = with_signed_in_names(ctx, unknown);
+                    let unknown = with_signed_in_names(&index, unknown);
                     return Err(config::ConfigError::UnknownServer(unknown).into());
                 }
             }
@@ -56,22 +57,23 @@ pub fn resolve(ctx: &Ctx, server: &str, account: Option<&str>) -> Result<Target>
 }
 
 /// The server a grant was signed in to under `name`, the newest such grant's.
-fn signed_in_as(ctx: &Ctx, name: &str, account: Option<&str>) -> Result<Option<ServerEntry>> {
-    let index = ctx.vault.index()?;
-    let Some(rec) = index
+fn signed_in_as(
+    ctx: &Ctx,
+    index: &Index,
+    name: &str,
+    account: Option<&str>,
+) -> Option<ServerEntry> {
+    let rec = index
         .grants
         .iter()
         .filter(|g| g.aliases.iter().any(|a| a == name) && g.key.account.as_deref() == account)
-        .max_by_key(|g| g.refreshed_at_ms.unwrap_or(g.obtained_at_ms))
-    else {
-        return Ok(None);
-    };
+        .max_by_key(|g| g.refreshed_at_ms.unwrap_or(g.obtained_at_ms))?;
     let url = rec
         .server_url
         .clone()
         .unwrap_or_else(|| rec.key.resource.clone());
     tracing::debug!(name, url = %url, "no config defines the name; using the grant's server");
-    Ok(Some(ServerEntry {
+    Some(ServerEntry {
         name: name.to_owned(),
         source: config::Source {
             kind: config::SourceKind::SignedIn,
@@ -82,19 +84,16 @@ fn signed_in_as(ctx: &Ctx, name: &str, account: Option<&str>) -> Result<Option<S
         headers: Default::default(),
         oauth: Default::default(),
         mcp_remote: None,
-    }))
+    })
 }
 
 /// `unknown` with the names grants were signed in under among the known ones, so that
 /// the suggestion can find them too.
-fn with_signed_in_names(ctx: &Ctx, unknown: config::UnknownServer) -> config::UnknownServer {
+fn with_signed_in_names(index: &Index, unknown: config::UnknownServer) -> config::UnknownServer {
     let mut known = unknown.known;
-    if let Ok(index) = ctx.vault.index() {
-        for name in index.grants.iter().flat_map(|g| g.aliases.iter()) {
-            let url_like = name.starts_with("http://") || name.starts_with("https://");
-            if !url_like && !known.iter().any(|(n, _)| n == name) {
-                known.push((name.clone(), "signed in".to_owned()));
-            }
+    for name in index.grants.iter().flat_map(|g| g.aliases.iter()) {
+        if !config::is_url(name) && !known.iter().any(|(n, _)| n == name) {
+            known.push((name.clone(), "signed in".to_owned()));
         }
     }
     config::UnknownServer::new(&unknown.name, known, unknown.looked_in)

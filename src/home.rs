@@ -62,6 +62,14 @@ impl Home {
         }
     }
 
+    /// The directory `MCPAUTH_HOME` named (made absolute), when it decided this home.
+    pub fn chosen_dir(&self) -> Option<&Path> {
+        match self.decided_by {
+            DecidedBy::Variable => self.data_dir.parent(),
+            DecidedBy::UserHome => None,
+        }
+    }
+
     /// Everything under one directory.
     pub fn at(dir: &Path) -> Self {
         let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());

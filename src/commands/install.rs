@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<()> {
         target: &target,
         names: &args.client.names,
         headers_helper: args.headers_helper,
-        env: own_env(),
+        env: own_env(ctx),
     };
     let notes = plan::install(&plan, table, &mut sidecar)?;
     let new = doc.render();
@@ -44,12 +44,11 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<()> {
     Ok(())
 }
 
-/// `MCPAUTH_HOME` (made absolute: the client starts servers elsewhere) and
-/// `MCPAUTH_STORE`, when set here.
-fn own_env() -> Vec<(String, String)> {
+/// `MCPAUTH_HOME` (absolute, as this home resolved it: the client starts servers
+/// elsewhere) and `MCPAUTH_STORE`, when set here.
+fn own_env(ctx: &Ctx) -> Vec<(String, String)> {
     let mut env = Vec::new();
-    if let Some(home) = std::env::var_os("MCPAUTH_HOME").filter(|v| !v.is_empty()) {
-        let home = std::path::absolute(&home).unwrap_or_else(|_| home.into());
+    if let Some(home) = ctx.home.chosen_dir() {
         env.push((
             "MCPAUTH_HOME".to_owned(),
             home.to_string_lossy().into_owned(),

@@ -326,8 +326,8 @@ pub struct Listing {
     pub problems: Vec<ConfigError>,
 }
 
-/// Whether a command-line target is a URL rather than a name.
-fn is_url(target: &str) -> bool {
+/// Whether a command-line target (or a name, or a pinned location) is an http(s) URL.
+pub(crate) fn is_url(target: &str) -> bool {
     let head = target.get(..8).unwrap_or(target).to_ascii_lowercase();
     head.starts_with("http://") || head.starts_with("https://")
 }

@@ -129,9 +129,7 @@ pub fn metadata_file(pinned: &str) -> Option<std::path::PathBuf> {
     if let Some(rest) = pinned.strip_prefix("file://") {
         return Some(std::path::PathBuf::from(rest));
     }
-    let lower = pinned.get(..8).unwrap_or(pinned).to_ascii_lowercase();
-    (!lower.starts_with("http://") && !lower.starts_with("https://"))
-        .then(|| std::path::PathBuf::from(pinned))
+    (!crate::config::is_url(pinned)).then(|| std::path::PathBuf::from(pinned))
 }
 
 /// The outcome of discovery: everything needed to register and authorize.

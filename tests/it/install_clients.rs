@@ -262,6 +262,28 @@ fn only_the_named_servers_and_the_headers_helper_form() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
 }
 
+/// Runs installed entry `name` of `doc` as the client would (its args, `--login never`)
+/// and checks that `text` comes back through it.
+fn run_installed(env: &TestEnv, doc: &Value, name: &str, text: &str) {
+    let args: Vec<String> = doc["mcpServers"][name]["args"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{name} was not installed: {doc}"))
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    let mut argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    argv.extend(["--login", "never"]);
+    let mut host = Host::start(env, &argv);
+    let init = host.initialize();
+    assert!(init.get("result").is_some(), "{name}: {init}");
+    let answer = echo(&mut host, text);
+    assert_eq!(
+        answer["result"]["content"][0]["text"], text,
+        "{name}: {answer}"
+    );
+    assert_eq!(host.finish(), Some(0));
+}
+
 #[test]
 fn the_installed_entry_runs_the_proxy_against_the_real_server() {
     let fx = Fixture::start(Knobs::default());
@@ -283,23 +305,7 @@ fn the_installed_entry_runs_the_proxy_against_the_real_server() {
     // Run exactly what the client would: each entry's command line.
     let doc = read_json(&path);
     for name in ["demo", "team"] {
-        let args: Vec<String> = doc["mcpServers"][name]["args"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap().to_owned())
-            .collect();
-        let mut argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        argv.extend(["--login", "never"]);
-        let mut host = Host::start(&env, &argv);
-        let init = host.initialize();
-        assert!(init.get("result").is_some(), "{name}: {init}");
-        let answer = echo(&mut host, "through the installed entry");
-        assert_eq!(
-            answer["result"]["content"][0]["text"], "through the installed entry",
-            "{name}: {answer}"
-        );
-        assert_eq!(host.finish(), Some(0));
+        run_installed(&env, &doc, name, "through the installed entry");
     }
 }
 
@@ -404,18 +410,6 @@ fn entries_in_other_clients_spellings_install_and_run() {
     ok(&env.run(&["install", "claude-code"]));
     let doc = read_json(&path);
     for name in ["windsurfish", "clineish", "geminiish"] {
-        let args: Vec<String> = doc["mcpServers"][name]["args"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{name} was not installed: {doc}"))
-            .iter()
-            .map(|a| a.as_str().unwrap().to_owned())
-            .collect();
-        let mut argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        argv.extend(["--login", "never"]);
-        let mut host = Host::start(&env, &argv);
-        assert!(host.initialize().get("result").is_some(), "{name}");
-        let answer = echo(&mut host, name);
-        assert_eq!(answer["result"]["content"][0]["text"], name, "{answer}");
-        assert_eq!(host.finish(), Some(0));
+        run_installed(&env, &doc, name, name);
     }
 }
