@@ -510,7 +510,7 @@ pub struct ClientArgs {
     #[arg(long, value_name = "SCOPE", default_value = "project")]
     pub scope: ScopeArg,
 
-    /// Cursor: `~/.cursor/mcp.json` instead of the project's `.cursor/mcp.json`.
+    /// Cursor and opencode: the user's file instead of the project's.
     #[arg(long)]
     pub global: bool,
 
@@ -546,6 +546,19 @@ pub enum ClientArg {
     Cursor,
     /// VS Code: `.vscode/mcp.json`.
     Vscode,
+    /// Codex: `$CODEX_HOME/config.toml` (`~/.codex/config.toml`).
+    Codex,
+    /// Gemini CLI: `~/.gemini/settings.json`.
+    Gemini,
+    /// opencode: the project's `opencode.json`, or `~/.config/opencode/opencode.json`
+    /// with `--global`.
+    Opencode,
+    /// Windsurf: `~/.codeium/windsurf/mcp_config.json`.
+    Windsurf,
+    /// Zed: `~/.config/zed/settings.json` (`context_servers`).
+    Zed,
+    /// Goose: `~/.config/goose/config.yaml` (`extensions`).
+    Goose,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

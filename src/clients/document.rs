@@ -1,6 +1,7 @@
-//! A client config file as JSON that goes back to disk looking the way it came: same key
-//! order (serde_json's `preserve_order`), same indentation, line endings, byte order mark
-//! and final newline. Writes are atomic and keep the file's mode.
+//! A client config file whose server table can change entry by entry while every other
+//! byte stays the file's own: comments, key order, number spellings, indentation, line
+//! endings. JSON (with comments where the client allows them), Codex's TOML and Goose's
+//! YAML. Writes are atomic and keep the file's mode.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,14 +11,19 @@ use serde_json::{Map, Value};
 
 use super::ClientError;
 
-/// How the file was laid out, so that a rewrite changes only what was meant to change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Style {
-    /// `None` for a file on one line.
-    indent: Option<String>,
-    crlf: bool,
-    bom: bool,
-    final_newline: bool,
+/// The three languages client configs are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Plain JSON, as Claude Code, Claude Desktop, Cursor and Windsurf read it: a comment
+    /// there is a mistake the client would trip over too, so the file is refused.
+    Json,
+    /// JSON with comments and trailing commas, which VS Code, Zed, opencode and Gemini
+    /// CLI allow: they are kept.
+    Jsonc,
+    /// Codex's `config.toml`.
+    Toml,
+    /// Goose's `config.yaml`.
+    Yaml,
 }
 
 #[derive(Debug)]
@@ -28,16 +34,23 @@ pub struct Document {
     /// through, not replaced by a plain file.
     real_path: PathBuf,
     pub text: String,
-    pub root: Map<String, Value>,
-    /// `root` as read, for showing what changed.
-    pub original: Map<String, Value>,
-    style: Style,
+    format: Format,
+    /// The top-level key of the server table.
+    key: &'static str,
+    /// The whole file as JSON, to check every change against.
+    whole: Map<String, Value>,
+    /// The server table as read: each entry in the client's own spelling.
+    pub table: Map<String, Value>,
 }
 
 impl Document {
-    /// Reads and parses `path`. Anything but a JSON object is refused, and the file is
-    /// not touched.
-    pub fn read(path: &Path) -> Result<Option<Document>, ClientError> {
+    /// Reads and parses `path`. A file that is not a map at the top, or whose `key` is not
+    /// a map, is refused, and the file is not touched.
+    pub fn read(
+        path: &Path,
+        format: Format,
+        key: &'static str,
+    ) -> Result<Option<Document>, ClientError> {
         let text = match crate::files::read_string_capped(path, crate::files::CONFIG_LIMIT) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -49,63 +62,79 @@ impl Document {
             }
         };
         let real_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let root = match serde_json::from_str::<Value>(body) {
-            Ok(Value::Object(root)) => root,
-            Ok(_) => {
+        let whole = parse(path, format, &text)?;
+        let table = match whole.get(key) {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(table)) => table.clone(),
+            Some(_) => {
                 return Err(ClientError::Shape {
                     path: path.to_path_buf(),
-                    what: "the file is not a JSON object".into(),
-                });
-            }
-            Err(e) => {
-                // serde_json's syntax messages never quote the input; its position suffix
-                // moves to the front, where editors look for it.
-                let message = e.to_string();
-                let suffix = format!(" at line {} column {}", e.line(), e.column());
-                return Err(ClientError::Malformed {
-                    path: path.to_path_buf(),
-                    line: e.line(),
-                    column: e.column(),
-                    message: message.strip_suffix(&suffix).unwrap_or(&message).to_owned(),
+                    what: format!("`{key}` is not a map"),
                 });
             }
         };
-        let style = Style::of(&text);
         Ok(Some(Document {
             path: path.to_path_buf(),
             real_path,
             text,
-            original: root.clone(),
-            root,
-            style,
+            format,
+            key,
+            whole,
+            table,
         }))
     }
 
-    /// The server table under `key`, created when missing.
-    pub fn table_mut(&mut self, key: &str) -> Result<&mut Map<String, Value>, ClientError> {
-        let path = self.path.clone();
-        let table = self
-            .root
-            .entry(key)
-            .or_insert_with(|| Value::Object(Map::new()));
-        match table {
-            Value::Object(table) => Ok(table),
-            _ => Err(ClientError::Shape {
-                path,
-                what: format!("`{key}` is not an object"),
-            }),
+    /// The file's text with the entries of `table` that differ from those read put in
+    /// their place; every other byte is the file's own. The result is read back and must
+    /// say exactly what was meant, or nothing is written.
+    pub fn render(&self, table: &Map<String, Value>) -> Result<String, ClientError> {
+        let changed: Vec<(&String, &Value)> = table
+            .iter()
+            .filter(|(name, value)| self.table.get(*name) != Some(*value))
+            .collect();
+        if changed.is_empty() && table.len() == self.table.len() {
+            return Ok(self.text.clone());
         }
-    }
-
-    /// The text the document would be written as.
-    pub fn render(&self) -> String {
-        self.render_root(&self.root)
-    }
-
-    /// Any document in this file's layout.
-    pub fn render_root(&self, root: &Map<String, Value>) -> String {
-        self.style.render(&Value::Object(root.clone()))
+        let refuse = |name: &str| ClientError::Shape {
+            path: self.path.clone(),
+            what: format!(
+                "mcpauth cannot change entry `{name}` here without touching the rest of the file; nothing was written (the entry can be changed by hand to `mcpauth proxy {name}`)"
+            ),
+        };
+        if table.len() != self.table.len() {
+            return Err(refuse(self.key));
+        }
+        let text = match self.format {
+            Format::Json | Format::Jsonc => {
+                let mut text = self.text.clone();
+                for (name, value) in &changed {
+                    let blank = crate::config::blank_comments(&text);
+                    let span = super::splice::json_value(&blank, self.key, name)
+                        .ok_or_else(|| refuse(name))?;
+                    let rendered = json_at(&text, span.start, value);
+                    text.replace_range(span, &rendered);
+                }
+                text
+            }
+            Format::Yaml => {
+                let mut text = self.text.clone();
+                for (name, value) in &changed {
+                    let entry = super::splice::yaml_entry(&text, self.key, name)
+                        .ok_or_else(|| refuse(name))?;
+                    let rendered = yaml_entry(&text, &entry, value).ok_or_else(|| refuse(name))?;
+                    text.replace_range(entry.lines, &rendered);
+                }
+                text
+            }
+            Format::Toml => toml_with(&self.path, &self.text, self.key, &changed)
+                .ok_or_else(|| refuse(changed[0].0))?,
+        };
+        let mut expected = self.whole.clone();
+        expected.insert(self.key.to_owned(), Value::Object(table.clone()));
+        match parse(&self.path, self.format, &text) {
+            Ok(read_back) if read_back == expected => Ok(text),
+            _ => Err(refuse(changed[0].0)),
+        }
     }
 
     /// Writes `text` in place of the file: a temporary file beside it with the same mode,
@@ -121,17 +150,20 @@ impl Document {
         PathBuf::from(name)
     }
 
-    /// The text to write once uninstall has put the entries back: the backup's own bytes
-    /// when they say exactly the same, so that a round trip leaves the file as it was,
-    /// layout and number spellings included; else the usual rendering.
-    pub fn render_restored(&self) -> String {
+    /// The text to write once uninstall has put the entries of `table` back: the
+    /// backup's own bytes when they say exactly the same, so that a round trip leaves the
+    /// file as it was, even entries the client had written on one line; else
+    /// [`Self::render`].
+    pub fn render_restored(&self, table: &Map<String, Value>) -> Result<String, ClientError> {
+        let new = self.render(table)?;
         let same =
             crate::files::read_string_capped(&self.backup_path(), crate::files::CONFIG_LIMIT)
                 .ok()
-                .filter(|text| {
-                    serde_json::from_str::<Map<String, Value>>(text).is_ok_and(|b| b == self.root)
+                .filter(|backup| {
+                    let read = |text: &str| parse(&self.path, self.format, text).ok();
+                    read(backup).is_some_and(|b| Some(b) == read(&new))
                 });
-        same.unwrap_or_else(|| self.render())
+        Ok(same.unwrap_or(new))
     }
 
     /// Copies the file to `<file>.mcpauth-backup` unless a backup is already there: the
@@ -243,53 +275,167 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), 
     result.map_err(err)
 }
 
-impl Style {
-    fn of(text: &str) -> Style {
-        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let trimmed = body.trim_end();
-        let indent = if trimmed.contains('\n') {
-            // The first indented line sets the unit; a file is rarely mixed.
-            let found = trimmed
-                .lines()
-                .skip(1)
-                .map(|l| &l[..l.len() - l.trim_start().len()])
-                .find(|ws| !ws.is_empty() && !ws.contains('\r'));
-            Some(found.unwrap_or("  ").to_owned())
-        } else {
-            None
-        };
-        Style {
-            indent,
-            crlf: body.contains("\r\n"),
-            bom: text.starts_with('\u{feff}'),
-            final_newline: body.ends_with('\n'),
-        }
-    }
-
-    fn render(&self, value: &Value) -> String {
-        let mut out = Vec::new();
-        match &self.indent {
-            Some(indent) => {
-                let formatter = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
-                let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
-                value
-                    .serialize(&mut ser)
-                    .expect("a Value always serializes");
+/// The whole file as JSON: what every rewrite is checked against.
+fn parse(path: &Path, format: Format, text: &str) -> Result<Map<String, Value>, ClientError> {
+    let not_a_map = || ClientError::Shape {
+        path: path.to_path_buf(),
+        what: "the file is not a map at the top".into(),
+    };
+    match format {
+        Format::Json | Format::Jsonc => {
+            let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+            let body = match format {
+                Format::Jsonc => crate::config::blank_comments(body),
+                _ => body.into(),
+            };
+            match serde_json::from_str::<Value>(&body) {
+                Ok(Value::Object(root)) => Ok(root),
+                Ok(_) => Err(not_a_map()),
+                // serde_json's syntax messages never quote the input; its position suffix
+                // moves to the front, where editors look for it.
+                Err(e) => {
+                    let message = e.to_string();
+                    let suffix = format!(" at line {} column {}", e.line(), e.column());
+                    Err(ClientError::Malformed {
+                        path: path.to_path_buf(),
+                        line: e.line(),
+                        column: e.column(),
+                        message: message.strip_suffix(&suffix).unwrap_or(&message).to_owned(),
+                    })
+                }
             }
-            None => serde_json::to_writer(&mut out, value).expect("a Value always serializes"),
         }
-        let mut text = String::from_utf8(out).expect("serde_json writes UTF-8");
-        if self.final_newline {
-            text.push('\n');
+        Format::Toml => {
+            let doc = crate::config::codex::parse(path, text).map_err(|e| match e {
+                crate::config::ConfigError::Malformed {
+                    line,
+                    column,
+                    message,
+                    ..
+                } => ClientError::Malformed {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                    message,
+                },
+                other => ClientError::Shape {
+                    path: path.to_path_buf(),
+                    what: other.to_string(),
+                },
+            })?;
+            match crate::config::codex::to_json(doc.as_item()) {
+                Value::Object(root) => Ok(root),
+                _ => Err(not_a_map()),
+            }
         }
-        if self.crlf {
-            text = text.replace('\n', "\r\n");
-        }
-        if self.bom {
-            text.insert(0, '\u{feff}');
-        }
-        text
+        Format::Yaml => match yaml_serde::from_str::<Value>(text) {
+            Ok(Value::Object(root)) => Ok(root),
+            Ok(Value::Null) => Ok(Map::new()),
+            Ok(_) => Err(not_a_map()),
+            Err(e) => {
+                let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+                Err(ClientError::Malformed {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                    message: "not valid YAML".into(),
+                })
+            }
+        },
     }
+}
+
+/// `value` as JSON to stand at byte `at` of `text`: on one line in a file written on one
+/// line, else indented as the file is, continuing at the indentation of the line it
+/// starts on, with the file's line endings.
+fn json_at(text: &str, at: usize, value: &Value) -> String {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if !body.trim_end().contains('\n') {
+        return serde_json::to_string(value).expect("a Value always serializes");
+    }
+    // The first indented line sets the unit; a file is rarely mixed.
+    let unit = body
+        .lines()
+        .skip(1)
+        .map(|l| &l[..l.len() - l.trim_start().len()])
+        .find(|ws| !ws.is_empty() && !ws.contains('\r'))
+        .unwrap_or("  ");
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[line_start..at];
+    let base = &line[..line.len() - line.trim_start().len()];
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(unit.as_bytes());
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+    value
+        .serialize(&mut ser)
+        .expect("a Value always serializes");
+    let newline = if body.contains("\r\n") { "\r\n" } else { "\n" };
+    String::from_utf8(out)
+        .expect("serde_json writes UTF-8")
+        .replace('\n', &format!("{newline}{base}"))
+}
+
+/// The lines of a YAML mapping entry `KEY:` holding `value` in block style, at the
+/// entry's indentation.
+fn yaml_entry(text: &str, entry: &super::splice::YamlEntry, value: &Value) -> Option<String> {
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let pad = " ".repeat(entry.indent);
+    let body = yaml_serde::to_string(value).ok()?;
+    let mut out = format!("{pad}{}:{newline}", entry.key);
+    for line in body.lines() {
+        out.push_str(&format!("{pad}  {line}{newline}"));
+    }
+    Some(out)
+}
+
+/// The TOML text with the tables of `changed` in place of those under `key`: a table
+/// keeps its place in the file and the comments above it.
+fn toml_with(path: &Path, text: &str, key: &str, changed: &[(&String, &Value)]) -> Option<String> {
+    use toml_edit::{Item, Table};
+    let mut doc = crate::config::codex::parse(path, text).ok()?;
+    let servers = doc.get_mut(key)?.as_table_like_mut()?;
+    for (name, value) in changed {
+        let Value::Object(entry) = value else {
+            return None;
+        };
+        let old = servers.get(name)?;
+        let mut table = Table::new();
+        for (k, v) in entry {
+            table.insert(k, Item::Value(toml_value(v)?));
+        }
+        let new = match old {
+            Item::Table(old) => {
+                table.set_position(old.position());
+                *table.decor_mut() = old.decor().clone();
+                Item::Table(table)
+            }
+            _ => Item::Value(toml_edit::Value::InlineTable(table.into_inline_table())),
+        };
+        servers.insert(name, new);
+    }
+    Some(doc.to_string())
+}
+
+fn toml_value(value: &Value) -> Option<toml_edit::Value> {
+    Some(match value {
+        Value::String(s) => s.as_str().into(),
+        Value::Bool(b) => (*b).into(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.into(),
+            None => n.as_f64()?.into(),
+        },
+        Value::Array(items) => {
+            toml_edit::Value::Array(items.iter().map(toml_value).collect::<Option<_>>()?)
+        }
+        Value::Object(map) => {
+            let mut table = toml_edit::InlineTable::new();
+            for (k, v) in map {
+                table.insert(k, toml_value(v)?);
+            }
+            toml_edit::Value::InlineTable(table)
+        }
+        Value::Null => return None,
+    })
 }
 
 /// A unified diff of two texts, for `--dry-run`.
@@ -306,24 +452,81 @@ pub fn diff(path: &Path, old: &str, new: &str) -> String {
 mod tests {
     use super::*;
 
-    fn round_trip(text: &str) -> String {
-        let style = Style::of(text);
-        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-        style.render(&serde_json::from_str(body).unwrap())
+    fn doc(format: Format, key: &'static str, text: &str) -> (tempfile::TempDir, Document) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        std::fs::write(&path, text).unwrap();
+        let doc = Document::read(&path, format, key).unwrap().unwrap();
+        (dir, doc)
+    }
+
+    /// `name` changed to `{"command": "mcpauth"}`, then back.
+    fn swap(format: Format, key: &'static str, text: &str, name: &str) -> String {
+        let (_dir, d) = doc(format, key, text);
+        let mut table = d.table.clone();
+        table.insert(name.to_owned(), serde_json::json!({"command": "mcpauth"}));
+        let changed = d.render(&table).unwrap();
+        let (_dir, d) = doc(format, key, &changed);
+        assert_eq!(
+            d.render(&d.table).unwrap(),
+            changed,
+            "nothing changed, nothing moves"
+        );
+        changed
     }
 
     #[test]
-    fn layouts_survive_a_rewrite() {
-        for text in [
-            "{\n  \"a\": 1,\n  \"b\": {\n    \"c\": [\n      1\n    ]\n  }\n}\n",
-            "{\n    \"z\": true,\n    \"a\": null\n}",
-            "{\n\t\"mcpServers\": {\n\t\t\"x\": {}\n\t}\n}\n",
-            "{\r\n  \"a\": \"\u{e9}\"\r\n}\r\n",
-            "\u{feff}{\n  \"a\": 1\n}\n",
-            "{\"a\":1,\"b\":[1,2]}",
-        ] {
-            assert_eq!(round_trip(text), text, "{text:?}");
-        }
+    fn json_changes_only_the_entry_and_keeps_comments_and_layout() {
+        let text = "// Zed settings\n{\n\t\"theme\": 2.50, // mine\n\t\"context_servers\": {\n\t\t\"a\": {\"url\": \"https://a/\"},\n\t\t\"b\": {\"command\": \"x\",},\n\t},\n}\n";
+        let out = swap(Format::Jsonc, "context_servers", text, "a");
+        assert_eq!(
+            out,
+            "// Zed settings\n{\n\t\"theme\": 2.50, // mine\n\t\"context_servers\": {\n\t\t\"a\": {\n\t\t\t\"command\": \"mcpauth\"\n\t\t},\n\t\t\"b\": {\"command\": \"x\",},\n\t},\n}\n"
+        );
+        let out = swap(
+            Format::Json,
+            "mcpServers",
+            "{\"mcpServers\":{\"a\":{\"url\":\"u\"}}}",
+            "a",
+        );
+        assert_eq!(out, "{\"mcpServers\":{\"a\":{\"command\":\"mcpauth\"}}}");
+        let crlf =
+            "\u{feff}{\r\n  \"mcpServers\": {\r\n    \"a\": {\"url\": \"u\"}\r\n  }\r\n}\r\n";
+        let out = swap(Format::Json, "mcpServers", crlf, "a");
+        assert_eq!(
+            out,
+            "\u{feff}{\r\n  \"mcpServers\": {\r\n    \"a\": {\r\n      \"command\": \"mcpauth\"\r\n    }\r\n  }\r\n}\r\n"
+        );
+    }
+
+    #[test]
+    fn toml_keeps_the_tables_place_and_comments() {
+        let text = "model = \"x\"\n\n# notion, for work\n[mcp_servers.notion]\nurl = \"https://n/\"\n\n[mcp_servers.files]\ncommand = \"npx\"\n\n[profiles.a]\nmodel = \"y\"\n";
+        let out = swap(Format::Toml, "mcp_servers", text, "notion");
+        assert_eq!(
+            out,
+            "model = \"x\"\n\n# notion, for work\n[mcp_servers.notion]\ncommand = \"mcpauth\"\n\n[mcp_servers.files]\ncommand = \"npx\"\n\n[profiles.a]\nmodel = \"y\"\n"
+        );
+    }
+
+    #[test]
+    fn yaml_replaces_the_entry_block() {
+        let text = "GOOSE_MODEL: x\nextensions:\n  a:\n    type: sse\n    uri: https://a/\n  b:\n    type: builtin\n";
+        let out = swap(Format::Yaml, "extensions", text, "a");
+        assert_eq!(
+            out,
+            "GOOSE_MODEL: x\nextensions:\n  a:\n    command: mcpauth\n  b:\n    type: builtin\n"
+        );
+    }
+
+    #[test]
+    fn a_change_that_would_not_read_back_is_refused() {
+        // A key the finder cannot see (here: only in a flow mapping) is not guessed at.
+        let (_dir, d) = doc(Format::Yaml, "extensions", "extensions: {a: {type: sse}}\n");
+        let mut table = d.table.clone();
+        table.insert("a".into(), serde_json::json!({"command": "mcpauth"}));
+        let e = d.render(&table).unwrap_err();
+        assert!(e.to_string().contains("nothing was written"), "{e}");
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Editing MCP clients' config files so that they reach remote servers through mcpauth,
 //! and putting them back.
 //!
-//! - [`locate`] says which file and which server table a client keeps (`mcpServers` or
-//!   VS Code's `servers`), following the same places the config reader looks.
-//! - [`document`] reads a file without losing what it holds (key order, indentation, line
-//!   endings), writes it back atomically with its mode, and shows changes as a diff.
+//! - [`locate`] says which file and which server table a client keeps, in which format
+//!   and entry dialect, following the same places the config reader looks.
+//! - [`document`] changes single entries of a JSON, TOML or YAML file and nothing else,
+//!   writes it back atomically with its mode, and shows changes as a diff.
 //! - [`sidecar`] keeps the entries that were replaced, per config file and name, in
 //!   mcpauth's own data directory: a client rewriting its file cannot lose them there.
 //! - [`plan`] decides, entry by entry, what install and uninstall change.
@@ -12,11 +12,17 @@
 pub mod document;
 pub mod plan;
 pub mod sidecar;
+mod splice;
 
 use std::path::{Path, PathBuf};
 
+use clap::ValueEnum as _;
+
 use crate::cli::{ClientArg, ClientArgs, ScopeArg};
 use crate::config::Lookup;
+use crate::config::dialect::Dialect;
+use crate::config::paths::{self, UserFile};
+use document::Format;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -39,7 +45,7 @@ pub enum ClientError {
     },
     /// The position only: the file may hold API keys, so no text of it is quoted.
     #[error(
-        "`{}`:{line}:{column}: not plain JSON ({message}); mcpauth changes nothing in a file it cannot read back exactly (comments and trailing commas included)",
+        "`{}`:{line}:{column}: cannot be read ({message}); mcpauth changes nothing in a file it cannot read",
         path.display()
     )]
     Malformed {
@@ -60,6 +66,11 @@ pub enum ClientError {
     },
     #[error("server `{name}` in `{}` runs locally over stdio; there is nothing to sign in to", path.display())]
     LocalServer { name: String, path: PathBuf },
+    #[error(
+        "server `{name}` in `{}` is switched off there, or is not a server mcpauth can reach (a built-in or an extension's)",
+        path.display()
+    )]
+    Unreachable { name: String, path: PathBuf },
     #[error("server `{name}` in `{}` was not installed by mcpauth", path.display())]
     NotInstalled { name: String, path: PathBuf },
     #[error("{0}")]
@@ -96,8 +107,12 @@ impl From<ClientError> for crate::error::Error {
 pub struct Target {
     pub client: ClientArg,
     pub path: PathBuf,
-    /// `mcpServers`, or `servers` for VS Code.
+    /// `mcpServers`, `servers` (VS Code), `mcp_servers` (Codex), `mcp` (opencode),
+    /// `context_servers` (Zed) or `extensions` (Goose).
     pub key: &'static str,
+    pub format: Format,
+    /// How the client spells an entry.
+    pub dialect: Dialect,
     /// A project's file, which teams commit and share: what install writes there must not
     /// name anything that exists only on this machine.
     pub shared: bool,
@@ -110,12 +125,26 @@ impl ClientArg {
             Self::ClaudeCode => "Claude Code",
             Self::Cursor => "Cursor",
             Self::Vscode => "VS Code",
+            Self::Codex => "Codex",
+            Self::Gemini => "Gemini CLI",
+            Self::Opencode => "opencode",
+            Self::Windsurf => "Windsurf",
+            Self::Zed => "Zed",
+            Self::Goose => "Goose",
         }
+    }
+
+    /// The word on the command line.
+    pub fn word(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
     }
 }
 
 /// The file `args` points at. Project files are searched from the working directory up,
-/// as the clients (and mcpauth's config reader) do; user files sit under home.
+/// as the clients (and mcpauth's config reader) do; user files sit under home, where the
+/// config reader looks for them.
 pub fn locate(
     args: &ClientArgs,
     lookup: &Lookup,
@@ -127,8 +156,10 @@ pub fn locate(
             "--scope applies to claude-code only".into(),
         ));
     }
-    if args.global && client != ClientArg::Cursor {
-        return Err(ClientError::Usage("--global applies to cursor only".into()));
+    if args.global && !matches!(client, ClientArg::Cursor | ClientArg::Opencode) {
+        return Err(ClientError::Usage(
+            "--global applies to cursor and opencode only".into(),
+        ));
     }
     let home = || {
         lookup.home.clone().ok_or_else(|| {
@@ -138,34 +169,65 @@ pub fn locate(
     let project = |rel: &str, skip: Option<&Path>| {
         nearest(&lookup.cwd, rel, skip).unwrap_or_else(|| lookup.cwd.join(rel))
     };
-    let (path, key) = match client {
-        ClientArg::ClaudeDesktop => (claude_desktop_config(&home()?, env), "mcpServers"),
+    let user = |file: UserFile| Ok::<_, ClientError>(paths::user_file(file, &home()?, env));
+    let json = |path: PathBuf, key| (path, key, Format::Json, Dialect::McpServers);
+    let jsonc = |path: PathBuf, key| (path, key, Format::Jsonc, Dialect::McpServers);
+    let (path, key, format, dialect) = match client {
+        ClientArg::ClaudeDesktop => json(paths::claude_desktop_config(&home()?, env), "mcpServers"),
         ClientArg::ClaudeCode if args.scope == ScopeArg::User => {
             let path = match env("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
                 Some(dir) => PathBuf::from(dir).join(".claude.json"),
                 None => home()?.join(".claude.json"),
             };
-            (path, "mcpServers")
+            json(path, "mcpServers")
         }
-        ClientArg::ClaudeCode => (project(".mcp.json", None), "mcpServers"),
-        ClientArg::Cursor if args.global => (home()?.join(".cursor/mcp.json"), "mcpServers"),
+        ClientArg::ClaudeCode => json(project(".mcp.json", None), "mcpServers"),
+        ClientArg::Cursor if args.global => json(home()?.join(".cursor/mcp.json"), "mcpServers"),
         ClientArg::Cursor => {
             // `~/.cursor/mcp.json` is the user's file, not a project's.
             let home = lookup.home.clone();
-            (project(".cursor/mcp.json", home.as_deref()), "mcpServers")
+            json(project(".cursor/mcp.json", home.as_deref()), "mcpServers")
         }
-        ClientArg::Vscode => (project(".vscode/mcp.json", None), "servers"),
+        ClientArg::Vscode => jsonc(project(".vscode/mcp.json", None), "servers"),
+        ClientArg::Gemini => jsonc(user(UserFile::Gemini)?, "mcpServers"),
+        ClientArg::Windsurf => json(user(UserFile::Windsurf)?, "mcpServers"),
+        ClientArg::Codex => {
+            let path = paths::codex_config(Some(&home()?), env).expect("home is known");
+            (path, "mcp_servers", Format::Toml, Dialect::Codex)
+        }
+        ClientArg::Opencode => {
+            let path = if args.global {
+                user(UserFile::OpenCode)?
+            } else {
+                project("opencode.json", None)
+            };
+            (path, "mcp", Format::Jsonc, Dialect::OpenCode)
+        }
+        ClientArg::Zed => (
+            user(UserFile::Zed)?,
+            "context_servers",
+            Format::Jsonc,
+            Dialect::Zed,
+        ),
+        ClientArg::Goose => (
+            user(UserFile::Goose)?,
+            "extensions",
+            Format::Yaml,
+            Dialect::Goose,
+        ),
     };
     let shared = match client {
-        ClientArg::ClaudeDesktop => false,
         ClientArg::ClaudeCode => args.scope != ScopeArg::User,
-        ClientArg::Cursor => !args.global,
+        ClientArg::Cursor | ClientArg::Opencode => !args.global,
         ClientArg::Vscode => true,
+        _ => false,
     };
     Ok(Target {
         client,
         path,
         key,
+        format,
+        dialect,
         shared,
     })
 }
@@ -177,25 +239,4 @@ fn nearest(start: &Path, rel: &str, skip: Option<&Path>) -> Option<PathBuf> {
         .filter(|dir| Some(*dir) != skip)
         .map(|dir| dir.join(rel))
         .find(|path| path.exists())
-}
-
-/// Claude Desktop's config for this OS. The config reader computes the same path; it is
-/// private to that module, hence this copy.
-fn claude_desktop_config(home: &Path, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
-    if cfg!(target_os = "macos") {
-        home.join("Library/Application Support/Claude/claude_desktop_config.json")
-    } else if cfg!(windows) {
-        env("APPDATA")
-            .filter(|d| !d.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home.join("AppData").join("Roaming"))
-            .join("Claude")
-            .join("claude_desktop_config.json")
-    } else {
-        env("XDG_CONFIG_HOME")
-            .map(PathBuf::from)
-            .filter(|d| d.is_absolute())
-            .unwrap_or_else(|| home.join(".config"))
-            .join("Claude/claude_desktop_config.json")
-    }
 }

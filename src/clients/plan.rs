@@ -1,11 +1,12 @@
 //! What install and uninstall do to one server table, entry by entry. Pure: the caller
 //! reads and writes the files.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::sidecar::Sidecar;
 use super::{ClientError, Target};
 use crate::cli::ClientArg;
+use crate::config::dialect::{Kind, kind};
 
 /// What became of one entry, for the person running the command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,75 +33,6 @@ impl Note {
     }
 }
 
-/// What an entry is, as far as install cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// `url` / `serverUrl`, or an http or sse `type`.
-    Remote,
-    /// A local command that wraps a remote server: `npx -y mcp-remote URL ...`.
-    McpRemote,
-    /// Already `mcpauth ... proxy ...`.
-    Proxy,
-    /// Some other local command.
-    Local,
-}
-
-pub fn classify(entry: &Value) -> Kind {
-    let Some(obj) = entry.as_object() else {
-        return Kind::Local;
-    };
-    let words: Vec<&str> = obj
-        .get("command")
-        .and_then(Value::as_str)
-        .into_iter()
-        .chain(
-            obj.get("args")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str),
-        )
-        .collect();
-    if let Some(first) = words.first() {
-        if base_name(first) == "mcpauth" && words.contains(&"proxy") {
-            return Kind::Proxy;
-        }
-        let wrapped = words.iter().position(|w| base_name(w) == "mcp-remote");
-        let has_url = |rest: &[&str]| {
-            rest.iter()
-                .any(|w| w.starts_with("https://") || w.starts_with("http://"))
-        };
-        return match wrapped {
-            Some(at) if has_url(&words[at + 1..]) => Kind::McpRemote,
-            _ => Kind::Local,
-        };
-    }
-    let typ = obj.get("type").and_then(Value::as_str).unwrap_or("");
-    let has_url = ["url", "serverUrl", "httpUrl"]
-        .iter()
-        .any(|k| obj.get(*k).is_some());
-    if has_url
-        || matches!(
-            typ,
-            "http" | "sse" | "streamable-http" | "streamableHttp" | "streamable_http"
-        )
-    {
-        Kind::Remote
-    } else {
-        Kind::Local
-    }
-}
-
-/// `mcp-remote@1.2`, `/usr/bin/mcp-remote.cmd`, `mcpauth.exe` → the bare program name.
-fn base_name(word: &str) -> &str {
-    let base = word.rsplit(['/', '\\']).next().unwrap_or(word);
-    let base = base.split('@').next().unwrap_or(base);
-    [".cmd", ".exe", ".js"]
-        .iter()
-        .find_map(|ext| base.strip_suffix(ext))
-        .unwrap_or(base)
-}
-
 /// The stdio entry that runs the proxy. In this machine's own files, `--config` points
 /// the proxy at the original entry in the sidecar record, since the client's file no
 /// longer holds it. In a shared project file an entry that is nothing but a URL becomes
@@ -117,27 +49,41 @@ pub fn proxy_entry(
     sidecar: &Sidecar,
     env: &[(String, String)],
 ) -> Value {
-    let args = match plain_url(original).filter(|_| target.shared) {
-        Some(url) => json!(["proxy", url]),
-        None => json!(["--config", sidecar.path.to_string_lossy(), "proxy", name]),
+    let url = target
+        .dialect
+        .entry(original)
+        .and_then(|entry| plain_url(&entry))
+        .filter(|_| target.shared);
+    let args: Vec<String> = match url {
+        Some(url) => vec!["proxy".into(), url],
+        None => vec![
+            "--config".into(),
+            sidecar.path.to_string_lossy().into_owned(),
+            "proxy".into(),
+            name.to_owned(),
+        ],
     };
-    let mut entry = match target.client {
+    let env: Map<String, Value> = env
+        .iter()
+        .filter(|_| !target.shared)
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let entry = target.dialect.stdio(original, &args, &env);
+    match (target.client, entry) {
         // VS Code wants every entry typed.
-        ClientArg::Vscode => json!({"type": "stdio", "command": "mcpauth", "args": args}),
-        _ => json!({"command": "mcpauth", "args": args}),
-    };
-    if !env.is_empty() && !target.shared {
-        let env: Map<String, Value> = env
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        entry["env"] = Value::Object(env);
+        (ClientArg::Vscode, Value::Object(rest)) => {
+            let mut typed = Map::new();
+            typed.insert("type".into(), "stdio".into());
+            typed.extend(rest);
+            Value::Object(typed)
+        }
+        (_, entry) => entry,
     }
-    entry
 }
 
 /// What an installed entry runs, as a person would type it.
-fn command_line(entry: &Value) -> String {
+fn command_line(target: &Target, native: &Value) -> String {
+    let entry = target.dialect.entry(native).unwrap_or_default();
     let words = entry.get("args").and_then(Value::as_array);
     std::iter::once("mcpauth".to_owned())
         .chain(
@@ -151,32 +97,30 @@ fn command_line(entry: &Value) -> String {
         .join(" ")
 }
 
-/// The server URL of an entry that says nothing else (`{"type": "http", "url": URL}`, or
-/// `npx -y mcp-remote URL`). Headers, OAuth settings, an environment or a `${VAR}` are
-/// what the sidecar record is for.
+/// The server URL of an entry (in `.mcp.json` shape) that says nothing else
+/// (`{"type": "http", "url": URL}`, or `npx -y mcp-remote URL`). Headers, OAuth settings,
+/// an environment or a `${VAR}` are what the sidecar record is for.
 fn plain_url(entry: &Value) -> Option<String> {
     let obj = entry.as_object()?;
     let only = |allowed: &[&str]| obj.keys().all(|k| allowed.contains(&k.as_str()));
-    let url = match classify(entry) {
-        Kind::Remote if only(&["type", "url"]) => obj.get("url")?.as_str()?,
+    let url = match kind(entry) {
+        Kind::Remote if only(&["type", "url"]) => obj.get("url")?.as_str()?.to_owned(),
         Kind::McpRemote if only(&["type", "command", "args"]) => {
-            let words: Vec<&str> = std::iter::once(obj.get("command")?.as_str()?)
-                .chain(
-                    obj.get("args")?
-                        .as_array()?
-                        .iter()
-                        .filter_map(Value::as_str),
-                )
+            let args: Vec<String> = obj
+                .get("args")?
+                .as_array()?
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_owned))
                 .collect();
-            let at = words.iter().position(|w| base_name(w) == "mcp-remote")?;
-            match words[at + 1..] {
-                [url] => url,
-                _ => return None,
+            // Nothing after the URL: no headers, no callback port.
+            if args.last().is_none_or(|last| !crate::config::is_url(last)) {
+                return None;
             }
+            args.last()?.clone()
         }
         _ => return None,
     };
-    (!url.contains("${")).then(|| url.to_owned())
+    (!url.contains("${")).then_some(url)
 }
 
 pub struct Install<'a> {
@@ -207,8 +151,16 @@ pub fn install(
             notes.push(Note::kept(&name, "already installed"));
             continue;
         }
-        let kind = classify(&current);
-        let new = match (kind, plan.headers_helper) {
+        let Some(entry) = target.dialect.entry(&current) else {
+            if plan.names.is_empty() {
+                continue;
+            }
+            return Err(ClientError::Unreachable {
+                name,
+                path: target.path.clone(),
+            });
+        };
+        let new = match (kind(&entry), plan.headers_helper) {
             (Kind::Proxy, _) => {
                 notes.push(Note::kept(&name, "already runs `mcpauth proxy`"));
                 continue;
@@ -245,17 +197,22 @@ pub fn install(
                 shell_word(&name)
             )
         } else {
-            let mut how = format!("now runs `{}`", command_line(&new));
-            if let Some(env) = new.get("env").and_then(Value::as_object) {
-                let names: Vec<&str> = env.keys().map(String::as_str).collect();
-                how.push_str(&format!(" with {} set", names.join(" and ")));
+            let mut how = format!("now runs `{}`", command_line(target, &new));
+            let set: Vec<&str> = plan
+                .env
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .filter(|_| !target.shared)
+                .collect();
+            if !set.is_empty() {
+                how.push_str(&format!(" with {} set", set.join(" and ")));
             } else if target.shared && !plan.env.is_empty() {
                 how.push_str(" (this file is shared, so MCPAUTH_HOME and MCPAUTH_STORE are not written into it)");
             }
             how
         };
         table.insert(name.clone(), new.clone());
-        sidecar.record(&name, current, new);
+        sidecar.record(&name, entry, current, new);
         notes.push(Note::changed(&name, how));
     }
     Ok(notes)
@@ -283,7 +240,7 @@ pub fn uninstall(
     };
     let mut notes = Vec::new();
     for name in names {
-        let original = sidecar.originals[&name].clone();
+        let original = sidecar.original(&name).clone();
         match table.get(&name) {
             Some(current) if Some(current) == sidecar.installed.get(&name) => {
                 // In place: the entry keeps its position among the others.
@@ -344,74 +301,37 @@ fn shell_word(name: &str) -> String {
     }
 }
 
-/// A copy of the document with what may be secret blanked out, for showing as a diff:
-/// header and environment values, and mcp-remote's `--header` arguments.
-pub fn redacted(root: &Map<String, Value>, key: &str) -> Map<String, Value> {
-    let mut root = root.clone();
-    let Some(Value::Object(table)) = root.get_mut(key) else {
-        return root;
-    };
+/// A copy of a server table with what may be secret blanked out, for showing as a diff:
+/// header and environment values, and the word after mcp-remote's `--header`.
+pub fn redacted(table: &Map<String, Value>) -> Map<String, Value> {
+    let mut table = table.clone();
     for entry in table.values_mut().filter_map(Value::as_object_mut) {
-        for block in ["headers", "env"] {
+        for block in ["headers", "http_headers", "env", "environment", "envs"] {
             if let Some(Value::Object(map)) = entry.get_mut(block) {
                 for value in map.values_mut() {
                     *value = Value::String("(redacted)".into());
                 }
             }
         }
-        if let Some(Value::Array(args)) = entry.get_mut("args") {
-            let mut after_header = false;
-            for arg in args.iter_mut() {
-                if after_header {
-                    *arg = Value::String("(redacted)".into());
+        for words in ["args", "command"] {
+            if let Some(Value::Array(args)) = entry.get_mut(words) {
+                let mut after_header = false;
+                for arg in args.iter_mut() {
+                    if after_header {
+                        *arg = Value::String("(redacted)".into());
+                    }
+                    after_header = arg.as_str() == Some("--header");
                 }
-                after_header = arg.as_str() == Some("--header");
             }
         }
     }
-    root
+    table
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kinds() {
-        let cases = [
-            (
-                json!({"type": "http", "url": "https://a/mcp"}),
-                Kind::Remote,
-            ),
-            (json!({"url": "https://a/sse"}), Kind::Remote),
-            (json!({"serverUrl": "https://a/mcp"}), Kind::Remote),
-            (json!({"type": "sse"}), Kind::Remote),
-            (
-                json!({"command": "npx", "args": ["-y", "mcp-remote@latest", "https://a/sse"]}),
-                Kind::McpRemote,
-            ),
-            (
-                json!({"command": "npx", "args": ["-y", "mcp-remote"]}),
-                Kind::Local,
-            ),
-            (
-                json!({"command": "mcpauth", "args": ["proxy", "a"]}),
-                Kind::Proxy,
-            ),
-            (
-                json!({"command": "/usr/local/bin/mcpauth", "args": ["--config", "/x", "proxy", "a"]}),
-                Kind::Proxy,
-            ),
-            (
-                json!({"command": "uvx", "args": ["mcp-server-git"]}),
-                Kind::Local,
-            ),
-            (json!("nonsense"), Kind::Local),
-        ];
-        for (entry, kind) in cases {
-            assert_eq!(classify(&entry), kind, "{entry}");
-        }
-    }
+    use serde_json::json;
 
     #[test]
     fn shell_words() {
@@ -423,11 +343,13 @@ mod tests {
 
     #[test]
     fn redaction_blanks_headers_env_and_header_args() {
-        let root = json!({"mcpServers": {
+        let table = json!({
             "a": {"url": "https://a/", "headers": {"Authorization": "Bearer sekrit"}},
-            "b": {"command": "npx", "args": ["mcp-remote", "https://b/", "--header", "X-Key:sekrit"], "env": {"K": "sekrit"}}
-        }});
-        let out = Value::Object(redacted(root.as_object().unwrap(), "mcpServers")).to_string();
+            "b": {"command": "npx", "args": ["mcp-remote", "https://b/", "--header", "X-Key:sekrit"], "env": {"K": "sekrit"}},
+            "c": {"type": "local", "command": ["npx", "mcp-remote", "https://c/", "--header", "sekrit"], "environment": {"K": "sekrit"}},
+            "d": {"type": "stdio", "cmd": "npx", "envs": {"K": "sekrit"}}
+        });
+        let out = Value::Object(redacted(table.as_object().unwrap())).to_string();
         assert!(!out.contains("sekrit"), "{out}");
         assert!(out.contains("https://b/"), "{out}");
     }

@@ -20,8 +20,12 @@ pub struct Sidecar {
     pub path: PathBuf,
     /// The client config it belongs to.
     pub config: PathBuf,
-    /// Name → the entry as it was before install.
+    /// Name → the entry as it was before install, in the shape mcpauth reads, so that
+    /// `--config <this file>` finds the server.
     pub originals: Map<String, Value>,
+    /// Name → the same entry in the client's own spelling, where that differs (Codex,
+    /// opencode, Zed, Goose): what uninstall puts back.
+    pub native: Map<String, Value>,
     /// Name → the entry install wrote, to tell later whether someone changed it since.
     pub installed: Map<String, Value>,
 }
@@ -45,6 +49,7 @@ impl Sidecar {
             path,
             config,
             originals: Map::new(),
+            native: Map::new(),
             installed: Map::new(),
         };
         let text = match crate::files::read_string_capped(&sidecar.path, crate::files::CONFIG_LIMIT)
@@ -67,6 +72,7 @@ impl Sidecar {
         };
         for (key, into) in [
             ("mcpServers", &mut sidecar.originals),
+            ("native", &mut sidecar.native),
             ("installed", &mut sidecar.installed),
         ] {
             match root.remove(key) {
@@ -78,13 +84,26 @@ impl Sidecar {
         Ok(sidecar)
     }
 
-    pub fn record(&mut self, name: &str, original: Value, installed: Value) {
-        self.originals.insert(name.to_owned(), original);
+    /// Keeps `entry` (as mcpauth reads it) and `native` (as the client wrote it) for
+    /// `name`, which is now `installed`.
+    pub fn record(&mut self, name: &str, entry: Value, native: Value, installed: Value) {
+        if native != entry {
+            self.native.insert(name.to_owned(), native);
+        }
+        self.originals.insert(name.to_owned(), entry);
         self.installed.insert(name.to_owned(), installed);
+    }
+
+    /// The entry to put back for `name`, which must be recorded.
+    pub fn original(&self, name: &str) -> &Value {
+        self.native
+            .get(name)
+            .unwrap_or_else(|| &self.originals[name])
     }
 
     pub fn forget(&mut self, name: &str) {
         self.originals.remove(name);
+        self.native.remove(name);
         self.installed.remove(name);
     }
 
@@ -104,11 +123,14 @@ impl Sidecar {
             path: dir.to_path_buf(),
             source,
         })?;
-        let doc = json!({
+        let mut doc = json!({
             "config": self.config.to_string_lossy(),
             "mcpServers": self.originals,
             "installed": self.installed,
         });
+        if !self.native.is_empty() {
+            doc["native"] = Value::Object(self.native.clone());
+        }
         let mut text = serde_json::to_string_pretty(&doc).expect("a Value always serializes");
         text.push('\n');
         write_atomic(&self.path, text.as_bytes(), Some(0o600))

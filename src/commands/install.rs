@@ -12,28 +12,37 @@ use crate::clients::sidecar::Sidecar;
 use crate::clients::{ClientError, Target, locate};
 use crate::context::{Ctx, env_var};
 use crate::error::Result;
+use serde_json::{Map, Value};
 
 pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<()> {
-    let (target, mut doc, mut sidecar) = open(ctx, &args.client)?;
-    let table = doc.table_mut(target.key)?;
+    let (target, doc, mut sidecar) = open(ctx, &args.client)?;
+    let mut table = doc.table.clone();
     let plan = plan::Install {
         target: &target,
         names: &args.client.names,
         headers_helper: args.headers_helper,
         env: own_env(ctx),
     };
-    let notes = plan::install(&plan, table, &mut sidecar)?;
-    let new = doc.render();
-    finish(&target, &doc, new, &notes, args.client.dry_run, |doc| {
-        if let Some(backup) = doc.backup()? {
-            eprintln!(
-                "backed up `{}` to `{}`",
-                doc.path.display(),
-                backup.display()
-            );
-        }
-        sidecar.save()
-    })?;
+    let notes = plan::install(&plan, &mut table, &mut sidecar)?;
+    let new = doc.render(&table)?;
+    finish(
+        &target,
+        &doc,
+        &table,
+        new,
+        &notes,
+        args.client.dry_run,
+        |doc| {
+            if let Some(backup) = doc.backup()? {
+                eprintln!(
+                    "backed up `{}` to `{}`",
+                    doc.path.display(),
+                    backup.display()
+                );
+            }
+            sidecar.save()
+        },
+    )?;
     if notes.iter().any(|n| n.changed) && !args.client.dry_run && !args.headers_helper {
         eprintln!(
             "the originals are kept in `{}`; `mcpauth uninstall {}` puts them back",
@@ -61,9 +70,9 @@ fn own_env(ctx: &Ctx) -> Vec<(String, String)> {
 }
 
 pub fn run_uninstall(ctx: &Ctx, args: UninstallArgs) -> Result<()> {
-    let (target, mut doc, mut sidecar) = open(ctx, &args.client)?;
-    let table = doc.table_mut(target.key)?;
-    let notes = plan::uninstall(&target, &args.client.names, table, &mut sidecar)?;
+    let (target, doc, mut sidecar) = open(ctx, &args.client)?;
+    let mut table = doc.table.clone();
+    let notes = plan::uninstall(&target, &args.client.names, &mut table, &mut sidecar)?;
     if notes.is_empty() {
         eprintln!(
             "nothing to uninstall: mcpauth installed nothing in `{}`",
@@ -71,8 +80,16 @@ pub fn run_uninstall(ctx: &Ctx, args: UninstallArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let new = doc.render_restored();
-    finish(&target, &doc, new, &notes, args.client.dry_run, |_| Ok(()))?;
+    let new = doc.render_restored(&table)?;
+    finish(
+        &target,
+        &doc,
+        &table,
+        new,
+        &notes,
+        args.client.dry_run,
+        |_| Ok(()),
+    )?;
     // The record changes only once the config no longer needs what it drops.
     if !args.client.dry_run {
         sidecar.save()?;
@@ -84,9 +101,11 @@ pub fn run_uninstall(ctx: &Ctx, args: UninstallArgs) -> Result<()> {
 /// is an error, and nothing is written.
 fn open(ctx: &Ctx, args: &ClientArgs) -> Result<(Target, Document, Sidecar)> {
     let target = locate(args, &ctx.lookup, &env_var)?;
-    let doc = Document::read(&target.path)?.ok_or_else(|| ClientError::NoFile {
-        client: target.client.label(),
-        path: target.path.clone(),
+    let doc = Document::read(&target.path, target.format, target.key)?.ok_or_else(|| {
+        ClientError::NoFile {
+            client: target.client.label(),
+            path: target.path.clone(),
+        }
     })?;
     let sidecar = Sidecar::load(&ctx.home.data_dir, &target.path)?;
     Ok((target, doc, sidecar))
@@ -97,6 +116,7 @@ fn open(ctx: &Ctx, args: &ClientArgs) -> Result<(Target, Document, Sidecar)> {
 fn finish(
     target: &Target,
     doc: &Document,
+    table: &Map<String, Value>,
     new: String,
     notes: &[Note],
     dry_run: bool,
@@ -113,8 +133,8 @@ fn finish(
     if dry_run {
         // Rendered from copies without header and env values: a diff ends up in
         // terminals and bug reports.
-        let old = doc.render_root(&plan::redacted(&doc.original, target.key));
-        let new = doc.render_root(&plan::redacted(&doc.root, target.key));
+        let old = doc.render(&plan::redacted(&doc.table))?;
+        let new = doc.render(&plan::redacted(table))?;
         super::print_stdout(&diff(&target.path, &old, &new))?;
         eprintln!("dry run: nothing was written");
         return Ok(());
@@ -126,13 +146,7 @@ fn finish(
 }
 
 fn client_word(args: &ClientArgs) -> String {
-    let mut word = match args.client {
-        crate::cli::ClientArg::ClaudeDesktop => "claude-desktop",
-        crate::cli::ClientArg::ClaudeCode => "claude-code",
-        crate::cli::ClientArg::Cursor => "cursor",
-        crate::cli::ClientArg::Vscode => "vscode",
-    }
-    .to_owned();
+    let mut word = args.client.word();
     if args.scope == crate::cli::ScopeArg::User {
         word.push_str(" --scope user");
     }

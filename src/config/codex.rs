@@ -2,32 +2,31 @@
 //! its `[mcp_servers.NAME]` tables are read into the shape of the JSON configs' entries,
 //! so that one parser ([`super::entry`]) decides what every entry means.
 //!
-//! What is read: `url`, `http_headers`, `bearer_token_env_var` (an `Authorization: Bearer
-//! ${VAR}` header), `env_http_headers` (`${VAR}` headers), and for stdio servers
-//! `command`, `args`, `env`. A table with `enabled = false` is left out. Everything else
-//! belongs to Codex.
+//! What each table means is [`Dialect::Codex`]'s to say; this module only reads TOML.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Map, Value};
-use toml_edit::{DocumentMut, Item, TableLike};
+use toml_edit::{DocumentMut, Item};
 
+use super::dialect::Dialect;
 use super::error::ConfigError;
-
-/// Where Codex keeps its config.
-pub(crate) fn config_path(
-    home: Option<&Path>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Option<PathBuf> {
-    match env("CODEX_HOME").filter(|v| !v.is_empty()) {
-        Some(dir) => Some(PathBuf::from(dir).join("config.toml")),
-        None => home.map(|h| h.join(".codex").join("config.toml")),
-    }
-}
 
 /// The server table of a Codex config, as JSON config entries.
 pub(crate) fn servers(path: &Path, text: &str) -> Result<Map<String, Value>, ConfigError> {
-    let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+    let doc = parse(path, text)?;
+    let mut out = Map::new();
+    for (name, native) in native_table(path, &doc)? {
+        if let Some(entry) = Dialect::Codex.entry(&native) {
+            out.insert(name, entry);
+        }
+    }
+    Ok(out)
+}
+
+/// The file as a TOML document; a syntax error is named with its line and column.
+pub(crate) fn parse(path: &Path, text: &str) -> Result<DocumentMut, ConfigError> {
+    text.parse().map_err(|e: toml_edit::TomlError| {
         let (line, column) = e
             .span()
             .map(|s| line_column(text, s.start))
@@ -38,70 +37,68 @@ pub(crate) fn servers(path: &Path, text: &str) -> Result<Map<String, Value>, Con
             column,
             message: e.message().to_owned(),
         }
-    })?;
+    })
+}
+
+/// `[mcp_servers]` as Codex wrote it, each table as a JSON object.
+pub(crate) fn native_table(
+    path: &Path,
+    doc: &DocumentMut,
+) -> Result<Map<String, Value>, ConfigError> {
     let Some(table) = doc.get("mcp_servers").and_then(Item::as_table_like) else {
         return Ok(Map::new());
     };
     let mut out = Map::new();
     for (name, item) in table.iter() {
-        let Some(server) = item.as_table_like() else {
-            return Err(ConfigError::Shape {
-                path: path.to_path_buf(),
-                what: format!("server `{name}` is not a table"),
-            });
+        match to_json(item) {
+            Value::Object(server) => out.insert(name.to_owned(), Value::Object(server)),
+            _ => {
+                return Err(ConfigError::Shape {
+                    path: path.to_path_buf(),
+                    what: format!("server `{name}` is not a table"),
+                });
+            }
         };
-        if server.get("enabled").and_then(Item::as_bool) == Some(false) {
-            continue;
-        }
-        out.insert(name.to_owned(), Value::Object(entry(server)));
     }
     Ok(out)
 }
 
-fn entry(server: &dyn TableLike) -> Map<String, Value> {
-    let text = |key: &str| server.get(key).and_then(Item::as_str).map(str::to_owned);
-    let strings = |key: &str| -> Option<Map<String, Value>> {
-        let t = server.get(key)?.as_table_like()?;
-        Some(
-            t.iter()
-                .filter_map(|(k, v)| Some((k.to_owned(), Value::String(v.as_str()?.to_owned()))))
+/// A TOML item as JSON: tables (standard, inline or dotted) become objects, dates their
+/// TOML spelling.
+pub(crate) fn to_json(item: &Item) -> Value {
+    match item {
+        Item::None => Value::Null,
+        Item::Value(value) => value_to_json(value),
+        Item::Table(table) => Value::Object(
+            table
+                .iter()
+                .map(|(k, v)| (k.to_owned(), to_json(v)))
                 .collect(),
-        )
-    };
-    let mut e = Map::new();
-    if let Some(url) = text("url") {
-        e.insert("type".into(), "http".into());
-        e.insert("url".into(), url.into());
-        let mut headers = strings("http_headers").unwrap_or_default();
-        for (header, var) in strings("env_http_headers").unwrap_or_default() {
-            if let Some(var) = var.as_str() {
-                headers.insert(header, format!("${{{var}}}").into());
-            }
-        }
-        if let Some(var) = text("bearer_token_env_var") {
-            headers.insert("Authorization".into(), format!("Bearer ${{{var}}}").into());
-        }
-        if !headers.is_empty() {
-            e.insert("headers".into(), Value::Object(headers));
-        }
+        ),
+        Item::ArrayOfTables(tables) => Value::Array(
+            tables
+                .iter()
+                .map(|t| to_json(&Item::Table(t.clone())))
+                .collect(),
+        ),
     }
-    if let Some(command) = text("command") {
-        e.insert("command".into(), command.into());
-        let args: Vec<Value> = server
-            .get("args")
-            .and_then(Item::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(|s| Value::String(s.to_owned())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        e.insert("args".into(), Value::Array(args));
-        if let Some(env) = strings("env") {
-            e.insert("env".into(), Value::Object(env));
-        }
+}
+
+fn value_to_json(value: &toml_edit::Value) -> Value {
+    use toml_edit::Value as V;
+    match value {
+        V::String(s) => Value::String(s.value().clone()),
+        V::Integer(i) => Value::from(*i.value()),
+        V::Float(f) => serde_json::Number::from_f64(*f.value()).map_or(Value::Null, Value::Number),
+        V::Boolean(b) => Value::Bool(*b.value()),
+        V::Datetime(d) => Value::String(d.value().to_string()),
+        V::Array(a) => Value::Array(a.iter().map(value_to_json).collect()),
+        V::InlineTable(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.to_owned(), value_to_json(v)))
+                .collect(),
+        ),
     }
-    e
 }
 
 /// 1-based line and column of a byte offset.

@@ -346,15 +346,23 @@ fn mcp_remote(command: &str, args: &[String]) -> Option<McpRemote> {
     })
 }
 
-/// `mcp-remote`, `mcp-remote@1.2.3`, `/usr/bin/mcp-remote`, `mcp-remote.cmd`.
-fn is_mcp_remote(word: &str) -> bool {
+/// The URL of the remote server an `mcp-remote` command line wraps.
+pub(crate) fn wrapped_url(command: &str, args: &[String]) -> Option<String> {
+    mcp_remote(command, args).map(|remote| remote.url)
+}
+
+/// `mcp-remote@1.2.3`, `/usr/bin/mcp-remote.cmd`, `mcpauth.exe` → the bare program name.
+pub(crate) fn program(word: &str) -> &str {
     let base = word.rsplit(['/', '\\']).next().unwrap_or(word);
     let base = base.split('@').next().unwrap_or(base);
-    let base = [".cmd", ".exe", ".js"]
+    [".cmd", ".exe", ".js"]
         .iter()
         .find_map(|ext| base.strip_suffix(ext))
-        .unwrap_or(base);
-    base == "mcp-remote"
+        .unwrap_or(base)
+}
+
+fn is_mcp_remote(word: &str) -> bool {
+    program(word) == "mcp-remote"
 }
 
 /// `Name: value`, with the header name limited to what mcp-remote accepts.

@@ -8,11 +8,13 @@
 //!   names (with where they came from) for an unknown one, and never contains a header
 //!   value (headers often hold secrets).
 
-mod codex;
+pub(crate) mod codex;
+pub mod dialect;
 mod entry;
 mod error;
 mod expand;
 mod jsonc;
+pub mod paths;
 mod sources;
 
 use std::collections::BTreeMap;
@@ -50,6 +52,14 @@ pub enum SourceKind {
     GeminiUser,
     /// Windsurf's `~/.codeium/windsurf/mcp_config.json` (`mcpServers`, `serverUrl`).
     WindsurfUser,
+    /// opencode's `opencode.json` in the project or a parent (`mcp`).
+    OpenCodeProject,
+    /// opencode's `~/.config/opencode/opencode.json`.
+    OpenCodeUser,
+    /// Zed's `~/.config/zed/settings.json` (`context_servers`).
+    ZedUser,
+    /// Goose's `~/.config/goose/config.yaml` (`extensions`).
+    GooseUser,
     /// `.cursor/mcp.json` in the project.
     CursorProject,
     /// `~/.cursor/mcp.json`.
@@ -71,7 +81,10 @@ impl SourceKind {
     pub fn is_project_file(&self) -> bool {
         matches!(
             self,
-            SourceKind::ProjectMcpJson | SourceKind::CursorProject | SourceKind::VsCodeProject
+            SourceKind::ProjectMcpJson
+                | SourceKind::CursorProject
+                | SourceKind::VsCodeProject
+                | SourceKind::OpenCodeProject
         )
     }
 }
@@ -324,6 +337,11 @@ pub fn list(lookup: &Lookup, env: &dyn Fn(&str) -> Option<String>) -> Listing {
 pub struct Listing {
     pub entries: Vec<ServerEntry>,
     pub problems: Vec<ConfigError>,
+}
+
+/// `text` with JSON comments and trailing commas blanked out, every other byte in place.
+pub(crate) fn blank_comments(text: &str) -> std::borrow::Cow<'_, str> {
+    jsonc::blank_out(text)
 }
 
 /// Whether a command-line target (or a name, or a pinned location) is an http(s) URL.

@@ -13,30 +13,44 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::dialect::Dialect;
 use super::error::ConfigError;
 use super::jsonc;
+use super::paths::{self, UserFile};
 use super::{Lookup, Source, SourceKind};
 
 /// The sources in precedence order, when no `--config` file is given.
-const ORDER: [SourceKind; 10] = [
+const ORDER: [SourceKind; 14] = [
     SourceKind::ProjectMcpJson,
     SourceKind::ClaudeCodeLocal,
     SourceKind::CursorProject,
     SourceKind::VsCodeProject,
+    SourceKind::OpenCodeProject,
     SourceKind::ClaudeCodeUser,
     SourceKind::CursorUser,
     SourceKind::ClaudeDesktop,
     SourceKind::Codex,
     SourceKind::GeminiUser,
     SourceKind::WindsurfUser,
+    SourceKind::OpenCodeUser,
+    SourceKind::ZedUser,
+    SourceKind::GooseUser,
 ];
 
-/// Where under the home directory the user-level files of Gemini CLI and Windsurf are.
-fn user_file(kind: &SourceKind) -> &'static str {
-    match kind {
-        SourceKind::GeminiUser => ".gemini/settings.json",
-        _ => ".codeium/windsurf/mcp_config.json",
-    }
+/// The user-level files under home, and how each holds its servers.
+fn user_source(kind: &SourceKind) -> Option<(UserFile, Key)> {
+    Some(match kind {
+        // Gemini CLI reads its settings with comments allowed.
+        SourceKind::GeminiUser => (
+            UserFile::Gemini,
+            Key::Dialect("mcpServers", Dialect::McpServers),
+        ),
+        SourceKind::WindsurfUser => (UserFile::Windsurf, Key::McpServers),
+        SourceKind::OpenCodeUser => (UserFile::OpenCode, Key::Dialect("mcp", Dialect::OpenCode)),
+        SourceKind::ZedUser => (UserFile::Zed, Key::Dialect("context_servers", Dialect::Zed)),
+        SourceKind::GooseUser => (UserFile::Goose, Key::Yaml("extensions", Dialect::Goose)),
+        _ => return None,
+    })
 }
 
 /// One file's servers, in file order.
@@ -118,13 +132,23 @@ impl<'a> Reader<'a> {
                 Some(home) => (home.join(".cursor/mcp.json"), Key::McpServers, user_home()),
                 None => return Ok(None),
             },
-            SourceKind::GeminiUser | SourceKind::WindsurfUser => match home {
-                Some(home) => (home.join(user_file(kind)), Key::McpServers, Vec::new()),
+            SourceKind::GeminiUser
+            | SourceKind::WindsurfUser
+            | SourceKind::OpenCodeUser
+            | SourceKind::ZedUser
+            | SourceKind::GooseUser => match (home, user_source(kind)) {
+                (Some(home), Some((file, key))) => {
+                    (paths::user_file(file, home, self.env), key, Vec::new())
+                }
+                _ => return Ok(None),
+            },
+            SourceKind::OpenCodeProject => match nearest(&lookup.cwd, "opencode.json", None) {
+                Some(path) => (path, Key::Dialect("mcp", Dialect::OpenCode), Vec::new()),
                 None => return Ok(None),
             },
             SourceKind::ClaudeDesktop => match home {
                 Some(home) => (
-                    claude_desktop_config(home, self.env),
+                    paths::claude_desktop_config(home, self.env),
                     Key::McpServers,
                     Vec::new(),
                 ),
@@ -138,7 +162,7 @@ impl<'a> Reader<'a> {
                 return self.load_claude(kind);
             }
             SourceKind::Codex => {
-                let Some(path) = super::codex::config_path(home, self.env) else {
+                let Some(path) = super::paths::codex_config(home, self.env) else {
                     return Ok(None);
                 };
                 let Some(text) = read(&path, false)? else {
@@ -220,17 +244,23 @@ impl<'a> Reader<'a> {
                 SourceKind::CursorUser => {
                     home.map(|h| short_path(&h.join(".cursor/mcp.json"), lookup))
                 }
-                SourceKind::GeminiUser | SourceKind::WindsurfUser => {
-                    home.map(|h| short_path(&h.join(user_file(kind)), lookup))
+                SourceKind::GeminiUser
+                | SourceKind::WindsurfUser
+                | SourceKind::OpenCodeUser
+                | SourceKind::ZedUser
+                | SourceKind::GooseUser => {
+                    let (file, _) = user_source(kind)?;
+                    home.map(|h| short_path(&paths::user_file(file, h, self.env), lookup))
                 }
+                SourceKind::OpenCodeProject => Some("./opencode.json (and parents)".to_owned()),
                 SourceKind::ClaudeDesktop => {
-                    home.map(|h| short_path(&claude_desktop_config(h, self.env), lookup))
+                    home.map(|h| short_path(&paths::claude_desktop_config(h, self.env), lookup))
                 }
                 SourceKind::ExplicitFile => {
                     lookup.config_file.as_deref().map(|p| short_path(p, lookup))
                 }
                 SourceKind::Codex => {
-                    super::codex::config_path(home, self.env).map(|p| short_path(&p, lookup))
+                    super::paths::codex_config(home, self.env).map(|p| short_path(&p, lookup))
                 }
                 SourceKind::CommandLine | SourceKind::SignedIn => None,
             })
@@ -241,12 +271,17 @@ impl<'a> Reader<'a> {
 /// Where a source's servers are kept.
 #[derive(Clone, Copy)]
 enum Key {
-    /// `mcpServers` (Claude Code, Cursor, Claude Desktop).
+    /// `mcpServers` (Claude Code, Cursor, Claude Desktop, Gemini CLI, Windsurf).
     McpServers,
     /// `servers` (VS Code); such files may have comments.
     Servers,
     /// A `--config` file: either key, and comments allowed.
     Either,
+    /// A JSON file (comments allowed) whose table under this key is in a client's own
+    /// dialect: opencode, Zed.
+    Dialect(&'static str, Dialect),
+    /// A YAML file, likewise: Goose.
+    Yaml(&'static str, Dialect),
 }
 
 /// `dir/rel` in `start` or the nearest parent that has it, skipping `skip`. A path that
@@ -294,27 +329,6 @@ fn claude_json(home: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Opt
     match env("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
         Some(dir) => Some(PathBuf::from(dir).join(".claude.json")),
         None => home.map(|h| h.join(".claude.json")),
-    }
-}
-
-/// Claude Desktop's config file for this OS, computed from `home` and the environment.
-pub(crate) fn claude_desktop_config(home: &Path, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
-    let file = "Claude/claude_desktop_config.json";
-    if cfg!(target_os = "macos") {
-        home.join("Library/Application Support").join(file)
-    } else if cfg!(windows) {
-        let appdata = env("APPDATA")
-            .filter(|d| !d.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home.join("AppData").join("Roaming"));
-        appdata.join("Claude").join("claude_desktop_config.json")
-    } else {
-        // No official Linux build; the community ones follow XDG like Electron does.
-        let config = env("XDG_CONFIG_HOME")
-            .map(PathBuf::from)
-            .filter(|d| d.is_absolute())
-            .unwrap_or_else(|| home.join(".config"));
-        config.join(file)
     }
 }
 
@@ -386,12 +400,18 @@ fn server_table(path: &Path, text: &str, key: Key) -> Result<Map<String, Value>,
     let text = strip_bom(text);
     let mut doc = match key {
         Key::McpServers => parse_object(path, text)?,
-        Key::Servers | Key::Either => parse_object(path, &jsonc::blank_out(text))?,
+        Key::Yaml(..) => parse_yaml(path, text)?,
+        Key::Servers | Key::Either | Key::Dialect(..) => {
+            parse_object(path, &jsonc::blank_out(text))?
+        }
     };
     let keys: &[&str] = match key {
         Key::McpServers => &["mcpServers"],
         Key::Servers => &["servers"],
         Key::Either => &["mcpServers", "servers"],
+        Key::Dialect(key, dialect) | Key::Yaml(key, dialect) => {
+            return in_dialect(path, doc.remove(key), dialect);
+        }
     };
     let mut servers = Map::new();
     for key in keys {
@@ -407,6 +427,42 @@ fn server_table(path: &Path, text: &str, key: Key) -> Result<Map<String, Value>,
         }
     }
     Ok(servers)
+}
+
+/// A client's own table, each entry read into the one shape; entries the client has
+/// switched off, or that mcpauth could not reach, are left out.
+fn in_dialect(
+    path: &Path,
+    table: Option<Value>,
+    dialect: Dialect,
+) -> Result<Map<String, Value>, ConfigError> {
+    match table {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(table)) => Ok(table
+            .into_iter()
+            .filter_map(|(name, native)| Some((name, dialect.entry(&native)?)))
+            .collect()),
+        Some(_) => Err(shape(path, "the server table is not a map")),
+    }
+}
+
+/// A YAML file as a JSON object. Its parser's messages can quote the input, so only the
+/// position is told.
+fn parse_yaml(path: &Path, text: &str) -> Result<Map<String, Value>, ConfigError> {
+    match yaml_serde::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Null) => Ok(Map::new()),
+        Ok(_) => Err(shape(path, "the file is not a map at the top")),
+        Err(e) => {
+            let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+            Err(ConfigError::Malformed {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: "not valid YAML".into(),
+            })
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -73,7 +73,7 @@ impl World {
     }
 
     fn desktop_path(&self) -> PathBuf {
-        sources::claude_desktop_config(&self.home, &self.env())
+        super::paths::claude_desktop_config(&self.home, &self.env())
     }
 
     /// One file per source, each defining `<tag>` and `dup`, with URLs that say where
@@ -376,7 +376,7 @@ fn claude_desktop_mcp_remote_entry_is_the_remote_server() {
 fn claude_desktop_path_comes_from_home() {
     let home = Path::new("/h");
     let none = |_: &str| None;
-    let path = sources::claude_desktop_config(home, &none);
+    let path = super::paths::claude_desktop_config(home, &none);
     if cfg!(target_os = "macos") {
         assert_eq!(
             path,
@@ -391,7 +391,7 @@ fn claude_desktop_path_comes_from_home() {
         assert_eq!(path, home.join(".config/Claude/claude_desktop_config.json"));
         let xdg = |v: &str| (v == "XDG_CONFIG_HOME").then(|| "/xdg".to_owned());
         assert_eq!(
-            sources::claude_desktop_config(home, &xdg),
+            super::paths::claude_desktop_config(home, &xdg),
             Path::new("/xdg/Claude/claude_desktop_config.json")
         );
     }
@@ -868,4 +868,72 @@ fn gemini_and_windsurf_user_files_are_read_in_their_own_spellings() {
     assert_eq!(s.url.as_deref(), Some("https://w.example/mcp"));
     let names: Vec<String> = w.list().unwrap().into_iter().map(|e| e.name).collect();
     assert_eq!(names, ["g", "w"]);
+}
+
+#[test]
+fn opencode_zed_and_goose_files_are_read_in_their_own_dialects() {
+    let w = World::new();
+    // XDG_CONFIG_HOME unset: `~/.config` is where all three keep their user files.
+    w.write(
+        &w.home.join(".config/opencode/opencode.json"),
+        r#"{
+  "$schema": "https://opencode.ai/config.json",
+  // opencode allows comments
+  "mcp": {
+    "oc": {"type": "remote", "url": "https://oc.example/mcp", "headers": {"X-Key": "${API_KEY}"}},
+    "oc-off": {"type": "remote", "url": "https://off.example/mcp", "enabled": false},
+    "oc-local": {"type": "local", "command": ["npx", "-y", "mcp-remote", "https://ocl.example/sse"]},
+  }
+}"#,
+    );
+    w.write(
+        &w.project.join("opencode.json"),
+        r#"{"mcp": {"oc-project": {"type": "remote", "url": "https://ocp.example/mcp"}}}"#,
+    );
+    w.write(
+        &w.home.join(".config/zed/settings.json"),
+        r#"// Zed settings
+{
+  "theme": "One Dark",
+  "context_servers": {
+    "zed-remote": {"url": "https://z.example/mcp"},
+    "zed-old": {"command": {"path": "npx", "args": ["mcp-remote", "https://zo.example/mcp"]}, "settings": {}},
+    "zed-ext": {"source": "extension", "settings": {}},
+  },
+}"#,
+    );
+    w.write(
+        &w.home.join(".config/goose/config.yaml"),
+        "GOOSE_PROVIDER: openai\nextensions:\n  developer:\n    type: builtin\n    name: developer\n    enabled: true\n  goose-remote:\n    type: streamable_http\n    name: goose-remote\n    uri: https://g.example/mcp\n    enabled: true\n    headers: {}\n  goose-sse:\n    type: sse\n    uri: https://gs.example/sse\n    enabled: false\n",
+    );
+    let oc = w.find("oc").unwrap();
+    assert_eq!(oc.source.kind, SourceKind::OpenCodeUser);
+    assert_eq!(oc.headers["X-Key"], "sk-live-TOPSECRET");
+    assert_eq!(
+        w.find("oc-local").unwrap().url.as_deref(),
+        Some("https://ocl.example/sse")
+    );
+    let project = w.find("oc-project").unwrap();
+    assert_eq!(project.source.kind, SourceKind::OpenCodeProject);
+    assert!(project.source.kind.is_project_file());
+    assert_eq!(
+        w.find("zed-old").unwrap().url.as_deref(),
+        Some("https://zo.example/mcp")
+    );
+    let goose = w.find("goose-remote").unwrap();
+    assert_eq!(goose.source.kind, SourceKind::GooseUser);
+    assert_eq!(goose.url.as_deref(), Some("https://g.example/mcp"));
+    let names: Vec<String> = w.list().unwrap().into_iter().map(|e| e.name).collect();
+    assert_eq!(
+        names,
+        [
+            "oc-project",
+            "oc",
+            "oc-local",
+            "zed-remote",
+            "zed-old",
+            "goose-remote"
+        ],
+        "switched-off entries, extensions and builtins are left out"
+    );
 }
