@@ -413,3 +413,333 @@ fn entries_in_other_clients_spellings_install_and_run() {
         run_installed(&env, &doc, name, name);
     }
 }
+
+/// One of the clients with a file format or entry spelling of its own.
+struct NewClient {
+    flags: &'static [&'static str],
+    path: PathBuf,
+    /// The file, with `{url}` where the fixture's MCP URL goes.
+    sample: &'static str,
+    /// Text of the file that install must leave exactly as it is.
+    kept: &'static [&'static str],
+    /// The command line and environment of an installed entry, read the way the client
+    /// reads its own file (not through mcpauth's code).
+    run_of: fn(&str, &str) -> (Vec<String>, Vec<(String, String)>),
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {value}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn pairs(value: &Value) -> Vec<(String, String)> {
+    value
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// JSON with `//` lines, as the samples write their comments.
+fn jsonc(text: &str) -> Value {
+    let plain: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    serde_json::from_str(&plain.replace(",\n  }", "\n  }")).unwrap()
+}
+
+/// An entry `{"command": "mcpauth", "args": [...], "env": {...}}` under `table`.
+fn command_args_env(doc: &Value, table: &str, name: &str) -> (Vec<String>, Vec<(String, String)>) {
+    let entry = &doc[table][name];
+    assert_eq!(entry["command"], "mcpauth", "{entry}");
+    (strings(&entry["args"]), pairs(&entry["env"]))
+}
+
+fn new_clients(env: &TestEnv, home: &Path) -> Vec<NewClient> {
+    let config = home.join(".config");
+    vec![
+        NewClient {
+            flags: &["codex"],
+            path: home.join(".codex/config.toml"),
+            sample: r#"model = "gpt-5" # the model
+
+# servers for work
+[mcp_servers.work]
+url = "{url}"
+http_headers = { "X-Team" = "core" }
+startup_timeout_sec = 20
+
+[mcp_servers.files]
+command = "npx"
+args = ["-y", "@modelcontextprotocol/server-filesystem", "."]
+
+[profiles.fast]
+model = "gpt-5-mini"
+"#,
+            kept: &[
+                "model = \"gpt-5\" # the model\n\n# servers for work\n[mcp_servers.work]\n",
+                "[mcp_servers.files]\ncommand = \"npx\"\nargs = [\"-y\", \"@modelcontextprotocol/server-filesystem\", \".\"]\n\n[profiles.fast]\nmodel = \"gpt-5-mini\"\n",
+            ],
+            run_of: |text, name| {
+                let doc: toml_edit::DocumentMut = text.parse().unwrap();
+                let entry = &doc["mcp_servers"][name];
+                assert_eq!(entry["command"].as_str(), Some("mcpauth"), "{entry}");
+                assert_eq!(entry["startup_timeout_sec"].as_integer(), Some(20));
+                let args = entry["args"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_owned())
+                    .collect();
+                let env = entry["env"]
+                    .as_inline_table()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), v.as_str().unwrap().to_owned()))
+                    .collect();
+                (args, env)
+            },
+        },
+        NewClient {
+            flags: &["gemini"],
+            path: home.join(".gemini/settings.json"),
+            sample: r#"{
+  // Gemini CLI reads comments
+  "theme": "Default",
+  "mcpServers": {
+    "work": {"httpUrl": "{url}", "headers": {"X-Team": "core"}, "timeout": 30000},
+    "files": {"command": "node", "args": ["server.js"]}
+  }
+}
+"#,
+            kept: &[
+                "{\n  // Gemini CLI reads comments\n  \"theme\": \"Default\",\n",
+                "    \"files\": {\"command\": \"node\", \"args\": [\"server.js\"]}\n  }\n}\n",
+            ],
+            run_of: |text, name| command_args_env(&jsonc(text), "mcpServers", name),
+        },
+        NewClient {
+            flags: &["windsurf"],
+            path: home.join(".codeium/windsurf/mcp_config.json"),
+            sample: r#"{
+  "mcpServers": {
+    "files": {"command": "node", "args": ["server.js"]},
+    "work": {"serverUrl": "{url}", "headers": {"X-Team": "core"}}
+  }
+}
+"#,
+            kept: &["    \"files\": {\"command\": \"node\", \"args\": [\"server.js\"]},\n"],
+            run_of: |text, name| command_args_env(&jsonc(text), "mcpServers", name),
+        },
+        NewClient {
+            flags: &["opencode", "--global"],
+            path: config.join("opencode/opencode.json"),
+            sample: r#"{
+  "$schema": "https://opencode.ai/config.json",
+  // opencode reads comments
+  "mcp": {
+    "work": {"type": "remote", "url": "{url}", "headers": {"X-Team": "core"}, "enabled": true},
+    "files": {"type": "local", "command": ["node", "server.js"]},
+  }
+}
+"#,
+            kept: &[
+                "  \"$schema\": \"https://opencode.ai/config.json\",\n  // opencode reads comments\n",
+                "    \"files\": {\"type\": \"local\", \"command\": [\"node\", \"server.js\"]},\n  }\n}\n",
+            ],
+            run_of: |text, name| {
+                let doc = jsonc(text);
+                let entry = &doc["mcp"][name];
+                assert_eq!(
+                    (&entry["type"], &entry["enabled"]),
+                    (&json!("local"), &json!(true))
+                );
+                let words = strings(&entry["command"]);
+                assert_eq!(words[0], "mcpauth", "{entry}");
+                (words[1..].to_vec(), pairs(&entry["environment"]))
+            },
+        },
+        NewClient {
+            flags: &["opencode"],
+            path: env.project().join("opencode.json"),
+            sample: r#"{
+  "mcp": {
+    "work": {"type": "remote", "url": "{url}"}
+  }
+}
+"#,
+            kept: &[],
+            run_of: |text, name| {
+                let doc = jsonc(text);
+                let words = strings(&doc["mcp"][name]["command"]);
+                assert_eq!(words[0], "mcpauth");
+                // A shared file: the proxy on the URL, and no path of this machine.
+                assert_eq!(words[1], "proxy", "{words:?}");
+                assert!(doc["mcp"][name].get("environment").is_none());
+                (words[1..].to_vec(), Vec::new())
+            },
+        },
+        NewClient {
+            flags: &["zed"],
+            path: config.join("zed/settings.json"),
+            sample: r#"// Zed settings
+//
+// For information on how to configure Zed, see the Zed
+// documentation: https://zed.dev/docs/configuring-zed
+{
+  "ui_font_size": 16.0,
+  "context_servers": {
+    "work": {"url": "{url}", "headers": {"X-Team": "core"}},
+    "postgres": {"enabled": true, "settings": {}},
+  },
+}
+"#,
+            kept: &[
+                "// Zed settings\n//\n// For information on how to configure Zed, see the Zed\n// documentation: https://zed.dev/docs/configuring-zed\n{\n  \"ui_font_size\": 16.0,\n",
+                "    \"postgres\": {\"enabled\": true, \"settings\": {}},\n  },\n}\n",
+            ],
+            run_of: |text, name| {
+                command_args_env(
+                    &jsonc(&text.replace("},\n}", "}\n}")),
+                    "context_servers",
+                    name,
+                )
+            },
+        },
+        NewClient {
+            flags: &["goose"],
+            path: config.join("goose/config.yaml"),
+            sample: r#"GOOSE_PROVIDER: openai
+GOOSE_MODEL: gpt-4o
+extensions:
+  developer:
+    bundled: true
+    enabled: true
+    name: developer
+    timeout: 300
+    type: builtin
+  work:
+    enabled: true
+    type: streamable_http
+    name: work
+    uri: {url}
+    headers:
+      X-Team: core
+    timeout: 300
+    description: work tools
+"#,
+            kept: &[
+                "GOOSE_PROVIDER: openai\nGOOSE_MODEL: gpt-4o\nextensions:\n  developer:\n    bundled: true\n    enabled: true\n    name: developer\n    timeout: 300\n    type: builtin\n",
+            ],
+            run_of: |text, name| {
+                let doc: Value = yaml_serde::from_str(text).unwrap();
+                let entry = &doc["extensions"][name];
+                assert_eq!(
+                    (
+                        &entry["type"],
+                        &entry["cmd"],
+                        &entry["name"],
+                        &entry["enabled"]
+                    ),
+                    (
+                        &json!("stdio"),
+                        &json!("mcpauth"),
+                        &json!("work"),
+                        &json!(true)
+                    ),
+                    "{entry}"
+                );
+                assert_eq!(entry["description"], "work tools");
+                (strings(&entry["args"]), pairs(&entry["envs"]))
+            },
+        },
+    ]
+}
+
+// Acceptance 3 for the clients with files of their own: each round trip ends on the
+// original bytes, what install did not mean to change stays byte for byte (comments
+// included), and the installed entry, run as the client runs it (its command, its
+// environment, a short environment of the client's own, another working directory),
+// reaches the server.
+#[test]
+fn codex_gemini_opencode_windsurf_zed_and_goose_round_trip_and_their_entries_run() {
+    let fx = Fixture::start(Knobs::default());
+    let (mut env, home) = env_with_home();
+    env.env("MCPAUTH_STORE", "file")
+        .env("CODEX_HOME", home.path().join(".codex").to_str().unwrap());
+    ok(&env.run(&["login", &fx.mcp_url()]));
+    let elsewhere = tempfile::tempdir().unwrap();
+    for client in new_clients(&env, home.path()) {
+        let what = client.flags.join(" ");
+        let original = client.sample.replace("{url}", &fx.mcp_url());
+        write(&client.path, &original);
+
+        let mut install = vec!["install"];
+        install.extend(client.flags);
+        let out = env.run(&install);
+        ok(&out);
+        assert!(out.stderr.contains("`work`"), "{what}: {out:?}");
+        let installed = std::fs::read_to_string(&client.path).unwrap();
+        for kept in client.kept {
+            assert!(
+                installed.contains(kept),
+                "{what}: changed what it should not:\n{kept}\n--- now:\n{installed}"
+            );
+        }
+        assert!(
+            !installed.contains("X-Team"),
+            "{what}: the header stays in the record only"
+        );
+
+        let (args, entry_env) = (client.run_of)(&installed, "work");
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mcpauth"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap())
+            .env("HOME", home.path())
+            .env("MCPAUTH_STORE", "file")
+            .current_dir(elsewhere.path())
+            .args(&args)
+            .args(["--login", "never"]);
+        if !client.flags.contains(&"opencode") || client.flags.contains(&"--global") {
+            assert!(
+                entry_env.iter().any(|(k, _)| k == "MCPAUTH_HOME"),
+                "{what}: {entry_env:?}"
+            );
+        } else {
+            // The shared file names no path of this machine: the client passes its
+            // own environment, MCPAUTH_HOME included.
+            cmd.env("MCPAUTH_HOME", env.home());
+        }
+        cmd.envs(entry_env);
+        let mut host = Host::spawn(cmd);
+        assert!(host.initialize().get("result").is_some(), "{what}");
+        let answer = echo(&mut host, &what);
+        assert_eq!(
+            answer["result"]["content"][0]["text"], what,
+            "{what}: {answer}"
+        );
+        assert_eq!(host.finish(), Some(0), "{what}");
+
+        ok(&env.run(&install));
+        assert_eq!(
+            std::fs::read_to_string(&client.path).unwrap(),
+            installed,
+            "{what}: a second install changed the file"
+        );
+        let mut uninstall = vec!["uninstall"];
+        uninstall.extend(client.flags);
+        ok(&env.run(&uninstall));
+        assert_eq!(
+            std::fs::read_to_string(&client.path).unwrap(),
+            original,
+            "{what}: uninstall did not restore the original bytes"
+        );
+    }
+}

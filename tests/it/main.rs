@@ -6,6 +6,7 @@ mod support;
 
 mod claude_code;
 mod client_key;
+mod codex;
 mod conformance;
 mod damaged_store;
 mod doctor;
