@@ -414,6 +414,9 @@ fn entries_in_other_clients_spellings_install_and_run() {
     }
 }
 
+/// An installed entry's arguments to `mcpauth` and its environment.
+type Run = (Vec<String>, Vec<(String, String)>);
+
 /// One of the clients with a file format or entry spelling of its own.
 struct NewClient {
     flags: &'static [&'static str],
@@ -424,7 +427,7 @@ struct NewClient {
     kept: &'static [&'static str],
     /// The command line and environment of an installed entry, read the way the client
     /// reads its own file (not through mcpauth's code).
-    run_of: fn(&str, &str) -> (Vec<String>, Vec<(String, String)>),
+    run_of: fn(&str, &str) -> Run,
 }
 
 fn strings(value: &Value) -> Vec<String> {
@@ -456,7 +459,7 @@ fn jsonc(text: &str) -> Value {
 }
 
 /// An entry `{"command": "mcpauth", "args": [...], "env": {...}}` under `table`.
-fn command_args_env(doc: &Value, table: &str, name: &str) -> (Vec<String>, Vec<(String, String)>) {
+fn command_args_env(doc: &Value, table: &str, name: &str) -> Run {
     let entry = &doc[table][name];
     assert_eq!(entry["command"], "mcpauth", "{entry}");
     (strings(&entry["args"]), pairs(&entry["env"]))
