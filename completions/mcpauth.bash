@@ -543,7 +543,7 @@ _mcpauth() {
             return 0
             ;;
         mcpauth__subcmd__install)
-            opts="-v -h --scope --global --dry-run --headers-helper --config --store --verbose --help claude-desktop claude-code cursor vscode"
+            opts="-v -h --scope --global --dry-run --headers-helper --config --store --verbose --help claude-desktop claude-code cursor vscode codex gemini opencode windsurf zed goose"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -777,7 +777,7 @@ _mcpauth() {
             return 0
             ;;
         mcpauth__subcmd__uninstall)
-            opts="-v -h --scope --global --dry-run --config --store --verbose --help claude-desktop claude-code cursor vscode"
+            opts="-v -h --scope --global --dry-run --config --store --verbose --help claude-desktop claude-code cursor vscode codex gemini opencode windsurf zed goose"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

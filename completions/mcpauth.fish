@@ -157,7 +157,7 @@ user\t'`~/.claude.json`, for every project'"
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand install" -l config -d 'Read servers from this file only (any MCP client\'s config format)' -r -F
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand install" -l store -d 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]' -r -f -a "keyring\t''
 file\t''"
-complete -c mcpauth -n "__fish_mcpauth_using_subcommand install" -l global -d 'Cursor: `~/.cursor/mcp.json` instead of the project\'s `.cursor/mcp.json`'
+complete -c mcpauth -n "__fish_mcpauth_using_subcommand install" -l global -d 'Cursor and opencode: the user\'s file instead of the project\'s'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand install" -l dry-run -d 'Print the change as a unified diff and write nothing'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand install" -l headers-helper -d 'Claude Code: keep the http entry and add `"headersHelper": "mcpauth headers NAME"` instead of going through the proxy'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand install" -s v -l verbose -d 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
@@ -167,7 +167,7 @@ user\t'`~/.claude.json`, for every project'"
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand uninstall" -l config -d 'Read servers from this file only (any MCP client\'s config format)' -r -F
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand uninstall" -l store -d 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]' -r -f -a "keyring\t''
 file\t''"
-complete -c mcpauth -n "__fish_mcpauth_using_subcommand uninstall" -l global -d 'Cursor: `~/.cursor/mcp.json` instead of the project\'s `.cursor/mcp.json`'
+complete -c mcpauth -n "__fish_mcpauth_using_subcommand uninstall" -l global -d 'Cursor and opencode: the user\'s file instead of the project\'s'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand uninstall" -l dry-run -d 'Print the change as a unified diff and write nothing'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand uninstall" -s v -l verbose -d 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand uninstall" -s h -l help -d 'Print help (see more with \'--help\')'
