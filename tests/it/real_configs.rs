@@ -6,24 +6,50 @@ use serde_json::{Value, json};
 use crate::proxy_cli::{Host, echo};
 use crate::support::{Fixture, Knobs, TestEnv};
 
-/// agent-mcp-gateway's documented `.mcp.json` (its OAuth guide's mixed example and its
-/// GitHub PAT workaround), with Notion's URL pointed at the fixture: a stdio server with
-/// `env`, `"transport": "http"` entries, and GitHub behind `Bearer ${GITHUB_PAT}`.
+/// agent-mcp-gateway's `config/.mcp.json.example`, byte for byte but for Notion's URL
+/// (pointed at the fixture), with the GitHub entry of its PAT workaround added: stdio
+/// servers with `env`, a `"transport": "http"` entry, and GitHub behind
+/// `Bearer ${GITHUB_PAT}`.
 fn gateway_project(env: &TestEnv, fx: &Fixture) {
-    env.write_mcp_json(&json!({
-        "mcpServers": {
-            "brave-search": {
-                "command": "npx",
-                "args": ["-y", "@modelcontextprotocol/server-brave-search"],
-                "env": {"BRAVE_API_KEY": "${BRAVE_API_KEY}"}
-            },
-            "notion": {"url": fx.mcp_url(), "transport": "http"},
-            "github": {
-                "url": "https://api.githubcopilot.com/mcp/",
-                "headers": {"Authorization": "Bearer ${GITHUB_PAT}"}
-            }
-        }
-    }));
+    let example = r#"{
+  "mcpServers": {
+    "brave-search": {
+      "command": "npx",
+      "args": ["-y", "@modelcontextprotocol/server-brave-search"],
+      "env": {
+        "BRAVE_API_KEY": "${BRAVE_API_KEY}"
+      }
+    },
+    "postgres": {
+      "command": "uvx",
+      "args": ["mcp-server-postgres"],
+      "env": {
+        "POSTGRES_URL": "${POSTGRES_URL}"
+      }
+    },
+    "filesystem": {
+      "command": "npx",
+      "args": ["-y", "@modelcontextprotocol/server-filesystem", "/workspace"]
+    },
+    "notion": {
+      "url": "https://mcp.notion.com/mcp",
+      "transport": "http"
+    }
+  }
+}
+"#;
+    let github = r#",
+    "github": {
+      "url": "https://api.githubcopilot.com/mcp/",
+      "headers": {"Authorization": "Bearer ${GITHUB_PAT}"}
+    }
+  }
+}
+"#;
+    let text = example
+        .replace("https://mcp.notion.com/mcp", &fx.mcp_url())
+        .replace("\n  }\n}\n", github);
+    std::fs::write(env.project().join(".mcp.json"), text).unwrap();
 }
 
 fn status_names(out: &crate::support::RunOutput) -> Vec<String> {
@@ -65,7 +91,7 @@ fn an_unset_variable_hides_only_its_own_entry() {
     let out = env.run(&["doctor"]);
     assert!(
         out.stdout
-            .contains("2 servers in the MCP configs, 1 of them remote"),
+            .contains("4 servers in the MCP configs, 1 of them remote"),
         "{}",
         out.stdout
     );
