@@ -84,11 +84,14 @@ pub enum Command {
     /// Point an MCP client at `mcpauth proxy` for its remote servers.
     ///
     /// Each remote (http, sse or `npx mcp-remote`) entry of the client's config, or each
-    /// one named, becomes `{"command": "mcpauth", "args": [..., "proxy", ...]}`. The
-    /// replaced entries are kept in mcpauth's data directory for `mcpauth uninstall`, and
-    /// the proxy reads them from there; in a project's file, which teams share, an entry
-    /// that is nothing but a URL becomes `mcpauth proxy URL` instead, which works on any
-    /// machine. The file is copied to `FILE.mcpauth-backup` before its first change.
+    /// one named, becomes an entry that runs `mcpauth ... proxy ...`, written the way
+    /// that client writes a local server. Only those entries' bytes change: comments and
+    /// the rest of the file stay. The replaced entries are kept in mcpauth's data
+    /// directory for `mcpauth uninstall`, and the proxy reads them from there; in a
+    /// project's file, which teams share, an entry that is nothing but a URL becomes
+    /// `mcpauth proxy URL` instead, which works on any machine. `login`, `status` and
+    /// `token` still find the server under its name. The file is copied to
+    /// `FILE.mcpauth-backup` before its first change.
     Install(InstallArgs),
     /// Put back the entries that `mcpauth install` replaced in a client's config.
     Uninstall(UninstallArgs),

@@ -39,6 +39,17 @@ impl Context<'_> {
 }
 
 pub(crate) fn parse(name: &str, value: &Value, cx: &Context) -> Result<ServerEntry, ConfigError> {
+    parse_at(name, value, cx, true)
+}
+
+/// `follow`: whether an entry that runs `mcpauth proxy` is read as the server it proxies
+/// (once: what it leads to is not followed again).
+fn parse_at(
+    name: &str,
+    value: &Value,
+    cx: &Context,
+    follow: bool,
+) -> Result<ServerEntry, ConfigError> {
     let obj = value
         .as_object()
         .ok_or_else(|| cx.shape(format!("server `{name}` is not an object")))?;
@@ -85,6 +96,23 @@ pub(crate) fn parse(name: &str, value: &Value, cx: &Context) -> Result<ServerEnt
         let args = string_list(name, obj, "args", cx)?;
         if let Some(remote) = command.and_then(|command| mcp_remote(command, &args)) {
             return remote_from_wrapper(name, obj, remote, oauth, cx);
+        }
+        // What `mcpauth install` wrote still names its server: `proxy URL`, or the
+        // original entry in install's record. So `login`, `status` and `doctor` keep
+        // finding it in the client's file.
+        if let Some(proxied) = command
+            .filter(|_| follow)
+            .and_then(|command| proxied(command, &args))
+        {
+            let original = match proxied {
+                Proxied::Url(url) => Some(serde_json::json!({ "type": "http", "url": url })),
+                Proxied::Recorded { record, name } => {
+                    super::sources::recorded_entry(&record, &name)
+                }
+            };
+            if let Some(original) = original {
+                return parse_at(name, &original, cx, false);
+            }
         }
         return Ok(ServerEntry {
             name: name.to_owned(),
@@ -343,6 +371,35 @@ fn mcp_remote(command: &str, args: &[String]) -> Option<McpRemote> {
         url: url.to_owned(),
         headers,
         callback_port,
+    })
+}
+
+/// The server an entry that runs `mcpauth ... proxy TARGET` reaches.
+enum Proxied {
+    Url(String),
+    /// `mcpauth --config RECORD proxy NAME`.
+    Recorded {
+        record: std::path::PathBuf,
+        name: String,
+    },
+}
+
+fn proxied(command: &str, args: &[String]) -> Option<Proxied> {
+    if program(command) != "mcpauth" {
+        return None;
+    }
+    let at = args.iter().position(|a| a == "proxy")?;
+    let target = args.get(at + 1)?;
+    if super::is_url(target) {
+        return Some(Proxied::Url(target.clone()));
+    }
+    let config = args[..at]
+        .iter()
+        .position(|a| a == "--config")
+        .and_then(|i| args.get(i + 1))?;
+    Some(Proxied::Recorded {
+        record: config.into(),
+        name: target.clone(),
     })
 }
 

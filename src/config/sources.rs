@@ -429,6 +429,13 @@ fn server_table(path: &Path, text: &str, key: Key) -> Result<Map<String, Value>,
     Ok(servers)
 }
 
+/// Entry `name` of the record `mcpauth install` keeps (an `mcpServers` file), or `None`
+/// when the record or the entry is gone.
+pub(crate) fn recorded_entry(path: &Path, name: &str) -> Option<Value> {
+    let text = read(path, false).ok()??;
+    server_table(path, &text, Key::Either).ok()?.remove(name)
+}
+
 /// A client's own table, each entry read into the one shape; entries the client has
 /// switched off, or that mcpauth could not reach, are left out.
 fn in_dialect(

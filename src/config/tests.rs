@@ -937,3 +937,47 @@ fn opencode_zed_and_goose_files_are_read_in_their_own_dialects() {
         "switched-off entries, extensions and builtins are left out"
     );
 }
+
+#[test]
+fn an_entry_mcpauth_install_wrote_reads_as_the_server_it_proxies() {
+    let w = World::new();
+    let record = w.write(
+        &w.home.join("record.json"),
+        r#"{"mcpServers": {
+            "rec": {"type": "http", "url": "https://rec.example/mcp", "headers": {"X-Key": "${API_KEY}"}},
+            "loop": {"command": "mcpauth", "args": ["--config", "RECORD", "proxy", "loop"]}
+        }}"#,
+    );
+    let text = fs::read_to_string(&record)
+        .unwrap()
+        .replace("RECORD", record.to_str().unwrap());
+    fs::write(&record, text).unwrap();
+    let record = record.to_str().unwrap();
+    w.write(
+        &w.project.join(".mcp.json"),
+        &serde_json::json!({"mcpServers": {
+            "rec": {"command": "mcpauth", "args": ["--config", record, "proxy", "rec"]},
+            "url": {"command": "/usr/local/bin/mcpauth", "args": ["proxy", "https://u.example/mcp"]},
+            "gone": {"command": "mcpauth", "args": ["--config", "/nonexistent/record.json", "proxy", "gone"]},
+            "loop": {"command": "mcpauth", "args": ["--config", record, "proxy", "loop"]},
+        }})
+        .to_string(),
+    );
+    let rec = w.find("rec").unwrap();
+    assert_eq!(rec.url.as_deref(), Some("https://rec.example/mcp"));
+    assert_eq!(rec.headers["X-Key"], "sk-live-TOPSECRET");
+    assert_eq!(
+        rec.source.kind,
+        SourceKind::ProjectMcpJson,
+        "found where the client has it"
+    );
+    assert_eq!(
+        w.find("url").unwrap().url.as_deref(),
+        Some("https://u.example/mcp")
+    );
+    // A record that is gone, or an entry that leads to another proxy entry, is what it
+    // says it is: a local command.
+    for name in ["gone", "loop"] {
+        assert_eq!(w.find(name).unwrap().transport, Transport::Stdio, "{name}");
+    }
+}

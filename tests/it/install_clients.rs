@@ -730,6 +730,11 @@ fn codex_gemini_opencode_windsurf_zed_and_goose_round_trip_and_their_entries_run
         );
         assert_eq!(host.finish(), Some(0), "{what}");
 
+        // The installed entry still names its server for mcpauth itself: `token`,
+        // `login` and `status` find `work` in the client's file.
+        let out = env.run(&["token", "work"]);
+        assert_eq!(out.code, Some(0), "{what}: {out:?}");
+
         ok(&env.run(&install));
         assert_eq!(
             std::fs::read_to_string(&client.path).unwrap(),
@@ -744,5 +749,7 @@ fn codex_gemini_opencode_windsurf_zed_and_goose_round_trip_and_their_entries_run
             original,
             "{what}: uninstall did not restore the original bytes"
         );
+        // So that `work` is found in the next client's file only.
+        std::fs::remove_file(&client.path).unwrap();
     }
 }
