@@ -14,7 +14,7 @@ pub enum UserFile {
     OpenCode,
     /// `$XDG_CONFIG_HOME/zed/settings.json`.
     Zed,
-    /// `$XDG_CONFIG_HOME/goose/config.yaml`.
+    /// `$XDG_CONFIG_HOME/goose/config.yaml`, or `$GOOSE_PATH_ROOT/config/config.yaml`.
     Goose,
 }
 
@@ -24,7 +24,11 @@ pub fn user_file(file: UserFile, home: &Path, env: &dyn Fn(&str) -> Option<Strin
         UserFile::Windsurf => home.join(".codeium/windsurf/mcp_config.json"),
         UserFile::OpenCode => xdg_config(home, env).join("opencode/opencode.json"),
         UserFile::Zed => xdg_config(home, env).join("zed/settings.json"),
-        UserFile::Goose => xdg_config(home, env).join("goose/config.yaml"),
+        // Goose moves all of its files under `GOOSE_PATH_ROOT` when that is set.
+        UserFile::Goose => match env("GOOSE_PATH_ROOT").map(PathBuf::from) {
+            Some(root) if root.is_absolute() => root.join("config/config.yaml"),
+            _ => xdg_config(home, env).join("goose/config.yaml"),
+        },
     }
 }
 
@@ -59,5 +63,49 @@ pub fn claude_desktop_config(home: &Path, env: &dyn Fn(&str) -> Option<String>) 
     } else {
         // No official Linux build; the community ones follow XDG like Electron does.
         xdg_config(home, env).join(file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_files_follow_the_variables_their_clients_read() {
+        let home = Path::new("/home/ada");
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let none = vars(&[]);
+        assert_eq!(
+            user_file(UserFile::Goose, home, &none),
+            Path::new("/home/ada/.config/goose/config.yaml")
+        );
+        let moved = vars(&[
+            ("GOOSE_PATH_ROOT", "/srv/goose"),
+            ("XDG_CONFIG_HOME", "/xdg"),
+        ]);
+        assert_eq!(
+            user_file(UserFile::Goose, home, &moved),
+            Path::new("/srv/goose/config/config.yaml")
+        );
+        assert_eq!(
+            user_file(UserFile::Zed, home, &moved),
+            Path::new("/xdg/zed/settings.json")
+        );
+        let relative = vars(&[("XDG_CONFIG_HOME", "rel"), ("GOOSE_PATH_ROOT", "rel")]);
+        assert_eq!(
+            user_file(UserFile::OpenCode, home, &relative),
+            Path::new("/home/ada/.config/opencode/opencode.json")
+        );
+        assert_eq!(
+            user_file(UserFile::Goose, home, &relative),
+            Path::new("/home/ada/.config/goose/config.yaml")
+        );
     }
 }
