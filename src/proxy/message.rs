@@ -21,6 +21,8 @@ pub struct Peek<'a> {
     pub response_ids: Vec<&'a RawValue>,
     /// `params.name`, else `params.uri`, of the first message.
     pub name: Option<String>,
+    /// `params.arguments` of the first message.
+    pub arguments: Option<&'a RawValue>,
     /// A protocol version named in `params._meta` of the first message.
     pub meta_version: Option<String>,
     /// `result.protocolVersion`: present on an initialize answer.
@@ -54,6 +56,8 @@ struct RawParams<'a> {
     name: Option<&'a RawValue>,
     #[serde(borrow, default)]
     uri: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
     #[serde(borrow, default, rename = "_meta")]
     meta: Option<&'a RawValue>,
 }
@@ -73,6 +77,7 @@ impl<'a> Peek<'a> {
             request_ids: Vec::new(),
             response_ids: Vec::new(),
             name: None,
+            arguments: None,
             meta_version: None,
             result_version: None,
             batch: false,
@@ -116,6 +121,7 @@ impl<'a> Peek<'a> {
             && let Ok(p) = serde_json::from_str::<RawParams>(params.get())
         {
             self.name = p.name.and_then(as_str).or_else(|| p.uri.and_then(as_str));
+            self.arguments = p.arguments;
             self.meta_version = p.meta.and_then(meta_version);
         }
         if let Some(result) = m.result

@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::{AbortHandle, JoinSet};
 use url::Url;
 
+use super::headers;
 use super::message::{Peek, error_response, error_with_id, id_key, unrouted_error};
 use super::redirect;
 use super::sse::{Oversized, Parser};
@@ -139,6 +140,8 @@ struct State {
     legacy_pending: HashMap<String, Box<RawValue>>,
     /// Legacy transport: ids of replayed requests whose answers must not reach the host.
     swallow: HashSet<String>,
+    /// 2026-07-28: the arguments each tool mirrors into headers, from `tools/list`.
+    mirrors: headers::Mirrors,
 }
 
 /// What routing needs from one host line, owned so it can move into a task.
@@ -147,6 +150,8 @@ struct Info {
     ids: Vec<Box<RawValue>>,
     method: Option<String>,
     name: Option<String>,
+    /// A `tools/call`'s arguments, for the headers they are mirrored into.
+    arguments: Option<Box<RawValue>>,
     meta_version: Option<String>,
     is_init: bool,
 }
@@ -157,6 +162,10 @@ impl Info {
             ids: peek.request_ids.iter().map(|id| (*id).to_owned()).collect(),
             method: peek.method.clone(),
             name: peek.name.clone(),
+            arguments: peek
+                .arguments
+                .filter(|_| !peek.batch && peek.method_is("tools/call"))
+                .map(ToOwned::to_owned),
             meta_version: peek.meta_version.clone(),
             is_init: !peek.batch && peek.method_is("initialize"),
         }
@@ -248,6 +257,7 @@ impl Remote {
                     initialized_line: None,
                     legacy_pending: HashMap::new(),
                     swallow: HashSet::new(),
+                    mirrors: headers::Mirrors::new(),
                 }),
                 reinit: tokio::sync::Mutex::new(()),
                 listener: Mutex::new(None),
@@ -514,19 +524,19 @@ impl Inner {
             headers.insert(PROTOCOL_VERSION, v);
         }
         if stateless {
-            if let Some(m) = info
-                .method
-                .as_deref()
-                .and_then(|m| HeaderValue::from_str(m).ok())
-            {
-                headers.insert(MCP_METHOD, m);
+            if let Some(method) = info.method.as_deref() {
+                headers.insert(MCP_METHOD, headers::encoded(method));
             }
-            if let Some(n) = info
-                .name
-                .as_deref()
-                .and_then(|n| HeaderValue::from_str(n).ok())
-            {
-                headers.insert(MCP_NAME, n);
+            if let Some(name) = info.name.as_deref() {
+                headers.insert(MCP_NAME, headers::encoded(name));
+            }
+            if let (Some(tool), Some(arguments)) = (info.name.as_deref(), &info.arguments) {
+                let mirrors = self.lock().mirrors.get(tool).cloned();
+                if let (Some(mirrors), Ok(arguments)) =
+                    (mirrors, serde_json::from_str(arguments.get()))
+                {
+                    headers.extend(headers::params(&mirrors, &arguments));
+                }
             }
         }
         headers
@@ -627,7 +637,7 @@ impl Inner {
         if !is_sse {
             let body = self.collect(resp).await?;
             if !body.iter().all(u8::is_ascii_whitespace) {
-                self.deliver(body, info.is_init, sink, None).await;
+                self.deliver(body, Some(info), sink, None).await;
             }
             return Ok(());
         }
@@ -652,7 +662,7 @@ impl Inner {
                         continue;
                     }
                     progress = true;
-                    self.deliver(event.data, info.is_init, sink, Some(&mut waiting))
+                    self.deliver(event.data, Some(info), sink, Some(&mut waiting))
                         .await;
                 }
                 if !info.ids.is_empty() && waiting.is_empty() {
@@ -726,11 +736,12 @@ impl Inner {
     /// the protocol version an initialize answer names.
     async fn deliver(
         &self,
-        message: Bytes,
-        from_init: bool,
+        mut message: Bytes,
+        request: Option<&Info>,
         sink: Sink,
         waiting: Option<&mut HashSet<String>>,
     ) {
+        let answers;
         {
             let peek = Peek::of(&message);
             if !peek.jsonrpc {
@@ -738,18 +749,61 @@ impl Inner {
                 tracing::debug!(server = %self.server, "ignoring a non-JSON-RPC message");
                 return;
             }
+            answers = !peek.response_ids.is_empty();
             if let Some(waiting) = waiting {
                 for id in &peek.response_ids {
                     waiting.remove(&id_key(id));
                 }
             }
-            if from_init && let Some(version) = peek.result_version.clone() {
+            if request.is_some_and(|r| r.is_init)
+                && let Some(version) = peek.result_version.clone()
+            {
                 self.lock().protocol_version = Some(version);
             }
+        }
+        let listed = request.is_some_and(|r| r.method.as_deref() == Some("tools/list"));
+        if listed && answers && self.mode() == Mode::Stateless {
+            message = self.learn_mirrors(message);
         }
         if sink == Sink::Host {
             self.emit(message).await;
         }
+    }
+
+    /// Notes what each tool of a `tools/list` answer mirrors into headers (SEP-2243), and
+    /// takes out the tools whose marks are invalid: a client must not call them. An
+    /// answer with none of those goes on byte for byte.
+    fn learn_mirrors(&self, message: Bytes) -> Bytes {
+        let Ok(answer) = serde_json::from_slice::<serde_json::Value>(&message) else {
+            return message;
+        };
+        let Some(result) = answer.get("result") else {
+            return message;
+        };
+        let (mirrors, invalid) = headers::scan(result);
+        {
+            let mut state = self.lock();
+            for name in result
+                .get("tools")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t.get("name").and_then(serde_json::Value::as_str))
+            {
+                state.mirrors.remove(name);
+            }
+            state.mirrors.extend(mirrors);
+        }
+        if invalid.is_empty() {
+            return message;
+        }
+        tracing::warn!(
+            server = %self.server,
+            "left out {} tool(s) whose x-mcp-header marks are invalid: {}",
+            invalid.len(),
+            crate::escape::controls(&invalid.join(", "))
+        );
+        headers::without(&message, &invalid).unwrap_or(message)
     }
 
     /// Opens the server's GET stream, optionally resuming after `last_event_id`.
@@ -862,7 +916,7 @@ impl Inner {
                                 Ok(event) if event.data.is_empty() => {}
                                 Ok(event) => {
                                     delivered = true;
-                                    self.deliver(event.data, false, Sink::Host, None).await;
+                                    self.deliver(event.data, None, Sink::Host, None).await;
                                 }
                                 Err(Oversized) => self.dropped_oversized(),
                             }

@@ -824,6 +824,78 @@ async fn stateless_2026_requests_carry_routing_headers_and_no_session() {
     assert!(log.iter().all(|r| r.header("mcp-session-id").is_none()));
 }
 
+// Symptom: on the 2026-07-28 wire no `Mcp-Param-*` header was sent for arguments a tool
+// marks with `x-mcp-header`, a tool with invalid marks reached the host, and a tool
+// name that is not plain ASCII went without its `Mcp-Name` header.
+#[tokio::test]
+async fn tool_arguments_marked_for_headers_are_mirrored_and_bad_marks_drop_the_tool() {
+    const TOOLS: &str = r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[
+        {"name":"wetter-zürich","inputSchema":{"type":"object","properties":{
+            "region":{"type":"string","x-mcp-header":"Region"},
+            "days":{"type":"integer","x-mcp-header":"Days"},
+            "note":{"type":"string","x-mcp-header":"Note"},
+            "query":{"type":"string"}}}},
+        {"name":"broken","inputSchema":{"type":"object","properties":{
+            "n":{"type":"number","x-mcp-header":"N"}}}},
+        {"name":"plain","inputSchema":{"type":"object"}}]}}"#;
+    let server = FakeServer::start(script(|r: Recorded| async move {
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        let id = body["id"].clone();
+        if body["method"] == "tools/list" {
+            return Reply::json(TOOLS.replace('\n', ""));
+        }
+        Reply::json(format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"result":{{"content":[]}}}}"#
+        ))
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}"#;
+    host.send(&format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{{meta}}}}}"#
+    ))
+    .await;
+    let listed = host.recv_json().await;
+    let names: Vec<&str> = listed["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["wetter-zürich", "plain"], "{listed}");
+    host.send(&format!(
+        r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"wetter-zürich","arguments":{{"region":"eu-west","days":3,"note":" größer","query":"rain"}},{meta}}}}}"#
+    ))
+    .await;
+    assert_eq!(host.recv_json().await["id"], 2);
+    host.send(&format!(
+        r#"{{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{{"name":"plain","arguments":{{"region":"x"}},{meta}}}}}"#
+    ))
+    .await;
+    assert_eq!(host.recv_json().await["id"], 3);
+    host.finish().await.0.unwrap();
+
+    let log = server.requests();
+    let call = &log[1];
+    assert_eq!(
+        call.header("mcp-name"),
+        Some("=?base64?d2V0dGVyLXrDvHJpY2g=?=")
+    );
+    assert_eq!(call.header("mcp-param-region"), Some("eu-west"));
+    assert_eq!(call.header("mcp-param-days"), Some("3"));
+    assert_eq!(
+        call.header("mcp-param-note"),
+        Some("=?base64?IGdyw7bDn2Vy?=")
+    );
+    assert_eq!(call.header("mcp-param-query"), None, "an unmarked argument");
+    assert_eq!(log[2].header("mcp-name"), Some("plain"));
+    assert_eq!(
+        log[2].header("mcp-param-region"),
+        None,
+        "marks are per tool"
+    );
+}
+
 type EventSender = mpsc::UnboundedSender<Vec<u8>>;
 
 #[tokio::test]
