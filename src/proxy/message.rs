@@ -25,6 +25,8 @@ pub struct Peek<'a> {
     pub arguments: Option<&'a RawValue>,
     /// A protocol version named in `params._meta` of the first message.
     pub meta_version: Option<String>,
+    /// `params._meta` of the first message, as written.
+    pub meta: Option<&'a RawValue>,
     /// `result.protocolVersion`: present on an initialize answer.
     pub result_version: Option<String>,
     /// The line is a JSON array.
@@ -79,6 +81,7 @@ impl<'a> Peek<'a> {
             name: None,
             arguments: None,
             meta_version: None,
+            meta: None,
             result_version: None,
             batch: false,
             opaque: false,
@@ -123,6 +126,7 @@ impl<'a> Peek<'a> {
             self.name = p.name.and_then(as_str).or_else(|| p.uri.and_then(as_str));
             self.arguments = p.arguments;
             self.meta_version = p.meta.and_then(meta_version);
+            self.meta = p.meta;
         }
         if let Some(result) = m.result
             && let Ok(r) = serde_json::from_str::<RawResult>(result.get())
@@ -237,6 +241,21 @@ pub fn error_response(id: &RawValue, code: i64, message: &str) -> Vec<u8> {
         id.get()
     )
     .into_bytes()
+}
+
+/// The `error.code` of a JSON-RPC error message.
+pub fn error_code(body: &[u8]) -> Option<i64> {
+    #[derive(Deserialize)]
+    struct Code {
+        code: i64,
+    }
+    #[derive(Deserialize)]
+    struct ErrorMessage {
+        error: Code,
+    }
+    serde_json::from_slice::<ErrorMessage>(body)
+        .ok()
+        .map(|m| m.error.code)
 }
 
 /// The `error` member of `body` when it is one JSON-RPC error that names no request (its

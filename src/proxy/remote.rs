@@ -23,7 +23,7 @@ use tokio::task::{AbortHandle, JoinSet};
 use url::Url;
 
 use super::headers;
-use super::message::{Peek, error_response, error_with_id, id_key, unrouted_error};
+use super::message::{Peek, error_code, error_response, error_with_id, id_key, unrouted_error};
 use super::redirect;
 use super::sse::{Oversized, Parser};
 use super::{ProxyError, ProxyOptions, TokenSource, Transport};
@@ -35,6 +35,8 @@ const PROTOCOL_VERSION: &str = "mcp-protocol-version";
 const LAST_EVENT_ID: &str = "last-event-id";
 const MCP_METHOD: &str = "mcp-method";
 const MCP_NAME: &str = "mcp-name";
+/// The error a 2026-07-28 server answers when headers and body disagree.
+const HEADER_MISMATCH: i64 = -32020;
 const ACCEPT_BOTH: &str = "application/json, text/event-stream";
 const EVENT_STREAM: &str = "text/event-stream";
 
@@ -142,6 +144,8 @@ struct State {
     swallow: HashSet<String>,
     /// 2026-07-28: the arguments each tool mirrors into headers, from `tools/list`.
     mirrors: headers::Mirrors,
+    /// The `nextCursor` of the last `tools/list` answer, for the proxy's own re-listing.
+    tools_cursor: Option<String>,
 }
 
 /// What routing needs from one host line, owned so it can move into a task.
@@ -153,6 +157,9 @@ struct Info {
     /// A `tools/call`'s arguments, for the headers they are mirrored into.
     arguments: Option<Box<RawValue>>,
     meta_version: Option<String>,
+    /// `params._meta` as the host wrote it: what a request the proxy makes on the host's
+    /// behalf carries too.
+    meta: Option<Box<RawValue>>,
     is_init: bool,
 }
 
@@ -167,6 +174,7 @@ impl Info {
                 .filter(|_| !peek.batch && peek.method_is("tools/call"))
                 .map(ToOwned::to_owned),
             meta_version: peek.meta_version.clone(),
+            meta: peek.meta.map(ToOwned::to_owned),
             is_init: !peek.batch && peek.method_is("initialize"),
         }
     }
@@ -258,6 +266,7 @@ impl Remote {
                     legacy_pending: HashMap::new(),
                     swallow: HashSet::new(),
                     mirrors: headers::Mirrors::new(),
+                    tools_cursor: None,
                 }),
                 reinit: tokio::sync::Mutex::new(()),
                 listener: Mutex::new(None),
@@ -551,6 +560,7 @@ impl Inner {
         sent: &Sent,
     ) -> Result<(), Failure> {
         let mut replayed = false;
+        let mut relisted = false;
         loop {
             if sink == Sink::Host {
                 // Wait out a session replay in progress rather than racing it.
@@ -600,6 +610,19 @@ impl Inner {
                 return self.consume(resp, info, sink).await;
             }
             let body = self.collect(resp).await.ok();
+            // SEP-2243: the tool's marks changed since they were listed. Learn them again
+            // and resend once; the server refused before doing anything.
+            if stateless
+                && !relisted
+                && sink == Sink::Host
+                && info.method.as_deref() == Some("tools/call")
+                && body.as_deref().and_then(error_code) == Some(HEADER_MISMATCH)
+            {
+                relisted = true;
+                tracing::info!(server = %self.server, "the server's header marks changed; listing its tools again");
+                self.relist(info).await;
+                continue;
+            }
             let spoke = body.as_deref().is_some_and(|b| Peek::of(b).jsonrpc);
             let seen = Refused {
                 status,
@@ -770,6 +793,34 @@ impl Inner {
         }
     }
 
+    /// Lists the server's tools again, every page, for their header marks; the answers go
+    /// nowhere but [`Self::learn_mirrors`]. Failures are left to the resent call to show.
+    async fn relist(self: &Arc<Self>, call: &Info) {
+        const MAX_PAGES: usize = 32;
+        self.lock().tools_cursor = None;
+        let meta = call.meta.as_ref().map_or("{}", |m| m.get());
+        for page in 0..MAX_PAGES {
+            let cursor = self.lock().tools_cursor.take();
+            if page > 0 && cursor.is_none() {
+                return;
+            }
+            let cursor = cursor
+                .map(|c| format!(",\"cursor\":{}", serde_json::Value::String(c)))
+                .unwrap_or_default();
+            let id = format!("\"mcpauth-relist-{page}\"");
+            let line = Bytes::from(format!(
+                "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/list\",\"params\":{{\"_meta\":{meta}{cursor}}}}}"
+            ));
+            let info = Info::of(&Peek::of(&line));
+            if Box::pin(self.exchange(&line, &info, Sink::Swallow, &Sent::none()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
     /// Notes what each tool of a `tools/list` answer mirrors into headers (SEP-2243), and
     /// takes out the tools whose marks are invalid: a client must not call them. An
     /// answer with none of those goes on byte for byte.
@@ -783,6 +834,10 @@ impl Inner {
         let (mirrors, invalid) = headers::scan(result);
         {
             let mut state = self.lock();
+            state.tools_cursor = result
+                .get("nextCursor")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned);
             for name in result
                 .get("tools")
                 .and_then(serde_json::Value::as_array)

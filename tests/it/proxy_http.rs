@@ -896,6 +896,88 @@ async fn tool_arguments_marked_for_headers_are_mirrored_and_bad_marks_drop_the_t
     );
 }
 
+#[tokio::test]
+async fn a_header_mismatch_lists_the_tools_again_and_resends_the_call_once() {
+    // The server's marks changed after the host listed its tools: `region` is mirrored
+    // now. Its list has two pages.
+    let lists = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&lists);
+    let server = FakeServer::start(script(move |r: Recorded| {
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        let id = body["id"].clone();
+        let reply = match body["method"].as_str() {
+            Some("tools/list") if seen.fetch_add(1, Ordering::SeqCst) == 0 => Reply::json(format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"result":{{"tools":[{{"name":"sql","inputSchema":{{"type":"object"}}}}]}}}}"#
+            )),
+            Some("tools/list") if body["params"]["cursor"].is_null() => Reply::json(format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"result":{{"tools":[{{"name":"other","inputSchema":{{}}}}],"nextCursor":"p2"}}}}"#
+            )),
+            Some("tools/list") => Reply::json(format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"result":{{"tools":[{{"name":"sql","inputSchema":{{"type":"object","properties":{{"region":{{"type":"string","x-mcp-header":"Region"}}}}}}}}]}}}}"#
+            )),
+            _ if r.header("mcp-param-region") == Some("eu") => Reply::json(format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"result":{{"content":[]}}}}"#
+            )),
+            _ => Reply::Full(
+                400,
+                vec![("content-type", "application/json".into())],
+                format!(r#"{{"jsonrpc":"2.0","id":{id},"error":{{"code":-32020,"message":"Header mismatch"}}}}"#).into(),
+            ),
+        };
+        async move { reply }
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"host","version":"1"}}"#;
+    host.send(&format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{{meta}}}}}"#
+    ))
+    .await;
+    assert_eq!(host.recv_json().await["id"], 1);
+    host.send(&format!(
+        r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"sql","arguments":{{"region":"eu"}},{meta}}}}}"#
+    ))
+    .await;
+    let answer = host.recv_json().await;
+    assert_eq!(
+        answer["result"]["content"],
+        serde_json::json!([]),
+        "{answer}"
+    );
+    // A mismatch that persists is the server's answer, after one retry only.
+    host.send(&format!(
+        r#"{{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{{"name":"sql","arguments":{{"region":"us"}},{meta}}}}}"#
+    ))
+    .await;
+    let answer = host.recv_json().await;
+    assert_eq!(answer["error"]["code"], -32020, "{answer}");
+    host.finish().await.0.unwrap();
+
+    let log = server.requests();
+    let methods: Vec<String> = log.iter().filter_map(|r| r.rpc_method()).collect();
+    assert_eq!(
+        methods,
+        [
+            "tools/list",
+            "tools/call",
+            "tools/list",
+            "tools/list",
+            "tools/call",
+            "tools/call",
+            "tools/list",
+            "tools/list",
+            "tools/call"
+        ],
+        "listed again (both pages), resent once, each time"
+    );
+    let relist: serde_json::Value = serde_json::from_slice(&log[3].body).unwrap();
+    assert_eq!(relist["params"]["cursor"], "p2");
+    assert_eq!(
+        relist["params"]["_meta"]["io.modelcontextprotocol/clientInfo"]["name"], "host",
+        "the proxy's own request carries the host's _meta"
+    );
+}
+
 type EventSender = mpsc::UnboundedSender<Vec<u8>>;
 
 #[tokio::test]
