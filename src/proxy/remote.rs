@@ -77,6 +77,8 @@ enum Failure {
     /// An answer over the limit for one message.
     TooLarge(usize),
     StreamLost,
+    /// 2026-07-28: the answer stream broke, and there is no resuming it on that wire.
+    StreamBroken,
     /// Auto mode: the server does not speak Streamable HTTP.
     NotStreamable,
 }
@@ -101,7 +103,7 @@ impl Failure {
             Failure::Redirect(to) => format!(
                 "`{server}` redirected to {to}: the proxy follows no redirect away from the server's address, as it would carry the configured headers"
             ),
-            Failure::StreamLost => {
+            Failure::StreamLost | Failure::StreamBroken => {
                 format!("the connection to `{server}` broke before the answer arrived")
             }
             Failure::NotStreamable => format!("`{server}` does not speak Streamable HTTP"),
@@ -160,6 +162,9 @@ struct Info {
     /// `params._meta` as the host wrote it: what a request the proxy makes on the host's
     /// behalf carries too.
     meta: Option<Box<RawValue>>,
+    /// A request the proxy re-issued under an id of its own: the host's id, which its
+    /// answer goes back under.
+    answer_as: Option<Box<RawValue>>,
     is_init: bool,
 }
 
@@ -175,6 +180,7 @@ impl Info {
                 .map(ToOwned::to_owned),
             meta_version: peek.meta_version.clone(),
             meta: peek.meta.map(ToOwned::to_owned),
+            answer_as: None,
             is_init: !peek.batch && peek.method_is("initialize"),
         }
     }
@@ -607,7 +613,14 @@ impl Inner {
                     }
                     state.generation += 1;
                 }
-                return self.consume(resp, info, sink).await;
+                return match self.consume(resp, info, sink).await {
+                    Err(Failure::StreamBroken)
+                        if sink == Sink::Host && info.answer_as.is_none() =>
+                    {
+                        self.reissue(line, info, sent).await
+                    }
+                    other => other,
+                };
             }
             let body = self.collect(resp).await.ok();
             // SEP-2243: the tool's marks changed since they were listed. Learn them again
@@ -696,6 +709,9 @@ impl Inner {
             if waiting.is_empty() {
                 return Ok(());
             }
+            if self.mode() == Mode::Stateless {
+                return Err(Failure::StreamBroken);
+            }
             quiet_resumes = if progress { 0 } else { quiet_resumes + 1 };
             resumes += 1;
             let Some(last) = parser.last_event_id.clone() else {
@@ -746,9 +762,12 @@ impl Inner {
                 None
             }
         };
-        let Some(answer) = answer else {
+        let Some(mut answer) = answer else {
             return Err(Failure::Status(status));
         };
+        if let Some(host_id) = info.answer_as.as_deref() {
+            answer = answered_as(answer, host_id);
+        }
         if sink == Sink::Host {
             self.emit(answer).await;
         }
@@ -784,6 +803,9 @@ impl Inner {
                 self.lock().protocol_version = Some(version);
             }
         }
+        if answers && let Some(host_id) = request.and_then(|r| r.answer_as.as_deref()) {
+            message = answered_as(message, host_id);
+        }
         let listed = request.is_some_and(|r| r.method.as_deref() == Some("tools/list"));
         if listed && answers && self.mode() == Mode::Stateless {
             message = self.learn_mirrors(message);
@@ -791,6 +813,33 @@ impl Inner {
         if sink == Sink::Host {
             self.emit(message).await;
         }
+    }
+
+    /// 2026-07-28: an answer stream that broke loses its request; it is sent once more
+    /// under a new id (the server may still be working on the old one), and its answer
+    /// goes back to the host under the host's id.
+    async fn reissue(
+        self: &Arc<Self>,
+        line: &Bytes,
+        info: &Info,
+        sent: &Sent,
+    ) -> Result<(), Failure> {
+        let ([id], false) = (info.ids.as_slice(), Peek::of(line).batch) else {
+            return Err(Failure::StreamBroken);
+        };
+        let Ok(mut request) =
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line)
+        else {
+            return Err(Failure::StreamBroken);
+        };
+        let n = self.lock().generation;
+        let fresh = format!("mcpauth-reissued-{n}-{}", id_key(id));
+        request.insert("id".into(), serde_json::Value::String(fresh));
+        let line = Bytes::from(serde_json::to_vec(&request).expect("a map serializes"));
+        let mut again = Info::of(&Peek::of(&line));
+        again.answer_as = Some(id.clone());
+        tracing::info!(server = %self.server, "the answer stream broke; sending the request again under a new id");
+        Box::pin(self.exchange(&line, &again, Sink::Host, sent)).await
     }
 
     /// Lists the server's tools again, every page, for their header marks; the answers go
@@ -1221,6 +1270,20 @@ impl Refused {
             Meaning::Answer
         }
     }
+}
+
+/// A response with its `id` replaced by `id`.
+fn answered_as(message: Bytes, id: &RawValue) -> Bytes {
+    let Ok(mut answer) =
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&message)
+    else {
+        return message;
+    };
+    let Ok(id) = serde_json::from_str(id.get()) else {
+        return message;
+    };
+    answer.insert("id".into(), id);
+    serde_json::to_vec(&answer).map_or(message, Bytes::from)
 }
 
 /// The pause before reconnecting a stream: the server's `retry` (or the default), never

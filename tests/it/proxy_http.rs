@@ -978,6 +978,60 @@ async fn a_header_mismatch_lists_the_tools_again_and_resends_the_call_once() {
     );
 }
 
+// Symptom: on the 2026-07-28 wire a broken answer stream was "resumed" with a GET and
+// `Last-Event-ID`, which that wire does not have, so the host got an error.
+#[tokio::test]
+async fn a_broken_answer_stream_on_the_2026_wire_is_sent_again_under_a_new_id() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&calls);
+    let progress = r#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"t","progress":1}}"#;
+    let server = FakeServer::start(script(move |r: Recorded| {
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        let id = body["id"].clone();
+        let reply = if r.method != "POST" {
+            Reply::status(405)
+        } else if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+            // A progress event, then the stream is cut before the answer.
+            Reply::sse(format!("id: e1\ndata: {progress}\n\n"))
+        } else {
+            Reply::json(format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"result":{{"content":[],"resultType":"complete"}}}}"#
+            ))
+        };
+        async move { reply }
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    host.send(r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"slow","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","progressToken":"t"}}}"#)
+        .await;
+    assert_eq!(host.recv().await, progress);
+    let answer = host.recv_json().await;
+    assert_eq!(
+        answer["id"], 7,
+        "the answer goes back under the host's id: {answer}"
+    );
+    assert_eq!(answer["result"]["resultType"], "complete");
+    host.finish().await.0.unwrap();
+
+    let log = server.requests();
+    assert!(
+        log.iter().all(|r| r.method == "POST"),
+        "no GET, no resuming: {log:?}"
+    );
+    let ids: Vec<serde_json::Value> = log
+        .iter()
+        .map(|r| serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["id"].clone())
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(ids[0], 7);
+    assert!(
+        ids[1]
+            .as_str()
+            .is_some_and(|id| id.starts_with("mcpauth-reissued-")),
+        "a new id: {ids:?}"
+    );
+}
+
 type EventSender = mpsc::UnboundedSender<Vec<u8>>;
 
 #[tokio::test]
