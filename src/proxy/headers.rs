@@ -1,4 +1,4 @@
-//! What a 2026-07-28 request says in its headers besides its body (SEP-2243): `Mcp-Method`,
+//! What a request says in its headers besides its body (SEP-2243, 2026-07-28): `Mcp-Method`,
 //! `Mcp-Name`, and `Mcp-Param-{Name}` for the tool arguments a tool's input schema marks
 //! with `x-mcp-header`. A stdio host knows nothing of HTTP, so the proxy does this for it:
 //! it learns the marks from each `tools/list` answer and mirrors the arguments of each

@@ -538,20 +538,20 @@ impl Inner {
         if let Some(v) = version.and_then(|v| HeaderValue::from_str(v).ok()) {
             headers.insert(PROTOCOL_VERSION, v);
         }
-        if stateless {
-            if let Some(method) = info.method.as_deref() {
-                headers.insert(MCP_METHOD, headers::encoded(method));
-            }
-            if let Some(name) = info.name.as_deref() {
+        // SEP-2243's headers go on the wire of either era: the current revision requires
+        // them, and a server of the session era ignores headers it does not know.
+        if let Some(method) = info.method.as_deref() {
+            headers.insert(MCP_METHOD, headers::encoded(method));
+            let named = matches!(method, "tools/call" | "resources/read" | "prompts/get");
+            if let Some(name) = info.name.as_deref().filter(|_| named) {
                 headers.insert(MCP_NAME, headers::encoded(name));
             }
-            if let (Some(tool), Some(arguments)) = (info.name.as_deref(), &info.arguments) {
-                let mirrors = self.lock().mirrors.get(tool).cloned();
-                if let (Some(mirrors), Ok(arguments)) =
-                    (mirrors, serde_json::from_str(arguments.get()))
-                {
-                    headers.extend(headers::params(&mirrors, &arguments));
-                }
+        }
+        if let (Some(tool), Some(arguments)) = (info.name.as_deref(), &info.arguments) {
+            let mirrors = self.lock().mirrors.get(tool).cloned();
+            if let (Some(mirrors), Ok(arguments)) = (mirrors, serde_json::from_str(arguments.get()))
+            {
+                headers.extend(headers::params(&mirrors, &arguments));
             }
         }
         headers
@@ -625,8 +625,7 @@ impl Inner {
             let body = self.collect(resp).await.ok();
             // SEP-2243: the tool's marks changed since they were listed. Learn them again
             // and resend once; the server refused before doing anything.
-            if stateless
-                && !relisted
+            if !relisted
                 && sink == Sink::Host
                 && info.method.as_deref() == Some("tools/call")
                 && body.as_deref().and_then(error_code) == Some(HEADER_MISMATCH)
@@ -807,7 +806,7 @@ impl Inner {
             message = answered_as(message, host_id);
         }
         let listed = request.is_some_and(|r| r.method.as_deref() == Some("tools/list"));
-        if listed && answers && self.mode() == Mode::Stateless {
+        if listed && answers {
             message = self.learn_mirrors(message);
         }
         if sink == Sink::Host {
