@@ -6,8 +6,8 @@
 // with the server URL appended. Our client is a stdio proxy, so this host stands in for
 // Claude Desktop: it spawns `$MCPAUTH_BIN proxy <server-url>` (the environment passes
 // through, MCPAUTH_HOME and MCPAUTH_BROWSER included), then sends initialize,
-// notifications/initialized, tools/list and a tools/call of every tool with arguments
-// made from the tool's schema. It answers the server's requests the way a patient user
+// notifications/initialized, tools/list and a tools/call of every tool with the
+// scenario's arguments (or ones made from the tool's schema). It answers the server's requests the way a patient user
 // would: elicitation is accepted with the schema's defaults, sampling gets a canned
 // reply, roots an empty list. Then it closes the proxy's stdin and exits with the
 // proxy's exit status (1 when the proxy could not be started or timed out).
@@ -86,7 +86,9 @@ function request(method, params) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       pending.delete(id);
-      reject(new Error(`no answer to \`${method}\` within ${REQUEST_TIMEOUT_MS} ms`));
+      const error = new Error(`no answer to \`${method}\` within ${REQUEST_TIMEOUT_MS} ms`);
+      error.timeout = true;
+      reject(error);
     }, REQUEST_TIMEOUT_MS);
     pending.set(id, { resolve, reject, timer, method });
   });
@@ -132,29 +134,33 @@ function sample(prop) {
   }
 }
 
-function answerServerRequest(message) {
-  const { id, method, params } = message;
-  let result;
+// What a patient user answers to the server's question `method`; undefined when the
+// host has no answer.
+function answerFor(method, params) {
   switch (method) {
     case 'elicitation/create':
-      result = params?.mode === 'url'
+      return params?.mode === 'url'
         ? { action: 'decline' }
         : { action: 'accept', content: defaultsOf(params?.requestedSchema) };
-      break;
     case 'sampling/createMessage':
-      result = { role: 'assistant', content: { type: 'text', text: 'ok' }, model: 'conformance-host', stopReason: 'endTurn' };
-      break;
+      return { role: 'assistant', content: { type: 'text', text: 'ok' }, model: 'conformance-host', stopReason: 'endTurn' };
     case 'roots/list':
-      result = { roots: [] };
-      break;
+      return { roots: [] };
     case 'ping':
-      result = {};
-      break;
+      return {};
     default:
-      send({ jsonrpc: '2.0', id, error: { code: -32601, message: `method not found: ${method}` } });
-      return;
+      return undefined;
   }
-  send({ jsonrpc: '2.0', id, result });
+}
+
+function answerServerRequest(message) {
+  const { id, method, params } = message;
+  const result = answerFor(method, params);
+  if (result === undefined) {
+    send({ jsonrpc: '2.0', id, error: { code: -32601, message: `method not found: ${method}` } });
+  } else {
+    send({ jsonrpc: '2.0', id, result });
+  }
 }
 
 createInterface({ input: proxy.stdout }).on('line', (line) => {
@@ -174,24 +180,96 @@ createInterface({ input: proxy.stdout }).on('line', (line) => {
   if (!waiter) return;
   pending.delete(message.id);
   clearTimeout(waiter.timer);
-  if (message.error) waiter.reject(new Error(`\`${waiter.method}\` failed: ${message.error.message}`));
-  else waiter.resolve(message.result);
+  if (message.error) {
+    const error = new Error(`\`${waiter.method}\` failed: ${message.error.message} (${message.error.code})`);
+    error.code = message.error.code;
+    error.data = message.error.data;
+    waiter.reject(error);
+  } else waiter.resolve(message.result);
 });
 
-async function session() {
-  await request('initialize', {
-    protocolVersion: '2025-11-25',
-    capabilities: { elicitation: { form: {} }, sampling: {}, roots: { listChanged: false } },
-    clientInfo: { name: 'mcpauth-conformance-host', version: '1.0.0' },
+// Errors that come from the proxy rather than the server: the transport or the sign-in
+// failed. They fail the run even when the suite's own checks pass.
+const PROXY_ERRORS = new Set([-32000, -32001]);
+let proxyFailed = false;
+
+// The era the suite asks the host to speak. From 2026-07-28 there is no initialize:
+// every request carries the version, the client and its capabilities in `_meta`, a
+// server may ask for input with an `input_required` result (answered by sending the
+// request again with `inputResponses` and the server's `requestState`, under a new id),
+// and a version the server does not take is retried with one it names.
+const era = env.MCP_CONFORMANCE_PROTOCOL_VERSION || '2025-11-25';
+const modern = era >= '2026-07-28';
+const clientInfo = { name: 'mcpauth-conformance-host', version: '1.0.0' };
+const capabilities = { elicitation: { form: {} }, sampling: {}, roots: { listChanged: false } };
+let version = era;
+
+async function call(method, params) {
+  if (!modern) return request(method, params);
+  const meta = () => ({
+    'io.modelcontextprotocol/protocolVersion': version,
+    'io.modelcontextprotocol/clientInfo': clientInfo,
+    'io.modelcontextprotocol/clientCapabilities': capabilities,
   });
-  send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  const { tools = [] } = await request('tools/list', {});
+  let result;
+  try {
+    result = await request(method, { ...params, _meta: meta() });
+  } catch (e) {
+    // UnsupportedProtocolVersion: once, with the first version the server names.
+    const supported = e.data?.supported;
+    if (e.code !== -32022 || !Array.isArray(supported) || supported.length === 0) throw e;
+    version = supported[0];
+    result = await request(method, { ...params, _meta: meta() });
+  }
+  for (let round = 0; result?.resultType === 'input_required' && round < 5; round++) {
+    const inputResponses = {};
+    for (const [key, asked] of Object.entries(result.inputRequests ?? {})) {
+      inputResponses[key] = answerFor(asked.method, asked.params) ?? {};
+    }
+    const again = { ...params, _meta: meta(), inputResponses };
+    if (result.requestState !== undefined) again.requestState = result.requestState;
+    result = await request(method, again);
+  }
+  return result;
+}
+
+// An argument the tool's schema says is another tool's input schema, passed back
+// verbatim (the schema-preservation scenarios ask for this).
+function echoedSchemas(tools, tool, args) {
+  for (const [name, prop] of Object.entries(tool.inputSchema?.properties ?? {})) {
+    if (prop?.type !== 'object' || typeof prop.description !== 'string') continue;
+    const other = tools.find((t) => t !== tool && prop.description.includes(t.name));
+    if (other) args[name] = other.inputSchema;
+  }
+  return args;
+}
+
+async function session() {
+  if (modern) {
+    await call('server/discover', {});
+  } else {
+    await request('initialize', { protocolVersion: era, capabilities, clientInfo });
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  }
+  const { tools = [] } = await call('tools/list', {});
+  // The scenario's own arguments where it gives them (the header scenarios do), else
+  // the smallest the schema accepts; every tool listed is called.
+  const given = new Map();
+  for (const call of context.toolCalls ?? []) {
+    if (!given.has(call.name)) given.set(call.name, []);
+    given.get(call.name).push(call.arguments);
+  }
   for (const tool of tools) {
-    try {
-      await request('tools/call', { name: tool.name, arguments: argumentsFor(tool.inputSchema) });
-    } catch (e) {
-      // A tool that fails is the server's business; the suite judges it.
-      process.stderr.write(`conformance-host: ${e.message}\n`);
+    const made = [echoedSchemas(tools, tool, argumentsFor(tool.inputSchema))];
+    for (const args of given.get(tool.name) ?? made) {
+      try {
+        await call('tools/call', { name: tool.name, arguments: args });
+      } catch (e) {
+        // A tool that fails is the server's business, and the suite judges it; a
+        // timeout or the proxy's own error is not.
+        process.stderr.write(`conformance-host: ${e.message}\n`);
+        if (e.timeout || PROXY_ERRORS.has(e.code)) proxyFailed = true;
+      }
     }
   }
 }
@@ -210,4 +288,5 @@ const timer = setTimeout(() => {
 }, 5000);
 const code = await exited;
 clearTimeout(timer);
-process.exit(code !== 0 ? code : failed ? 1 : 0);
+if (proxyFailed) process.stderr.write('conformance-host: a call failed in the proxy, not the server\n');
+process.exit(code !== 0 ? code : failed || proxyFailed ? 1 : 0);
