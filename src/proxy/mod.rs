@@ -15,6 +15,7 @@
 //! [`redirect`] which redirects it follows; [`run`] ties them together and handles
 //! shutdown.
 
+mod bridge;
 mod headers;
 mod message;
 mod redirect;

@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::{AbortHandle, JoinSet};
 use url::Url;
 
+use super::bridge::{self, Bridge};
 use super::headers;
 use super::message::{Peek, error_code, error_response, error_with_id, id_key, unrouted_error};
 use super::redirect;
@@ -81,6 +82,9 @@ enum Failure {
     StreamBroken,
     /// Auto mode: the server does not speak Streamable HTTP.
     NotStreamable,
+    /// The server refused `initialize` as a 2026-era server does: it speaks only this
+    /// version.
+    ModernOnly(String),
 }
 
 impl Failure {
@@ -107,6 +111,9 @@ impl Failure {
                 format!("the connection to `{server}` broke before the answer arrived")
             }
             Failure::NotStreamable => format!("`{server}` does not speak Streamable HTTP"),
+            Failure::ModernOnly(version) => {
+                format!("`{server}` speaks only MCP {version}, and bridging to it failed")
+            }
         }
     }
 }
@@ -148,6 +155,8 @@ struct State {
     mirrors: headers::Mirrors,
     /// The `nextCursor` of the last `tools/list` answer, for the proxy's own re-listing.
     tools_cursor: Option<String>,
+    /// A session-era host bridged onto a 2026-only server.
+    bridge: Option<Arc<Bridge>>,
 }
 
 /// What routing needs from one host line, owned so it can move into a task.
@@ -273,6 +282,7 @@ impl Remote {
                     swallow: HashSet::new(),
                     mirrors: headers::Mirrors::new(),
                     tools_cursor: None,
+                    bridge: None,
                 }),
                 reinit: tokio::sync::Mutex::new(()),
                 listener: Mutex::new(None),
@@ -284,10 +294,26 @@ impl Remote {
     /// continue in `tasks`, everything else is delivered before this returns.
     pub async fn dispatch(&self, line: Bytes, tasks: &mut JoinSet<()>) {
         let inner = &self.inner;
+        let bridge = inner.lock().bridge.clone();
+        let line = match &bridge {
+            // A host of the session era on a 2026-only server: `_meta` on each message.
+            Some(bridge) if !Peek::of(&line).method_is("initialize") => {
+                match bridge.rewrite(&line) {
+                    Some(line) => line,
+                    None => return,
+                }
+            }
+            _ => line,
+        };
         let peek = Peek::of(&line);
         let info = Info::of(&peek);
         drop(peek);
 
+        if info.is_init && bridge.is_some() {
+            let result = inner.start_bridge(&line, &info, bridge::MODERN).await;
+            inner.settle(&info, result).await;
+            return;
+        }
         if info.is_init {
             inner.lock().init_line = Some(line.clone());
         }
@@ -317,6 +343,12 @@ impl Remote {
             let result = inner
                 .exchange(&line, &info, Sink::Host, &Sent::none())
                 .await;
+            if let Err(Failure::ModernOnly(version)) = result {
+                tracing::info!(server = %inner.server, "the server speaks only {version}: bridging the host's session to it");
+                let result = inner.start_bridge(&line, &info, &version).await;
+                inner.settle(&info, result).await;
+                return;
+            }
             if let Err(Failure::NotStreamable) = result {
                 tracing::info!(server = %inner.server, "falling back to the legacy HTTP+SSE transport");
                 match inner.connect_legacy().await {
@@ -635,6 +667,12 @@ impl Inner {
                 self.relist(info).await;
                 continue;
             }
+            if info.is_init
+                && sink == Sink::Host
+                && let Some(version) = body.as_deref().and_then(bridge::modern_refusal)
+            {
+                return Err(Failure::ModernOnly(version));
+            }
             let spoke = body.as_deref().is_some_and(|b| Peek::of(b).jsonrpc);
             let seen = Refused {
                 status,
@@ -812,6 +850,84 @@ impl Inner {
         if sink == Sink::Host {
             self.emit(message).await;
         }
+    }
+
+    /// Answers the host's `initialize` from the server's `server/discover`, and from now
+    /// on sends the host's messages on the 2026 wire with the `_meta` they lack.
+    async fn start_bridge(
+        self: &Arc<Self>,
+        init_line: &Bytes,
+        init: &Info,
+        version: &str,
+    ) -> Result<(), Failure> {
+        let refused = || Failure::ModernOnly(version.to_owned());
+        let Some(bridge) = Bridge::new(init_line, version) else {
+            return Err(refused());
+        };
+        let discover = bridge.discover();
+        let info = Info::of(&Peek::of(&discover));
+        let answer = self.fetch(&discover, &info).await?;
+        let [id] = init.ids.as_slice() else {
+            return Err(refused());
+        };
+        match answer.get("result") {
+            Some(result) => {
+                self.emit(bridge.initialized(id, result)).await;
+                let mut state = self.lock();
+                state.mode = Mode::Stateless;
+                state.bridge = Some(Arc::new(bridge));
+            }
+            // The server's own refusal of discover is the host's answer.
+            None => match answer.get("error") {
+                Some(error) => {
+                    let error = serde_json::value::to_raw_value(error).map_err(|_| refused())?;
+                    self.emit(Bytes::from(error_with_id(id, &error))).await;
+                }
+                None => return Err(refused()),
+            },
+        }
+        Ok(())
+    }
+
+    /// POSTs one request of the proxy's own on the 2026 wire and returns its answer (a
+    /// JSON body, or the event that answers it on a stream).
+    async fn fetch(&self, line: &Bytes, info: &Info) -> Result<serde_json::Value, Failure> {
+        let make = |token: Option<&Secret>| {
+            let mut headers = self.message_headers(token, None, None, info, true);
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(line.len()));
+            self.client
+                .post(self.url.clone())
+                .headers(headers)
+                .body(line.clone())
+        };
+        let resp = self.send(&make).await?;
+        let status = resp.status();
+        let is_sse = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with(EVENT_STREAM));
+        if !is_sse {
+            let body = self.collect(resp).await?;
+            return serde_json::from_slice(&body).map_err(|_| Failure::Status(status));
+        }
+        let mut parser = Parser::new(self.max_message);
+        let mut body = resp.bytes_stream();
+        while let Some(Ok(chunk)) = body.next().await {
+            parser.push(&chunk);
+            while let Some(event) = parser.next_event() {
+                let Ok(event) = event else {
+                    return Err(Failure::TooLarge(self.max_message));
+                };
+                let Ok(message) = serde_json::from_slice::<serde_json::Value>(&event.data) else {
+                    continue;
+                };
+                if message.get("method").is_none() && message.get("id").is_some() {
+                    return Ok(message);
+                }
+            }
+        }
+        Err(Failure::StreamLost)
     }
 
     /// 2026-07-28: an answer stream that broke loses its request; it is sent once more

@@ -1032,6 +1032,80 @@ async fn a_broken_answer_stream_on_the_2026_wire_is_sent_again_under_a_new_id() 
     );
 }
 
+// Symptom: a host of the 2025 revisions (most of today's Claude Desktop, Cursor and VS
+// Code builds) could not use a server that speaks only 2026-07-28 through the proxy: it
+// got the server's refusal of `initialize`.
+#[tokio::test]
+async fn a_2025_host_is_bridged_onto_a_server_that_speaks_only_2026() {
+    let server = FakeServer::start(script(|r: Recorded| async move {
+        let refuse = || {
+            Reply::Full(
+                400,
+                vec![("content-type", "application/json".into())],
+                br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32020,"message":"Missing MCP-Protocol-Version header","data":{"supported":["2026-07-28"]}}}"#.to_vec(),
+            )
+        };
+        let Ok(body) = serde_json::from_slice::<serde_json::Value>(&r.body) else {
+            return Reply::status(405);
+        };
+        let meta = &body["params"]["_meta"];
+        if r.header("mcp-protocol-version") != Some("2026-07-28")
+            || meta["io.modelcontextprotocol/protocolVersion"] != "2026-07-28"
+        {
+            return refuse();
+        }
+        let id = body["id"].clone();
+        let result = match body["method"].as_str().unwrap_or_default() {
+            "server/discover" => serde_json::json!({"resultType": "complete",
+                "supportedVersions": ["2026-07-28"], "capabilities": {"tools": {}},
+                "instructions": "only the new era",
+                "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "modern", "version": "2"}}}),
+            "tools/list" => serde_json::json!({"resultType": "complete",
+                "tools": [{"name": "whoami", "inputSchema": {"type": "object"}}]}),
+            "tools/call" => serde_json::json!({"resultType": "complete", "content": [{"type": "text",
+                "text": meta["io.modelcontextprotocol/clientInfo"]["name"].clone()}]}),
+            _ => return Reply::status(202),
+        };
+        Reply::json(serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string())
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    host.send(INIT).await;
+    let init = host.recv_json().await;
+    assert_eq!(
+        init["result"],
+        serde_json::json!({"protocolVersion": "2025-11-25", "capabilities": {"tools": {}},
+            "serverInfo": {"name": "modern", "version": "2"}, "instructions": "only the new era"}),
+        "{init}"
+    );
+    assert_eq!(init["id"], 0);
+    host.send(INITIALIZED).await;
+    host.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        .await;
+    let listed = host.recv_json().await;
+    assert_eq!(listed["result"]["tools"][0]["name"], "whoami", "{listed}");
+    host.send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"whoami","arguments":{}}}"#)
+        .await;
+    let called = host.recv_json().await;
+    assert_eq!(
+        called["result"]["content"][0]["text"], "host",
+        "the server knows the host from its initialize: {called}"
+    );
+    host.finish().await.0.unwrap();
+
+    let methods: Vec<String> = server
+        .requests()
+        .iter()
+        .filter_map(|r| r.rpc_method())
+        .collect();
+    assert_eq!(
+        methods,
+        ["initialize", "server/discover", "tools/list", "tools/call"],
+        "notifications/initialized stays with the proxy"
+    );
+    assert!(server.requests().iter().all(|r| r.method == "POST"));
+}
+
 type EventSender = mpsc::UnboundedSender<Vec<u8>>;
 
 #[tokio::test]

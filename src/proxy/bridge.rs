@@ -1,0 +1,212 @@
+//! A host of the session era (2025 revisions: `initialize`, then requests) on a server
+//! that speaks only 2026-07-28 (no `initialize`, a version and the client's identity in
+//! every request's `_meta`). The proxy answers the host's `initialize` itself, from the
+//! server's `server/discover`, keeps `notifications/initialized` to itself, and adds to
+//! each later message the `_meta` the server needs, built from what the host said in its
+//! `initialize`.
+//!
+//! Not bridged yet: a result that asks for input (`resultType: input_required`) reaches
+//! the host as it is, and there is no `subscriptions/listen` stream for the server's own
+//! notifications.
+
+use bytes::Bytes;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+/// The first revision without `initialize`.
+pub const MODERN: &str = "2026-07-28";
+
+/// A 2026-era server's refusal of `initialize`: a JSON-RPC error saying the version
+/// header is missing (-32020) or the version unsupported (-32022). The version to speak
+/// to it: the newest it names, else [`MODERN`].
+pub fn modern_refusal(body: &[u8]) -> Option<String> {
+    let answer: Value = serde_json::from_slice(body).ok()?;
+    let error = answer.get("error")?;
+    if !matches!(error.get("code")?.as_i64()?, -32020 | -32022) {
+        return None;
+    }
+    let named = error
+        .get("data")
+        .and_then(|d| d.get("supported"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|v| *v >= MODERN)
+        .max()
+        .map(str::to_owned);
+    Some(named.unwrap_or_else(|| MODERN.to_owned()))
+}
+
+#[derive(Debug)]
+pub struct Bridge {
+    /// The version the host asked for in `initialize`, which its answer names.
+    host_version: String,
+    /// What goes into every request's `_meta`.
+    meta: Map<String, Value>,
+}
+
+impl Bridge {
+    /// From the host's `initialize` line, speaking `version` to the server.
+    pub fn new(initialize: &[u8], version: &str) -> Option<Bridge> {
+        let init: Value = serde_json::from_slice(initialize).ok()?;
+        let params = init.get("params")?;
+        let mut meta = Map::new();
+        meta.insert(
+            "io.modelcontextprotocol/protocolVersion".into(),
+            version.into(),
+        );
+        if let Some(info) = params.get("clientInfo") {
+            meta.insert("io.modelcontextprotocol/clientInfo".into(), info.clone());
+        }
+        meta.insert(
+            "io.modelcontextprotocol/clientCapabilities".into(),
+            params.get("capabilities").cloned().unwrap_or(json!({})),
+        );
+        Some(Bridge {
+            host_version: params
+                .get("protocolVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("2025-11-25")
+                .to_owned(),
+            meta,
+        })
+    }
+
+    /// The proxy's own `server/discover`.
+    pub fn discover(&self) -> Bytes {
+        let line = json!({
+            "jsonrpc": "2.0",
+            "id": "mcpauth-bridge-discover",
+            "method": "server/discover",
+            "params": {"_meta": self.meta},
+        });
+        Bytes::from(line.to_string())
+    }
+
+    /// The answer to the host's `initialize` (id `id`) made from the server's discover
+    /// result: its capabilities, identity and instructions, in the host's version.
+    pub fn initialized(&self, id: &RawValue, discovered: &Value) -> Bytes {
+        let server_info = discovered
+            .get("serverInfo")
+            .or_else(|| {
+                discovered
+                    .get("_meta")
+                    .and_then(|m| m.get("io.modelcontextprotocol/serverInfo"))
+            })
+            .cloned()
+            .unwrap_or_else(|| json!({"name": "mcp-server", "version": "0"}));
+        let mut result = Map::new();
+        result.insert("protocolVersion".into(), self.host_version.clone().into());
+        result.insert(
+            "capabilities".into(),
+            discovered.get("capabilities").cloned().unwrap_or(json!({})),
+        );
+        result.insert("serverInfo".into(), server_info);
+        if let Some(instructions) = discovered.get("instructions") {
+            result.insert("instructions".into(), instructions.clone());
+        }
+        let id: Value = serde_json::from_str(id.get()).unwrap_or(Value::Null);
+        Bytes::from(json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string())
+    }
+
+    /// A host line as the server needs it: requests and notifications with the bridge's
+    /// `_meta` added (the host's own `_meta` keys stay); `None` for what the server must
+    /// not see (`notifications/initialized`). Anything else goes as it came.
+    pub fn rewrite(&self, line: &Bytes) -> Option<Bytes> {
+        let Ok(Value::Object(mut message)) = serde_json::from_slice::<Value>(line) else {
+            return Some(line.clone());
+        };
+        match message.get("method").and_then(Value::as_str) {
+            None => return Some(line.clone()),
+            Some("notifications/initialized") => return None,
+            Some(_) => {}
+        }
+        let params = message
+            .entry("params")
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Value::Object(params) = params else {
+            return Some(line.clone());
+        };
+        let meta = params
+            .entry("_meta")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(meta) = meta {
+            for (k, v) in &self.meta {
+                meta.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        Some(Bytes::from(Value::Object(message).to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INIT: &[u8] = br#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{"elicitation":{}},"clientInfo":{"name":"desk","version":"9"}}}"#;
+
+    #[test]
+    fn a_modern_refusal_is_told_from_other_errors() {
+        assert_eq!(
+            modern_refusal(br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32020,"message":"Missing MCP-Protocol-Version header"}}"#),
+            Some(MODERN.to_owned())
+        );
+        assert_eq!(
+            modern_refusal(br#"{"jsonrpc":"2.0","id":0,"error":{"code":-32022,"message":"x","data":{"supported":["2026-07-28","2027-01-01"]}}}"#),
+            Some("2027-01-01".to_owned())
+        );
+        assert_eq!(
+            modern_refusal(br#"{"jsonrpc":"2.0","id":0,"error":{"code":-32600,"message":"bad"}}"#),
+            None
+        );
+        assert_eq!(modern_refusal(b"Bad Request"), None);
+    }
+
+    #[test]
+    fn the_host_is_answered_from_discover_and_its_messages_carry_meta() {
+        let bridge = Bridge::new(INIT, MODERN).unwrap();
+        let discover: Value = serde_json::from_slice(&bridge.discover()).unwrap();
+        assert_eq!(
+            discover["params"]["_meta"],
+            json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                   "io.modelcontextprotocol/clientInfo": {"name": "desk", "version": "9"},
+                   "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}})
+        );
+        let id = RawValue::from_string("0".into()).unwrap();
+        let answer = bridge.initialized(
+            &id,
+            &json!({"resultType": "complete", "supportedVersions": ["2026-07-28"],
+                    "capabilities": {"tools": {}},
+                    "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "s", "version": "1"}},
+                    "instructions": "be kind"}),
+        );
+        let answer: Value = serde_json::from_slice(&answer).unwrap();
+        assert_eq!(
+            answer,
+            json!({"jsonrpc": "2.0", "id": 0, "result": {"protocolVersion": "2025-06-18",
+                   "capabilities": {"tools": {}}, "serverInfo": {"name": "s", "version": "1"},
+                   "instructions": "be kind"}})
+        );
+        assert!(
+            bridge
+                .rewrite(&Bytes::from_static(
+                    br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#
+                ))
+                .is_none()
+        );
+        let call = bridge
+            .rewrite(&Bytes::from_static(
+                br#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"t","_meta":{"progressToken":1}}}"#,
+            ))
+            .unwrap();
+        let call: Value = serde_json::from_slice(&call).unwrap();
+        assert_eq!(call["params"]["_meta"]["progressToken"], 1);
+        assert_eq!(
+            call["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"],
+            "2026-07-28"
+        );
+        let response = Bytes::from_static(br#"{"jsonrpc":"2.0","id":9,"result":{}}"#);
+        assert_eq!(bridge.rewrite(&response), Some(response.clone()));
+    }
+}
