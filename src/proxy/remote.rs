@@ -157,6 +157,8 @@ struct State {
     tools_cursor: Option<String>,
     /// A session-era host bridged onto a 2026-only server.
     bridge: Option<Arc<Bridge>>,
+    /// 2026-07-28: the tasks of the requests in flight, by id, for cancelling.
+    in_flight: HashMap<String, Option<AbortHandle>>,
 }
 
 /// What routing needs from one host line, owned so it can move into a task.
@@ -283,6 +285,7 @@ impl Remote {
                     mirrors: headers::Mirrors::new(),
                     tools_cursor: None,
                     bridge: None,
+                    in_flight: HashMap::new(),
                 }),
                 reinit: tokio::sync::Mutex::new(()),
                 listener: Mutex::new(None),
@@ -363,6 +366,12 @@ impl Remote {
             inner.settle(&info, result).await;
             return;
         }
+        if inner.mode() == Mode::Stateless
+            && info.method.as_deref() == Some("notifications/cancelled")
+        {
+            Self::cancel(inner, &line);
+            return;
+        }
         if info.ids.is_empty() {
             let result = inner
                 .exchange(&line, &info, Sink::Host, &Sent::none())
@@ -378,15 +387,48 @@ impl Remote {
             }
             return;
         }
+        // On the 2026 wire a request is cancelled by closing its stream: the task that
+        // holds it is kept by the request's id. The slot is taken before the task starts,
+        // so a task that ends at once leaves nothing behind.
+        let cancellable =
+            (inner.mode() == Mode::Stateless && info.ids.len() == 1).then(|| id_key(&info.ids[0]));
+        if let Some(key) = &cancellable {
+            inner.lock().in_flight.insert(key.clone(), None);
+        }
         let (tx, rx) = oneshot::channel();
         let task_inner = Arc::clone(inner);
-        tasks.spawn(async move {
+        let key = cancellable.clone();
+        let handle = tasks.spawn(async move {
             let sent = Sent(Mutex::new(Some(tx)));
             let result = task_inner.exchange(&line, &info, Sink::Host, &sent).await;
             task_inner.settle(&info, result).await;
+            if let Some(key) = key {
+                task_inner.lock().in_flight.remove(&key);
+            }
         });
+        if let Some(key) = cancellable
+            && let Some(slot) = inner.lock().in_flight.get_mut(&key)
+        {
+            *slot = Some(handle);
+        }
         // Either the body went out or the attempt ended; both let the next line go.
         let _ = rx.await;
+    }
+
+    /// 2026-07-28: the host's `notifications/cancelled` closes the stream of the request it
+    /// names, which is how that wire cancels; the notification itself goes no further.
+    fn cancel(inner: &Inner, line: &Bytes) {
+        let request = serde_json::from_slice::<serde_json::Value>(line)
+            .ok()
+            .and_then(|m| m.get("params")?.get("requestId").cloned());
+        let Some(request) = request else { return };
+        let Ok(raw) = serde_json::value::to_raw_value(&request) else {
+            return;
+        };
+        if let Some(Some(handle)) = inner.lock().in_flight.remove(&id_key(&raw)) {
+            tracing::debug!(server = %inner.server, "request cancelled: closing its stream");
+            handle.abort();
+        }
     }
 
     /// Ends the session: stops the streams and DELETEs the session (405 is fine).

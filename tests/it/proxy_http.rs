@@ -1106,6 +1106,78 @@ async fn a_2025_host_is_bridged_onto_a_server_that_speaks_only_2026() {
     assert!(server.requests().iter().all(|r| r.method == "POST"));
 }
 
+// On the 2026-07-28 wire a request is cancelled by closing its answer stream; the host's
+// `notifications/cancelled` must do that, not travel as a message the server has no use
+// for while the stream (and the server's work) goes on.
+#[tokio::test]
+async fn a_cancelled_request_on_the_2026_wire_closes_its_stream() {
+    let (held_tx, mut held_rx) = mpsc::unbounded_channel::<mpsc::UnboundedSender<Vec<u8>>>();
+    let server = FakeServer::start(script(move |r: Recorded| {
+        let held_tx = held_tx.clone();
+        async move {
+            let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            let id = body["id"].clone();
+            match body["params"]["name"].as_str() {
+                Some("slow") => {
+                    // An answer stream that stays open; the test keeps its sender.
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    tx.send(b": working\n\n".to_vec()).unwrap();
+                    held_tx.send(tx).unwrap();
+                    Reply::Stream(200, vec![], rx)
+                }
+                _ => Reply::json(format!(
+                    r#"{{"jsonrpc":"2.0","id":{id},"result":{{"content":[]}}}}"#
+                )),
+            }
+        }
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}"#;
+    host.send(&format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"slow","arguments":{{}},{meta}}}}}"#
+    ))
+    .await;
+    let stream = tokio::time::timeout(std::time::Duration::from_secs(10), held_rx.recv())
+        .await
+        .expect("the slow call reached the server")
+        .unwrap();
+    host.send(&format!(
+        r#"{{"jsonrpc":"2.0","method":"notifications/cancelled","params":{{"requestId":1,{meta}}}}}"#
+    ))
+    .await;
+    // The server sees its stream closed: writing to it fails soon (bounded).
+    let mut closed = false;
+    for _ in 0..200 {
+        if stream.send(b": still working\n\n".to_vec()).is_err() {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(
+        closed,
+        "the answer stream of the cancelled request is still open"
+    );
+    // The proxy carries on, and the cancelled request gets no answer.
+    host.send(&format!(
+        r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"fast","arguments":{{}},{meta}}}}}"#
+    ))
+    .await;
+    assert_eq!(host.recv_json().await["id"], 2);
+    host.finish().await.0.unwrap();
+    let methods: Vec<String> = server
+        .requests()
+        .iter()
+        .filter_map(|r| r.rpc_method())
+        .collect();
+    assert_eq!(
+        methods,
+        ["tools/call", "tools/call"],
+        "the notification stays with the proxy"
+    );
+}
+
 type EventSender = mpsc::UnboundedSender<Vec<u8>>;
 
 #[tokio::test]
