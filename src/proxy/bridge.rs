@@ -5,9 +5,10 @@
 //! each later message the `_meta` the server needs, built from what the host said in its
 //! `initialize`.
 //!
-//! Not bridged yet: a result that asks for input (`resultType: input_required`) reaches
-//! the host as it is, and there is no `subscriptions/listen` stream for the server's own
-//! notifications.
+//! A result that asks for input (`resultType: input_required`) is turned into the
+//! requests a host of that era knows (elicitation, sampling, roots); their answers go back
+//! to the server with the request, sent again. Not bridged yet: there is no
+//! `subscriptions/listen` stream for the server's own notifications.
 
 use bytes::Bytes;
 use serde_json::value::RawValue;
@@ -138,6 +139,55 @@ impl Bridge {
         }
         Some(Bytes::from(Value::Object(message).to_string()))
     }
+}
+
+/// The result of a response that asks the client for input (`resultType:
+/// input_required`), if it is one.
+pub fn asks_for_input(message: &[u8]) -> Option<Value> {
+    let answer: Value = serde_json::from_slice(message).ok()?;
+    let result = answer.get("result")?;
+    (result.get("resultType")?.as_str()? == "input_required").then(|| result.clone())
+}
+
+/// The questions of an `input_required` result: key, and the request to put to the host.
+pub fn questions(result: &Value) -> Vec<(String, Value)> {
+    result
+        .get("inputRequests")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// A question as a request to the host, under the proxy's id `id`.
+pub fn question_line(id: &str, question: &Value) -> Bytes {
+    let mut request = json!({"jsonrpc": "2.0", "id": id, "method": question.get("method").cloned().unwrap_or_default()});
+    if let Some(params) = question.get("params") {
+        request["params"] = params.clone();
+    }
+    Bytes::from(request.to_string())
+}
+
+/// `line` sent again under `id`, with the host's answers and the server's `requestState`.
+pub fn with_input(
+    line: &[u8],
+    id: &str,
+    responses: Map<String, Value>,
+    held: &Value,
+) -> Option<Bytes> {
+    let mut request: Map<String, Value> = serde_json::from_slice(line).ok()?;
+    request.insert("id".into(), id.into());
+    let params = request
+        .entry("params")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()?;
+    params.insert("inputResponses".into(), Value::Object(responses));
+    match held.get("requestState") {
+        Some(state) => params.insert("requestState".into(), state.clone()),
+        None => params.remove("requestState"),
+    };
+    Some(Bytes::from(Value::Object(request).to_string()))
 }
 
 #[cfg(test)]

@@ -1178,6 +1178,74 @@ async fn a_cancelled_request_on_the_2026_wire_closes_its_stream() {
     );
 }
 
+// A 2026 server asks for input with an `input_required` result; a host of the session
+// era knows only elicitation requests. Through the bridge it gets one, and its answer
+// goes back with the request, sent again under a new id.
+#[tokio::test]
+async fn a_bridged_host_answers_a_servers_request_for_input_as_an_elicitation() {
+    let server = FakeServer::start(script(|r: Recorded| async move {
+        let Ok(body) = serde_json::from_slice::<serde_json::Value>(&r.body) else {
+            return Reply::status(405);
+        };
+        let id = body["id"].clone();
+        let params = &body["params"];
+        let result = match body["method"].as_str().unwrap_or_default() {
+            "initialize" => {
+                return Reply::Full(
+                    400,
+                    vec![("content-type", "application/json".into())],
+                    br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32020,"message":"Missing MCP-Protocol-Version header"}}"#.to_vec(),
+                );
+            }
+            "server/discover" => serde_json::json!({"resultType": "complete",
+                "supportedVersions": ["2026-07-28"], "capabilities": {"tools": {}}}),
+            "tools/call" if params["inputResponses"].is_null() => serde_json::json!({
+                "resultType": "input_required", "requestState": "st-1",
+                "inputRequests": {"confirm": {"method": "elicitation/create", "params": {
+                    "message": "Delete it?", "requestedSchema": {"type": "object",
+                    "properties": {"ok": {"type": "boolean"}}}}}}}),
+            "tools/call" => serde_json::json!({"resultType": "complete", "content": [{"type": "text",
+                "text": format!("{} {} {}", params["requestState"], params["inputResponses"]["confirm"]["action"], id)}]}),
+            _ => return Reply::status(202),
+        };
+        Reply::json(serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string())
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    host.send(INIT).await;
+    assert!(host.recv_json().await["result"].is_object());
+    host.send(INITIALIZED).await;
+    host.send(r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"delete","arguments":{}}}"#)
+        .await;
+    let question = host.recv_json().await;
+    assert_eq!(question["method"], "elicitation/create", "{question}");
+    assert_eq!(question["params"]["message"], "Delete it?");
+    let qid = question["id"].clone();
+    host.send(&serde_json::json!({"jsonrpc": "2.0", "id": qid, "result": {"action": "accept", "content": {"ok": true}}}).to_string())
+        .await;
+    let answer = host.recv_json().await;
+    assert_eq!(answer["id"], 5, "{answer}");
+    let text = answer["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.starts_with(r#""st-1" "accept" "mcpauth-retry-"#),
+        "state echoed, answer sent, a new id: {text}"
+    );
+    host.finish().await.0.unwrap();
+    let methods: Vec<String> = server
+        .requests()
+        .iter()
+        .filter_map(|r| r.rpc_method())
+        .collect();
+    assert_eq!(
+        methods,
+        ["initialize", "server/discover", "tools/call", "tools/call"],
+        "the host's answer is not forwarded"
+    );
+}
+
 type EventSender = mpsc::UnboundedSender<Vec<u8>>;
 
 #[tokio::test]

@@ -160,6 +160,11 @@ struct State {
     bridge: Option<Arc<Bridge>>,
     /// 2026-07-28: the tasks of the requests in flight, by id, for cancelling.
     in_flight: HashMap<String, Option<AbortHandle>>,
+    /// Bridge: `input_required` results held back from the host, by request id.
+    input_required: HashMap<String, serde_json::Value>,
+    /// Bridge: questions put to the host for such a result, by the proxy's id.
+    questions: HashMap<String, oneshot::Sender<serde_json::Value>>,
+    questions_asked: u64,
 }
 
 /// What routing needs from one host line, owned so it can move into a task.
@@ -287,6 +292,9 @@ impl Remote {
                     tools_cursor: None,
                     bridge: None,
                     in_flight: HashMap::new(),
+                    input_required: HashMap::new(),
+                    questions: HashMap::new(),
+                    questions_asked: 0,
                 }),
                 reinit: tokio::sync::Mutex::new(()),
                 listener: Mutex::new(None),
@@ -299,6 +307,9 @@ impl Remote {
     pub async fn dispatch(&self, line: Bytes, tasks: &mut JoinSet<()>) {
         let inner = &self.inner;
         let bridge = inner.lock().bridge.clone();
+        if bridge.is_some() && inner.answers_a_question(&line) {
+            return;
+        }
         let line = match &bridge {
             // A host of the session era on a 2026-only server: `_meta` on each message.
             Some(bridge) if !Peek::of(&line).method_is("initialize") => {
@@ -401,7 +412,10 @@ impl Remote {
         let key = cancellable.clone();
         let handle = tasks.spawn(async move {
             let sent = Sent(Mutex::new(Some(tx)));
-            let result = task_inner.exchange(&line, &info, Sink::Host, &sent).await;
+            let mut result = task_inner.exchange(&line, &info, Sink::Host, &sent).await;
+            if result.is_ok() {
+                result = task_inner.fulfil_input(&line, &info).await;
+            }
             task_inner.settle(&info, result).await;
             if let Some(key) = key {
                 task_inner.lock().in_flight.remove(&key);
@@ -883,6 +897,18 @@ impl Inner {
                 self.lock().protocol_version = Some(version);
             }
         }
+        let bridged = answers && self.lock().bridge.is_some();
+        if bridged
+            && let Some(request) = request
+            && let Some(held) = bridge::asks_for_input(&message)
+        {
+            // The host of the session era knows nothing of this: the proxy asks it the
+            // questions and sends the request again (`fulfil_input`).
+            if let [id] = request.ids.as_slice() {
+                self.lock().input_required.insert(id_key(id), held);
+                return;
+            }
+        }
         if answers && let Some(host_id) = request.and_then(|r| r.answer_as.as_deref()) {
             message = answered_as(message, host_id);
         }
@@ -893,6 +919,77 @@ impl Inner {
         if sink == Sink::Host {
             self.emit(message).await;
         }
+    }
+
+    /// Bridge: a host line that answers one of the proxy's questions goes to the task
+    /// that asked it, not to the server.
+    fn answers_a_question(&self, line: &Bytes) -> bool {
+        let peek = Peek::of(line);
+        let [id] = peek.response_ids.as_slice() else {
+            return false;
+        };
+        let Some(asker) = self.lock().questions.remove(&id_key(id)) else {
+            return false;
+        };
+        if let Ok(answer) = serde_json::from_slice(line) {
+            let _ = asker.send(answer);
+        }
+        true
+    }
+
+    /// Bridge: when the server answered `line` with `input_required`, puts each question
+    /// to the host as the request it knows (`elicitation/create`, `sampling/createMessage`,
+    /// `roots/list`), then sends the request again under a new id with the answers and
+    /// the server's `requestState`. The final answer goes to the host under its own id.
+    async fn fulfil_input(self: &Arc<Self>, line: &Bytes, info: &Info) -> Result<(), Failure> {
+        const ROUNDS: usize = 8;
+        const ANSWER_WAIT: Duration = Duration::from_secs(600);
+        let Some(host_id) = info.ids.first() else {
+            return Ok(());
+        };
+        let mut asked = id_key(host_id);
+        for round in 0..ROUNDS {
+            let Some(held) = self.lock().input_required.remove(&asked) else {
+                return Ok(());
+            };
+            let mut responses = serde_json::Map::new();
+            for (key, question) in bridge::questions(&held) {
+                let (tx, rx) = oneshot::channel();
+                let qid = {
+                    let mut state = self.lock();
+                    state.questions_asked += 1;
+                    let qid = format!("mcpauth-input-{}", state.questions_asked);
+                    state.questions.insert(id_key(&raw_string(&qid)), tx);
+                    qid
+                };
+                self.emit(bridge::question_line(&qid, &question)).await;
+                let answer = tokio::time::timeout(ANSWER_WAIT, rx).await;
+                self.lock().questions.remove(&id_key(&raw_string(&qid)));
+                match answer {
+                    Ok(Ok(answer)) if answer.get("result").is_some() => {
+                        responses.insert(key, answer["result"].clone());
+                    }
+                    // The host declined or could not answer: that is its answer.
+                    Ok(Ok(answer)) => {
+                        let error = answer.get("error").cloned().unwrap_or_default();
+                        let error = serde_json::value::to_raw_value(&error)
+                            .map_err(|_| Failure::StreamLost)?;
+                        self.emit(Bytes::from(error_with_id(host_id, &error))).await;
+                        return Ok(());
+                    }
+                    _ => return Err(Failure::StreamLost),
+                }
+            }
+            let fresh = format!("mcpauth-retry-{round}-{}", id_key(host_id));
+            let Some(again) = bridge::with_input(line, &fresh, responses, &held) else {
+                return Err(Failure::StreamLost);
+            };
+            let mut again_info = Info::of(&Peek::of(&again));
+            again_info.answer_as = Some(host_id.clone());
+            Box::pin(self.exchange(&again, &again_info, Sink::Host, &Sent::none())).await?;
+            asked = id_key(&raw_string(&fresh));
+        }
+        Err(Failure::StreamLost)
     }
 
     /// Answers the host's `initialize` from the server's `server/discover`, and from now
@@ -1262,6 +1359,11 @@ impl Refused {
             Meaning::Answer
         }
     }
+}
+
+/// A JSON string as a raw id.
+fn raw_string(text: &str) -> Box<RawValue> {
+    serde_json::value::to_raw_value(text).expect("a string serializes")
 }
 
 /// A response with its `id` replaced by `id`.
