@@ -7,8 +7,9 @@
 //!
 //! A result that asks for input (`resultType: input_required`) is turned into the
 //! requests a host of that era knows (elicitation, sampling, roots); their answers go back
-//! to the server with the request, sent again. Not bridged yet: there is no
-//! `subscriptions/listen` stream for the server's own notifications.
+//! to the server with the request, sent again. The server's own notifications (list
+//! changes, updates of the resources the host subscribed to) come on a
+//! `subscriptions/listen` stream the proxy keeps open for the host.
 
 use bytes::Bytes;
 use serde_json::value::RawValue;
@@ -45,6 +46,9 @@ pub struct Bridge {
     host_version: String,
     /// What goes into every request's `_meta`.
     meta: Map<String, Value>,
+    /// The `subscriptions/listen` filter: the list changes the server announces, and the
+    /// resources the host subscribed to.
+    listen: std::sync::Mutex<Map<String, Value>>,
 }
 
 impl Bridge {
@@ -71,6 +75,71 @@ impl Bridge {
                 .unwrap_or("2025-11-25")
                 .to_owned(),
             meta,
+            listen: std::sync::Mutex::new(Map::new()),
+        })
+    }
+
+    /// Notes the list changes the server's capabilities announce, for the listen stream.
+    pub fn announced(&self, capabilities: &Value) {
+        let mut filter = self.listen.lock().expect("listen filter lock");
+        for (kind, key) in [
+            ("tools", "toolsListChanged"),
+            ("prompts", "promptsListChanged"),
+            ("resources", "resourcesListChanged"),
+        ] {
+            if capabilities[kind]["listChanged"] == Value::Bool(true) {
+                filter.insert(key.into(), true.into());
+            }
+        }
+    }
+
+    /// A host's `resources/subscribe` or `resources/unsubscribe`, which the 2026 wire
+    /// does with the listen stream's filter: the filter changes, and the host's request id
+    /// is returned for the proxy to answer.
+    pub fn subscription(&self, line: &[u8]) -> Option<Box<RawValue>> {
+        #[derive(serde::Deserialize)]
+        struct Request {
+            id: Box<RawValue>,
+            method: String,
+            params: Option<Value>,
+        }
+        let request: Request = serde_json::from_slice(line).ok()?;
+        let subscribe = match request.method.as_str() {
+            "resources/subscribe" => true,
+            "resources/unsubscribe" => false,
+            _ => return None,
+        };
+        let uri = request.params.as_ref()?.get("uri")?.as_str()?.to_owned();
+        let mut filter = self.listen.lock().expect("listen filter lock");
+        let list = filter
+            .entry("resourceSubscriptions")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(list) = list {
+            list.retain(|u| u.as_str() != Some(&uri));
+            if subscribe {
+                list.push(uri.into());
+            }
+        }
+        Some(request.id)
+    }
+
+    /// The proxy's `subscriptions/listen` request, or `None` when there is nothing the
+    /// host would hear of.
+    pub fn listen(&self, n: u64) -> Option<Bytes> {
+        let filter = self.listen.lock().expect("listen filter lock").clone();
+        let wanted = filter.values().any(|v| match v {
+            Value::Bool(b) => *b,
+            Value::Array(a) => !a.is_empty(),
+            _ => false,
+        });
+        wanted.then(|| {
+            let line = json!({
+                "jsonrpc": "2.0",
+                "id": format!("mcpauth-listen-{n}"),
+                "method": "subscriptions/listen",
+                "params": {"_meta": self.meta, "notifications": filter},
+            });
+            Bytes::from(line.to_string())
         })
     }
 

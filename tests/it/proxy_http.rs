@@ -1246,6 +1246,92 @@ async fn a_bridged_host_answers_a_servers_request_for_input_as_an_elicitation() 
     );
 }
 
+// Through the bridge, what a 2026 server says on its own (list changes, updates of
+// subscribed resources) comes on a `subscriptions/listen` stream; a host of the session
+// era gets the notifications and subscribes with `resources/subscribe` as it always has.
+#[tokio::test]
+async fn a_bridged_host_hears_the_servers_notifications_and_subscribes_as_before() {
+    // The listen streams stay open while their senders are kept here.
+    let open: Arc<Mutex<Vec<EventSender>>> = Arc::default();
+    let keep = Arc::clone(&open);
+    let server = FakeServer::start(script(move |r: Recorded| {
+        let keep = Arc::clone(&keep);
+        async move {
+        let Ok(body) = serde_json::from_slice::<serde_json::Value>(&r.body) else {
+            return Reply::status(405);
+        };
+        let id = body["id"].clone();
+        let filter = &body["params"]["notifications"];
+        let result = match body["method"].as_str().unwrap_or_default() {
+            "initialize" => {
+                return Reply::Full(
+                    400,
+                    vec![("content-type", "application/json".into())],
+                    br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32022,"message":"Unsupported protocol version","data":{"supported":["2026-07-28"]}}}"#.to_vec(),
+                );
+            }
+            "server/discover" => serde_json::json!({"resultType": "complete",
+                "supportedVersions": ["2026-07-28"],
+                "capabilities": {"tools": {"listChanged": true}, "resources": {"subscribe": true}}}),
+            "subscriptions/listen" => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                let ack = serde_json::json!({"jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged", "params": {"notifications": filter}});
+                tx.send(format!("data: {ack}\n\n").into_bytes()).unwrap();
+                let said = match filter["resourceSubscriptions"][0].as_str() {
+                    Some(uri) => serde_json::json!({"jsonrpc": "2.0", "method": "notifications/resources/updated", "params": {"uri": uri}}),
+                    None => serde_json::json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}),
+                };
+                tx.send(format!("data: {said}\n\n").into_bytes()).unwrap();
+                keep.lock().unwrap().push(tx);
+                return Reply::Stream(200, vec![], rx);
+            }
+            _ => return Reply::status(202),
+        };
+        Reply::json(serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string())
+        }
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    host.send(INIT).await;
+    assert!(host.recv_json().await["result"]["capabilities"]["tools"]["listChanged"] == true);
+    host.send(INITIALIZED).await;
+    assert_eq!(
+        host.recv_json().await["method"],
+        "notifications/tools/list_changed"
+    );
+    host.send(r#"{"jsonrpc":"2.0","id":3,"method":"resources/subscribe","params":{"uri":"file:///notes"}}"#)
+        .await;
+    assert_eq!(
+        host.recv_json().await,
+        serde_json::json!({"jsonrpc": "2.0", "id": 3, "result": {}})
+    );
+    let updated = host.recv_json().await;
+    assert_eq!(
+        updated["method"], "notifications/resources/updated",
+        "{updated}"
+    );
+    assert_eq!(updated["params"]["uri"], "file:///notes");
+    host.finish().await.0.unwrap();
+
+    let listens: Vec<serde_json::Value> = server
+        .requests()
+        .iter()
+        .filter(|r| r.rpc_method().as_deref() == Some("subscriptions/listen"))
+        .map(|r| {
+            serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["params"]["notifications"]
+                .clone()
+        })
+        .collect();
+    assert_eq!(
+        listens,
+        [
+            serde_json::json!({"toolsListChanged": true}),
+            serde_json::json!({"toolsListChanged": true, "resourceSubscriptions": ["file:///notes"]})
+        ]
+    );
+    drop(open);
+}
+
 type EventSender = mpsc::UnboundedSender<Vec<u8>>;
 
 #[tokio::test]

@@ -310,6 +310,17 @@ impl Remote {
         if bridge.is_some() && inner.answers_a_question(&line) {
             return;
         }
+        if let Some(id) = bridge.as_ref().and_then(|b| b.subscription(&line)) {
+            // The 2026 wire subscribes through the listen stream's filter.
+            inner
+                .emit(Bytes::from(format!(
+                    "{{\"jsonrpc\":\"2.0\",\"id\":{},\"result\":{{}}}}",
+                    id.get()
+                )))
+                .await;
+            inner.open_bridge_listener();
+            return;
+        }
         let line = match &bridge {
             // A host of the session era on a 2026-only server: `_meta` on each message.
             Some(bridge) if !Peek::of(&line).method_is("initialize") => {
@@ -1013,9 +1024,13 @@ impl Inner {
         match answer.get("result") {
             Some(result) => {
                 self.emit(bridge.initialized(id, result)).await;
-                let mut state = self.lock();
-                state.mode = Mode::Stateless;
-                state.bridge = Some(Arc::new(bridge));
+                bridge.announced(result.get("capabilities").unwrap_or_default());
+                {
+                    let mut state = self.lock();
+                    state.mode = Mode::Stateless;
+                    state.bridge = Some(Arc::new(bridge));
+                }
+                self.open_bridge_listener();
             }
             // The server's own refusal of discover is the host's answer.
             None => match answer.get("error") {
@@ -1228,6 +1243,66 @@ impl Inner {
         self.replace_listener(task.abort_handle());
         if tokio::time::timeout(LISTENER_WAIT, answered).await.is_err() {
             tracing::debug!(server = %self.server, "the server stream did not answer within {LISTENER_WAIT:?}; going on");
+        }
+    }
+
+    /// Bridge: (re)opens the `subscriptions/listen` stream with the current filter, in
+    /// place of the one before.
+    fn open_bridge_listener(self: &Arc<Self>) {
+        let task = tokio::spawn(Arc::clone(self).listen_for_bridge());
+        self.replace_listener(task.abort_handle());
+    }
+
+    /// Bridge: keeps a `subscriptions/listen` stream open and passes the notifications on
+    /// it to the host (but the acknowledgement, which a host of the session era does not
+    /// know). Reopens it, backing off, when it ends.
+    async fn listen_for_bridge(self: Arc<Self>) {
+        let mut failures: u32 = 0;
+        for n in 0.. {
+            let Some(bridge) = self.lock().bridge.clone() else {
+                return;
+            };
+            let Some(line) = bridge.listen(n) else { return };
+            let info = Info::of(&Peek::of(&line));
+            let make = |token: Option<&Secret>| {
+                let mut headers = self.message_headers(token, None, None, &info, true);
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(line.len()));
+                self.client
+                    .post(self.url.clone())
+                    .headers(headers)
+                    .body(line.clone())
+            };
+            let mut parser = Parser::new(self.max_message);
+            match self.send(&make).await {
+                Ok(resp) if resp.status().is_success() => {
+                    let mut body = resp.bytes_stream();
+                    while let Some(Ok(chunk)) = body.next().await {
+                        parser.push(&chunk);
+                        while let Some(event) = parser.next_event() {
+                            let Ok(event) = event else {
+                                self.dropped_oversized();
+                                continue;
+                            };
+                            let peek = Peek::of(&event.data);
+                            let passed = peek.jsonrpc
+                                && peek.response_ids.is_empty()
+                                && !peek.method_is("notifications/subscriptions/acknowledged");
+                            drop(peek);
+                            if passed {
+                                failures = 0;
+                                self.emit(event.data).await;
+                            }
+                        }
+                    }
+                }
+                Ok(resp) => {
+                    tracing::debug!(server = %self.server, status = %resp.status(), "subscriptions/listen refused");
+                    return;
+                }
+                Err(_) => {}
+            }
+            failures += 1;
+            tokio::time::sleep(reconnect_delay(parser.retry_ms, failures)).await;
         }
     }
 
