@@ -770,12 +770,7 @@ impl Inner {
         if resp.status() == StatusCode::ACCEPTED {
             return Ok(());
         }
-        let is_sse = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with(EVENT_STREAM));
-        if !is_sse {
+        if !is_event_stream(&resp) {
             let body = self.collect(resp).await?;
             if !body.iter().all(u8::is_ascii_whitespace) {
                 self.deliver(body, Some(info), sink, None).await;
@@ -1044,9 +1039,8 @@ impl Inner {
         Ok(())
     }
 
-    /// POSTs one request of the proxy's own on the 2026 wire and returns its answer (a
-    /// JSON body, or the event that answers it on a stream).
-    async fn fetch(&self, line: &Bytes, info: &Info) -> Result<serde_json::Value, Failure> {
+    /// POSTs a message of the proxy's own (not the host's) on the 2026 wire.
+    async fn send_own(&self, line: &Bytes, info: &Info) -> Result<Response, Failure> {
         let make = |token: Option<&Secret>| {
             let mut headers = self.message_headers(token, None, None, info, true);
             headers.insert(CONTENT_LENGTH, HeaderValue::from(line.len()));
@@ -1055,14 +1049,15 @@ impl Inner {
                 .headers(headers)
                 .body(line.clone())
         };
-        let resp = self.send(&make).await?;
+        self.send(&make).await
+    }
+
+    /// POSTs one request of the proxy's own on the 2026 wire and returns its answer (a
+    /// JSON body, or the event that answers it on a stream).
+    async fn fetch(&self, line: &Bytes, info: &Info) -> Result<serde_json::Value, Failure> {
+        let resp = self.send_own(line, info).await?;
         let status = resp.status();
-        let is_sse = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with(EVENT_STREAM));
-        if !is_sse {
+        if !is_event_stream(&resp) {
             let body = self.collect(resp).await?;
             return serde_json::from_slice(&body).map_err(|_| Failure::Status(status));
         }
@@ -1264,16 +1259,8 @@ impl Inner {
             };
             let Some(line) = bridge.listen(n) else { return };
             let info = Info::of(&Peek::of(&line));
-            let make = |token: Option<&Secret>| {
-                let mut headers = self.message_headers(token, None, None, &info, true);
-                headers.insert(CONTENT_LENGTH, HeaderValue::from(line.len()));
-                self.client
-                    .post(self.url.clone())
-                    .headers(headers)
-                    .body(line.clone())
-            };
             let mut parser = Parser::new(self.max_message);
-            match self.send(&make).await {
+            match self.send_own(&line, &info).await {
                 Ok(resp) if resp.status().is_success() => {
                     let mut body = resp.bytes_stream();
                     while let Some(Ok(chunk)) = body.next().await {
@@ -1434,6 +1421,14 @@ impl Refused {
             Meaning::Answer
         }
     }
+}
+
+/// Whether an answer is an event stream rather than one JSON message.
+fn is_event_stream(resp: &Response) -> bool {
+    resp.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with(EVENT_STREAM))
 }
 
 /// A JSON string as a raw id.
