@@ -1332,6 +1332,62 @@ async fn a_bridged_host_hears_the_servers_notifications_and_subscribes_as_before
     drop(open);
 }
 
+// The 2026-07-28 wire takes one message per POST; a host's batch goes as its messages,
+// and the host gets its answers back as one batch.
+#[tokio::test]
+async fn a_batch_on_the_2026_wire_is_split_and_answered_as_one() {
+    let server = FakeServer::start(script(|r: Recorded| async move {
+        let body: serde_json::Value = match serde_json::from_slice(&r.body) {
+            Ok(serde_json::Value::Object(m)) => serde_json::Value::Object(m),
+            _ => return Reply::status(400),
+        };
+        if body.get("id").is_none() {
+            return Reply::status(202);
+        }
+        let id = body["id"].clone();
+        Reply::json(format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"result":{{"method":{}}}}}"#,
+            body["method"]
+        ))
+    }))
+    .await;
+    let mut host = Host::start(opts(&server), no_auth());
+    let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}"#;
+    host.send(&format!(
+        r#"[{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{{meta}}}}},{{"jsonrpc":"2.0","method":"notifications/roots/list_changed","params":{{{meta}}}}},{{"jsonrpc":"2.0","id":2,"method":"prompts/list","params":{{{meta}}}}}]"#
+    ))
+    .await;
+    let answers = host.recv_json().await;
+    let mut ids: Vec<i64> = answers
+        .as_array()
+        .unwrap_or_else(|| panic!("one batch of answers: {answers}"))
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, [1, 2], "{answers}");
+    host.finish().await.0.unwrap();
+    let log = server.requests();
+    assert_eq!(log.len(), 3, "one POST per message");
+    assert!(
+        log.iter().all(|r| r.body.first() == Some(&b'{')),
+        "no batch on the wire"
+    );
+    let mut methods: Vec<String> = log
+        .iter()
+        .map(|r| r.header("mcp-method").unwrap().to_owned())
+        .collect();
+    methods.sort();
+    assert_eq!(
+        methods,
+        [
+            "notifications/roots/list_changed",
+            "prompts/list",
+            "tools/list"
+        ]
+    );
+}
+
 type EventSender = mpsc::UnboundedSender<Vec<u8>>;
 
 #[tokio::test]

@@ -182,6 +182,8 @@ struct Info {
     /// A request the proxy re-issued under an id of its own: the host's id, which its
     /// answer goes back under.
     answer_as: Option<Box<RawValue>>,
+    /// A message of a host's batch, split for the 2026 wire: where its answers gather.
+    batch: Option<Arc<Mutex<Vec<Bytes>>>>,
     is_init: bool,
 }
 
@@ -198,6 +200,7 @@ impl Info {
             meta_version: peek.meta_version.clone(),
             meta: peek.meta.map(ToOwned::to_owned),
             answer_as: None,
+            batch: None,
             is_init: !peek.batch && peek.method_is("initialize"),
         }
     }
@@ -389,6 +392,10 @@ impl Remote {
             inner.settle(&info, result).await;
             return;
         }
+        if inner.mode() == Mode::Stateless && Peek::of(&line).batch {
+            tasks.spawn(Arc::clone(inner).split_batch(line));
+            return;
+        }
         if inner.mode() == Mode::Stateless
             && info.method.as_deref() == Some("notifications/cancelled")
         {
@@ -525,9 +532,53 @@ impl Inner {
             return;
         }
         for id in &info.ids {
-            self.emit(Bytes::from(error_response(id, failure.code(), &message)))
-                .await;
+            let error = Bytes::from(error_response(id, failure.code(), &message));
+            self.answer(info, error).await;
         }
+    }
+
+    /// Sends the host an answer to the request of `info`, or keeps it for the batch the
+    /// request came in (see [`Self::split_batch`]).
+    async fn answer(&self, info: &Info, message: Bytes) {
+        match &info.batch {
+            Some(batch) => batch.lock().expect("batch lock").push(message),
+            None => self.emit(message).await,
+        }
+    }
+
+    /// 2026-07-28 has no batches: each message of a host's batch goes on its own, at
+    /// once, and the answers go back to the host together, as one batch.
+    async fn split_batch(self: Arc<Self>, line: Bytes) {
+        let Ok(items) = serde_json::from_slice::<Vec<Box<RawValue>>>(&line) else {
+            return;
+        };
+        let answers: Arc<Mutex<Vec<Bytes>>> = Arc::default();
+        let mut parts = JoinSet::new();
+        for item in items {
+            let part = Bytes::from(item.get().to_owned());
+            let mut info = Info::of(&Peek::of(&part));
+            info.batch = Some(Arc::clone(&answers));
+            let me = Arc::clone(&self);
+            parts.spawn(async move {
+                let result = me.exchange(&part, &info, Sink::Host, &Sent::none()).await;
+                me.settle(&info, result).await;
+            });
+        }
+        while parts.join_next().await.is_some() {}
+        let answers = std::mem::take(&mut *answers.lock().expect("batch lock"));
+        if answers.is_empty() {
+            return;
+        }
+        let mut batch = Vec::with_capacity(answers.iter().map(|a| a.len() + 1).sum::<usize>() + 1);
+        batch.push(b'[');
+        for (i, answer) in answers.iter().enumerate() {
+            if i > 0 {
+                batch.push(b',');
+            }
+            batch.extend_from_slice(answer);
+        }
+        batch.push(b']');
+        self.emit(Bytes::from(batch)).await;
     }
 
     async fn emit(&self, message: Bytes) {
@@ -869,7 +920,7 @@ impl Inner {
             answer = answered_as(answer, host_id);
         }
         if sink == Sink::Host {
-            self.emit(answer).await;
+            self.answer(info, answer).await;
         }
         Ok(())
     }
@@ -922,8 +973,10 @@ impl Inner {
         if listed && answers {
             message = self.learn_mirrors(message);
         }
-        if sink == Sink::Host {
-            self.emit(message).await;
+        match request.filter(|_| answers) {
+            Some(request) if sink == Sink::Host => self.answer(request, message).await,
+            _ if sink == Sink::Host => self.emit(message).await,
+            _ => {}
         }
     }
 
@@ -980,7 +1033,8 @@ impl Inner {
                         let error = answer.get("error").cloned().unwrap_or_default();
                         let error = serde_json::value::to_raw_value(&error)
                             .map_err(|_| Failure::StreamLost)?;
-                        self.emit(Bytes::from(error_with_id(host_id, &error))).await;
+                        self.answer(info, Bytes::from(error_with_id(host_id, &error)))
+                            .await;
                         return Ok(());
                     }
                     _ => return Err(Failure::StreamLost),
