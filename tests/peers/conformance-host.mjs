@@ -198,7 +198,9 @@ let proxyFailed = false;
 // server may ask for input with an `input_required` result (answered by sending the
 // request again with `inputResponses` and the server's `requestState`, under a new id),
 // and a version the server does not take is retried with one it names.
-const era = env.MCP_CONFORMANCE_PROTOCOL_VERSION || '2025-11-25';
+// CONFORMANCE_HOST_ERA overrides it: a 2025 host on the 2026 scenarios is what the
+// proxy's bridge is for.
+const era = env.CONFORMANCE_HOST_ERA || env.MCP_CONFORMANCE_PROTOCOL_VERSION || '2025-11-25';
 const modern = era >= '2026-07-28';
 const clientInfo = { name: 'mcpauth-conformance-host', version: '1.0.0' };
 const capabilities = { elicitation: { form: {} }, sampling: {}, roots: { listChanged: false } };

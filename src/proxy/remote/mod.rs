@@ -823,6 +823,13 @@ impl Inner {
         }
         if !is_event_stream(&resp) {
             let body = self.collect(resp).await?;
+            // Some 2026-only servers refuse `initialize` with a 200 and an error.
+            if info.is_init
+                && sink == Sink::Host
+                && let Some(version) = bridge::modern_refusal(&body)
+            {
+                return Err(Failure::ModernOnly(version));
+            }
             if !body.iter().all(u8::is_ascii_whitespace) {
                 self.deliver(body, Some(info), sink, None).await;
             }
