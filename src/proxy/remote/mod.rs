@@ -598,9 +598,8 @@ impl Inner {
         headers
     }
 
-    /// Sends a request built by `make` with the current token, handling 401 (refresh or
-    /// sign in, then resend once), 403 insufficient_scope (up to two upgrades, so that with
-    /// the first sign-in one message never causes more than three authorizations) and an
+    /// Sends a request built by `make` with the current token, handling 401 and 403
+    /// `insufficient_scope` as [`Tries`] allows (refresh or sign in, then resend) and an
     /// unreachable server (a few tries with backoff). Any other answer is returned.
     async fn send(
         &self,
@@ -611,9 +610,7 @@ impl Inner {
             .bearer()
             .await
             .map_err(|e| Failure::Auth(e.message))?;
-        let mut reauthorized = false;
-        let mut upgrades = 0;
-        const MAX_UPGRADES: u32 = 2;
+        let mut tries = Tries::default();
         let mut connect_failures = 0;
         loop {
             let resp = match make(token.as_ref()).send().await {
@@ -635,9 +632,8 @@ impl Inner {
                 .get(WWW_AUTHENTICATE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            match resp.status() {
-                StatusCode::UNAUTHORIZED if !reauthorized => {
-                    reauthorized = true;
+            match tries.next(resp.status(), challenge.as_deref()) {
+                Retry::NewToken => {
                     tracing::info!(server = %self.server, "the server wants a new token");
                     let fresh = self
                         .tokens
@@ -646,13 +642,7 @@ impl Inner {
                         .map_err(|e| Failure::Auth(e.message))?;
                     token = Some(fresh);
                 }
-                StatusCode::FORBIDDEN
-                    if upgrades < MAX_UPGRADES
-                        && challenge
-                            .as_deref()
-                            .is_some_and(|c| c.contains("insufficient_scope")) =>
-                {
-                    upgrades += 1;
+                Retry::MoreScopes => {
                     tracing::info!(server = %self.server, "the server wants more scopes");
                     let fresh = self
                         .tokens
@@ -661,7 +651,7 @@ impl Inner {
                         .map_err(|e| Failure::Auth(e.message))?;
                     token = Some(fresh);
                 }
-                _ => return Ok(resp),
+                Retry::Done => return Ok(resp),
             }
         }
     }
@@ -1511,6 +1501,43 @@ fn answered_as(message: Bytes, id: &RawValue) -> Bytes {
     serde_json::to_vec(&answer).map_or(message, Bytes::from)
 }
 
+/// What one message's answers so far allow: a new token once after a 401, wider scopes
+/// twice after a 403 `insufficient_scope` (so that, with the first sign-in, one message
+/// never causes more than three authorizations), then the answer stands.
+#[derive(Debug, Default)]
+struct Tries {
+    reauthorized: bool,
+    upgrades: u32,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Retry {
+    NewToken,
+    MoreScopes,
+    Done,
+}
+
+impl Tries {
+    const MAX_UPGRADES: u32 = 2;
+
+    fn next(&mut self, status: StatusCode, challenge: Option<&str>) -> Retry {
+        match status {
+            StatusCode::UNAUTHORIZED if !self.reauthorized => {
+                self.reauthorized = true;
+                Retry::NewToken
+            }
+            StatusCode::FORBIDDEN
+                if self.upgrades < Self::MAX_UPGRADES
+                    && challenge.is_some_and(|c| c.contains("insufficient_scope")) =>
+            {
+                self.upgrades += 1;
+                Retry::MoreScopes
+            }
+            _ => Retry::Done,
+        }
+    }
+}
+
 /// The pause before reconnecting a stream: the server's `retry` (or the default), never
 /// under [`MIN_RETRY`], doubled for each attempt in a row that brought nothing, and never
 /// over [`MAX_RETRY`].
@@ -1555,6 +1582,38 @@ mod tests {
         assert_eq!(refused(401, false, true, true, false), Meaning::Answer);
         assert_eq!(refused(500, false, true, true, false), Meaning::Answer);
         assert_eq!(refused(400, false, false, true, true), Meaning::Answer);
+    }
+
+    #[test]
+    fn a_message_is_retried_once_for_a_token_and_twice_for_scopes() {
+        let scope = Some(r#"Bearer error="insufficient_scope", scope="a b""#);
+        let mut tries = Tries::default();
+        assert_eq!(tries.next(StatusCode::UNAUTHORIZED, None), Retry::NewToken);
+        assert_eq!(tries.next(StatusCode::FORBIDDEN, scope), Retry::MoreScopes);
+        assert_eq!(tries.next(StatusCode::FORBIDDEN, scope), Retry::MoreScopes);
+        assert_eq!(
+            tries.next(StatusCode::FORBIDDEN, scope),
+            Retry::Done,
+            "no third upgrade"
+        );
+        assert_eq!(
+            tries.next(StatusCode::UNAUTHORIZED, None),
+            Retry::Done,
+            "no second token"
+        );
+
+        let mut tries = Tries::default();
+        assert_eq!(
+            tries.next(
+                StatusCode::FORBIDDEN,
+                Some("Bearer error=\"invalid_token\"")
+            ),
+            Retry::Done,
+            "a 403 that asks for no scope is the answer"
+        );
+        assert_eq!(tries.next(StatusCode::FORBIDDEN, None), Retry::Done);
+        assert_eq!(tries.next(StatusCode::OK, None), Retry::Done);
+        assert_eq!(tries.next(StatusCode::UNAUTHORIZED, None), Retry::NewToken);
     }
 
     #[test]
