@@ -10,21 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::ClientError;
-
-/// The three languages client configs are written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Plain JSON, as Claude Code, Claude Desktop, Cursor and Windsurf read it: a comment
-    /// there is a mistake the client would trip over too, so the file is refused.
-    Json,
-    /// JSON with comments and trailing commas, which VS Code, Zed, opencode and Gemini
-    /// CLI allow: they are kept.
-    Jsonc,
-    /// Codex's `config.toml`.
-    Toml,
-    /// Goose's `config.yaml`.
-    Yaml,
-}
+pub use crate::config::Format;
 
 #[derive(Debug)]
 pub struct Document {
@@ -277,72 +263,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), 
 
 /// The whole file as JSON: what every rewrite is checked against.
 fn parse(path: &Path, format: Format, text: &str) -> Result<Map<String, Value>, ClientError> {
-    let not_a_map = || ClientError::Shape {
-        path: path.to_path_buf(),
-        what: "the file is not a map at the top".into(),
-    };
-    match format {
-        Format::Json | Format::Jsonc => {
-            let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-            let body = match format {
-                Format::Jsonc => crate::config::blank_comments(body),
-                _ => body.into(),
-            };
-            match serde_json::from_str::<Value>(&body) {
-                Ok(Value::Object(root)) => Ok(root),
-                Ok(_) => Err(not_a_map()),
-                // serde_json's syntax messages never quote the input; its position suffix
-                // moves to the front, where editors look for it.
-                Err(e) => {
-                    let message = e.to_string();
-                    let suffix = format!(" at line {} column {}", e.line(), e.column());
-                    Err(ClientError::Malformed {
-                        path: path.to_path_buf(),
-                        line: e.line(),
-                        column: e.column(),
-                        message: message.strip_suffix(&suffix).unwrap_or(&message).to_owned(),
-                    })
-                }
-            }
-        }
-        Format::Toml => {
-            let doc = crate::config::codex::parse(path, text).map_err(|e| match e {
-                crate::config::ConfigError::Malformed {
-                    line,
-                    column,
-                    message,
-                    ..
-                } => ClientError::Malformed {
-                    path: path.to_path_buf(),
-                    line,
-                    column,
-                    message,
-                },
-                other => ClientError::Shape {
-                    path: path.to_path_buf(),
-                    what: other.to_string(),
-                },
-            })?;
-            match crate::config::codex::to_json(doc.as_item()) {
-                Value::Object(root) => Ok(root),
-                _ => Err(not_a_map()),
-            }
-        }
-        Format::Yaml => match yaml_serde::from_str::<Value>(text) {
-            Ok(Value::Object(root)) => Ok(root),
-            Ok(Value::Null) => Ok(Map::new()),
-            Ok(_) => Err(not_a_map()),
-            Err(e) => {
-                let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-                Err(ClientError::Malformed {
-                    path: path.to_path_buf(),
-                    line,
-                    column,
-                    message: "not valid YAML".into(),
-                })
-            }
+    crate::config::whole(path, text, format).map_err(|e| match e {
+        crate::config::ConfigError::Malformed {
+            line,
+            column,
+            message,
+            ..
+        } => ClientError::Malformed {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
         },
-    }
+        crate::config::ConfigError::Shape { what, .. } => ClientError::Shape {
+            path: path.to_path_buf(),
+            what,
+        },
+        // `whole` only reads text and says what is wrong with it.
+        other => ClientError::Usage(other.to_string()),
+    })
 }
 
 /// `value` as JSON to stand at byte `at` of `text`: on one line in a file written on one

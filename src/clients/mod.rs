@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum as _;
 
 use crate::cli::{ClientArg, ClientArgs, ScopeArg};
-use crate::config::Lookup;
 use crate::config::dialect::Dialect;
 use crate::config::paths::{self, UserFile};
+use crate::config::{Lookup, nearest};
 use document::Format;
 
 #[derive(Debug, thiserror::Error)]
@@ -230,13 +230,4 @@ pub fn locate(
         dialect,
         shared,
     })
-}
-
-/// `dir/rel` in `start` or the nearest parent that has it, skipping the directory `skip`.
-fn nearest(start: &Path, rel: &str, skip: Option<&Path>) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .filter(|dir| Some(*dir) != skip)
-        .map(|dir| dir.join(rel))
-        .find(|path| path.exists())
 }

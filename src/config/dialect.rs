@@ -65,12 +65,14 @@ impl Dialect {
                 e.insert("headers".into(), Value::Object(headers));
             }
         };
+        // `args` is an array in every spelling that has it; absent means none.
         let local = |e: &mut Map<String, Value>,
                      command: &str,
-                     args: &[Value],
+                     args: Option<&Value>,
                      env: Option<Map<String, Value>>| {
+            let args = args.and_then(Value::as_array).cloned().unwrap_or_default();
             e.insert("command".into(), command.into());
-            e.insert("args".into(), Value::Array(args.to_vec()));
+            e.insert("args".into(), Value::Array(args));
             if let Some(env) = env {
                 e.insert("env".into(), Value::Object(env));
             }
@@ -90,13 +92,7 @@ impl Dialect {
                     }
                     remote(&mut e, "http", url, Some(headers));
                 } else if let Some(command) = text("command") {
-                    let args = obj.get("args").and_then(Value::as_array);
-                    local(
-                        &mut e,
-                        command,
-                        args.map_or(&[][..], Vec::as_slice),
-                        strings("env"),
-                    );
+                    local(&mut e, command, obj.get("args"), strings("env"));
                 }
             }
             Dialect::OpenCode => match text("type") {
@@ -109,7 +105,13 @@ impl Dialect {
                 Some("local") => {
                     let words = obj.get("command")?.as_array()?;
                     let (command, args) = words.split_first()?;
-                    local(&mut e, command.as_str()?, args, strings("environment"));
+                    let args = Value::Array(args.to_vec());
+                    local(
+                        &mut e,
+                        command.as_str()?,
+                        Some(&args),
+                        strings("environment"),
+                    );
                 }
                 _ => return None,
             },
@@ -119,23 +121,12 @@ impl Dialect {
                 } else {
                     match obj.get("command")? {
                         Value::String(command) => {
-                            let args = obj.get("args").and_then(Value::as_array);
-                            local(
-                                &mut e,
-                                command,
-                                args.map_or(&[][..], Vec::as_slice),
-                                strings("env"),
-                            );
+                            local(&mut e, command, obj.get("args"), strings("env"));
                         }
                         Value::Object(old) => {
-                            let args = old.get("args").and_then(Value::as_array);
                             let env = old.get("env").and_then(Value::as_object).cloned();
-                            local(
-                                &mut e,
-                                old.get("path")?.as_str()?,
-                                args.map_or(&[][..], Vec::as_slice),
-                                env,
-                            );
+                            let path = old.get("path")?.as_str()?;
+                            local(&mut e, path, old.get("args"), env);
                         }
                         _ => return None,
                     }
@@ -144,15 +135,7 @@ impl Dialect {
             Dialect::Goose => match text("type")? {
                 "streamable_http" => remote(&mut e, "http", text("uri")?, strings("headers")),
                 "sse" => remote(&mut e, "sse", text("uri")?, strings("headers")),
-                "stdio" => {
-                    let args = obj.get("args").and_then(Value::as_array);
-                    local(
-                        &mut e,
-                        text("cmd")?,
-                        args.map_or(&[][..], Vec::as_slice),
-                        strings("envs"),
-                    );
-                }
+                "stdio" => local(&mut e, text("cmd")?, obj.get("args"), strings("envs")),
                 _ => return None,
             },
         }

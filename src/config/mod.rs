@@ -23,6 +23,8 @@ use std::path::PathBuf;
 
 pub use error::{ConfigError, UnknownServer};
 use sources::Reader;
+pub(crate) use sources::nearest;
+pub use sources::{Format, whole};
 
 /// How the server is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

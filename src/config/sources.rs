@@ -286,7 +286,7 @@ enum Key {
 
 /// `dir/rel` in `start` or the nearest parent that has it, skipping `skip`. A path that
 /// exists but cannot be inspected counts as found, so that reading it reports the problem.
-fn nearest(start: &Path, rel: &str, skip: Option<&Path>) -> Option<PathBuf> {
+pub(crate) fn nearest(start: &Path, rel: &str, skip: Option<&Path>) -> Option<PathBuf> {
     start
         .ancestors()
         .filter(|dir| Some(*dir) != skip)
@@ -396,15 +396,42 @@ fn parse_object(path: &Path, text: &str) -> Result<Map<String, Value>, ConfigErr
     }
 }
 
-fn server_table(path: &Path, text: &str, key: Key) -> Result<Map<String, Value>, ConfigError> {
+/// The languages client configs are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Plain JSON, as Claude Code, Claude Desktop, Cursor and Windsurf read it: a comment
+    /// there is a mistake the client would trip over too.
+    Json,
+    /// JSON with comments and trailing commas, which VS Code, Zed, opencode and Gemini
+    /// CLI allow.
+    Jsonc,
+    /// Codex's `config.toml`.
+    Toml,
+    /// Goose's `config.yaml`.
+    Yaml,
+}
+
+/// A whole config file as a JSON object, whatever its language.
+pub fn whole(path: &Path, text: &str, format: Format) -> Result<Map<String, Value>, ConfigError> {
     let text = strip_bom(text);
-    let mut doc = match key {
-        Key::McpServers => parse_object(path, text)?,
-        Key::Yaml(..) => parse_yaml(path, text)?,
-        Key::Servers | Key::Either | Key::Dialect(..) => {
-            parse_object(path, &jsonc::blank_out(text))?
-        }
+    match format {
+        Format::Json => parse_object(path, text),
+        Format::Jsonc => parse_object(path, &jsonc::blank_out(text)),
+        Format::Yaml => parse_yaml(path, text),
+        Format::Toml => match super::codex::to_json(super::codex::parse(path, text)?.as_item()) {
+            Value::Object(root) => Ok(root),
+            _ => Err(shape(path, "the file is not a table at the top")),
+        },
+    }
+}
+
+fn server_table(path: &Path, text: &str, key: Key) -> Result<Map<String, Value>, ConfigError> {
+    let format = match key {
+        Key::McpServers => Format::Json,
+        Key::Yaml(..) => Format::Yaml,
+        Key::Servers | Key::Either | Key::Dialect(..) => Format::Jsonc,
     };
+    let mut doc = whole(path, text, format)?;
     let keys: &[&str] = match key {
         Key::McpServers => &["mcpServers"],
         Key::Servers => &["servers"],

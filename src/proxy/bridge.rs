@@ -35,6 +35,8 @@ pub fn modern_refusal(body: &[u8]) -> Option<String> {
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
+        // A revision is a date; anything else the server put there is not repeated.
+        .filter(|v| v.len() == MODERN.len() && v.bytes().all(|b| b.is_ascii_digit() || b == b'-'))
         .filter(|v| *v >= MODERN)
         .max()
         .map(str::to_owned);
@@ -275,6 +277,11 @@ mod tests {
         assert_eq!(
             modern_refusal(br#"{"jsonrpc":"2.0","id":0,"error":{"code":-32022,"message":"x","data":{"supported":["2026-07-28","2027-01-01"]}}}"#),
             Some("2027-01-01".to_owned())
+        );
+        assert_eq!(
+            modern_refusal(br#"{"jsonrpc":"2.0","id":0,"error":{"code":-32022,"message":"x","data":{"supported":["2099-99-99\u001b[2J"]}}}"#),
+            Some(MODERN.to_owned()),
+            "what is not a revision is not repeated to the host or the log"
         );
         assert_eq!(
             modern_refusal(br#"{"jsonrpc":"2.0","id":0,"error":{"code":-32601,"message":"Method not found: initialize"}}"#),

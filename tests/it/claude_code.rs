@@ -12,12 +12,7 @@ use crate::support::cli::run_bounded;
 use crate::support::{Fixture, Knobs, TestEnv};
 
 fn claude() -> PathBuf {
-    let bin = crate::proxy_peers::peers_dir().join("node_modules/.bin/claude");
-    assert!(
-        bin.exists(),
-        "Claude Code is missing: run `npm ci --prefix tests/peers` (tests/run does)"
-    );
-    bin
+    crate::proxy_peers::peer_bin("claude", "Claude Code")
 }
 
 // Symptom: Claude Code showed only "! Needs authentication" for a server behind mcpauth,

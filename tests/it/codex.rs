@@ -13,12 +13,7 @@ use crate::proxy_cli::Host;
 use crate::support::{Fixture, Knobs, TestEnv};
 
 fn codex() -> PathBuf {
-    let bin = crate::proxy_peers::peers_dir().join("node_modules/.bin/codex");
-    assert!(
-        bin.exists(),
-        "Codex is missing: run `npm ci --prefix tests/peers` (tests/run does)"
-    );
-    bin
+    crate::proxy_peers::peer_bin("codex", "Codex")
 }
 
 // Symptom: Codex starts stdio servers in `$CODEX_HOME` with an environment of its own,

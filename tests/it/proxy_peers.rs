@@ -24,6 +24,16 @@ pub(crate) fn peers_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
 }
 
+/// The command `bin` of an npm peer in tests/peers (`what` names it when it is missing).
+pub(crate) fn peer_bin(bin: &str, what: &str) -> PathBuf {
+    let path = peers_dir().join("node_modules/.bin").join(bin);
+    assert!(
+        path.exists(),
+        "{what} is missing: run `npm ci --prefix tests/peers` (tests/run does)"
+    );
+    path
+}
+
 pub(crate) async fn sdk_server(args: &[&str]) -> SdkServer {
     let dir = peers_dir();
     assert!(

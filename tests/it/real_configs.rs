@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::proxy_cli::{Host, echo};
+use crate::support::cli::run_bounded;
 use crate::support::{Fixture, Knobs, TestEnv};
 
 /// agent-mcp-gateway's `config/.mcp.json.example`, byte for byte but for Notion's URL
@@ -203,12 +204,8 @@ fn headers_without_a_name_serves_the_server_claude_code_names() {
     let mut cmd = env.command(&["headers"]);
     cmd.current_dir(elsewhere.path())
         .env("CLAUDE_CODE_MCP_SERVER_NAME", "what-claude-calls-it");
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_bounded(cmd, None::<&str>, env.timeout);
+    assert_eq!(out.code, Some(0), "{out:?}");
 }
 
 // Symptom: a server configured with `"Authorization": "Bearer ${GITHUB_PAT}"` showed as
@@ -467,12 +464,8 @@ fn endpoints_pinned_by_a_project_file_are_confirmed_before_use() {
         "--allow-pinned-metadata",
     ]);
     cmd.current_dir(elsewhere.path());
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_bounded(cmd, None::<&str>, env.timeout);
+    assert_eq!(out.code, Some(0), "{out:?}");
 }
 
 // Symptom: logout said the revocation failed when the server could not revoke a JWT access

@@ -176,12 +176,7 @@ struct Info {
     ids: Vec<Box<RawValue>>,
     method: Option<String>,
     name: Option<String>,
-    /// A `tools/call`'s arguments, for the headers they are mirrored into.
-    arguments: Option<Box<RawValue>>,
     meta_version: Option<String>,
-    /// `params._meta` as the host wrote it: what a request the proxy makes on the host's
-    /// behalf carries too.
-    meta: Option<Box<RawValue>>,
     /// A request the proxy re-issued under an id of its own: the host's id, which its
     /// answer goes back under.
     answer_as: Option<Box<RawValue>>,
@@ -196,12 +191,7 @@ impl Info {
             ids: peek.request_ids.iter().map(|id| (*id).to_owned()).collect(),
             method: peek.method.clone(),
             name: peek.name.clone(),
-            arguments: peek
-                .arguments
-                .filter(|_| !peek.batch && peek.method_is("tools/call"))
-                .map(ToOwned::to_owned),
             meta_version: peek.meta_version.clone(),
-            meta: peek.meta.map(ToOwned::to_owned),
             answer_as: None,
             batch: None,
             is_init: !peek.batch && peek.method_is("initialize"),
@@ -632,6 +622,7 @@ impl Inner {
         version: Option<&str>,
         info: &Info,
         stateless: bool,
+        params: &[(HeaderName, HeaderValue)],
     ) -> HeaderMap {
         let mut headers = self.base_headers(token);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -656,14 +647,28 @@ impl Inner {
                 headers.insert(MCP_NAME, headers::encoded(name));
             }
         }
-        if let (Some(tool), Some(arguments)) = (info.name.as_deref(), &info.arguments) {
-            let mirrors = self.lock().mirrors.get(tool).cloned();
-            if let (Some(mirrors), Ok(arguments)) = (mirrors, serde_json::from_str(arguments.get()))
-            {
-                headers.extend(headers::params(&mirrors, &arguments));
-            }
-        }
+        headers.extend(params.iter().cloned());
         headers
+    }
+
+    /// The `Mcp-Param-*` headers of a `tools/call` line, for the arguments its tool marks
+    /// (see [`headers`]). The arguments are read only for a tool that marks any.
+    fn param_headers(&self, line: &[u8], info: &Info) -> Vec<(HeaderName, HeaderValue)> {
+        if info.method.as_deref() != Some("tools/call") {
+            return Vec::new();
+        }
+        let Some(mirrors) = info
+            .name
+            .as_deref()
+            .and_then(|tool| self.lock().mirrors.get(tool).cloned())
+        else {
+            return Vec::new();
+        };
+        let peek = Peek::of(line);
+        match peek.arguments.map(|a| serde_json::from_str(a.get())) {
+            Some(Ok(arguments)) if !peek.batch => headers::params(&mirrors, &arguments),
+            _ => Vec::new(),
+        }
     }
 
     /// POSTs a line and handles the answer (Streamable HTTP and 2026-07-28).
@@ -691,6 +696,7 @@ impl Inner {
                 )
             };
             let len = line.len();
+            let params = self.param_headers(line, info);
             let make = |token: Option<&Secret>| {
                 let mut headers = self.message_headers(
                     token,
@@ -698,6 +704,7 @@ impl Inner {
                     version.as_deref(),
                     info,
                     stateless,
+                    &params,
                 );
                 headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
                 self.client
@@ -741,7 +748,7 @@ impl Inner {
             {
                 relisted = true;
                 tracing::info!(server = %self.server, "the server's header marks changed; listing its tools again");
-                self.relist(info).await;
+                self.relist(line).await;
                 continue;
             }
             if info.is_init

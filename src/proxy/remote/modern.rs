@@ -165,7 +165,7 @@ impl Inner {
     /// POSTs a message of the proxy's own (not the host's) on the 2026 wire.
     pub(super) async fn send_own(&self, line: &Bytes, info: &Info) -> Result<Response, Failure> {
         let make = |token: Option<&Secret>| {
-            let mut headers = self.message_headers(token, None, None, info, true);
+            let mut headers = self.message_headers(token, None, None, info, true, &[]);
             headers.insert(CONTENT_LENGTH, HeaderValue::from(line.len()));
             self.client
                 .post(self.url.clone())
@@ -236,10 +236,11 @@ impl Inner {
 
     /// Lists the server's tools again, every page, for their header marks; the answers go
     /// nowhere but [`Self::learn_mirrors`]. Failures are left to the resent call to show.
-    pub(super) async fn relist(self: &Arc<Self>, call: &Info) {
+    pub(super) async fn relist(self: &Arc<Self>, call: &[u8]) {
         const MAX_PAGES: usize = 32;
         self.lock().tools_cursor = None;
-        let meta = call.meta.as_ref().map_or("{}", |m| m.get());
+        // The host's `_meta` goes on the proxy's own requests too.
+        let meta = Peek::of(call).meta.map_or("{}", |m| m.get()).to_owned();
         for page in 0..MAX_PAGES {
             let cursor = self.lock().tools_cursor.take();
             if page > 0 && cursor.is_none() {
