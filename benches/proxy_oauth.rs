@@ -248,6 +248,7 @@ fn seed(dir: &Path, choice: StoreChoice, url: &str) {
         has_refresh_token: true,
         needs_login: false,
         client_credentials: false,
+        workload: None,
     };
     let secrets = GrantSecrets {
         access_token: Secret::new(TOKEN),

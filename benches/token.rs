@@ -127,6 +127,7 @@ fn seed(dir: &Path, choice: StoreChoice) {
         has_refresh_token: true,
         needs_login: false,
         client_credentials: false,
+        workload: None,
     };
     let secrets = GrantSecrets {
         access_token: Secret::new("a".repeat(900)),

@@ -569,7 +569,7 @@ _mcpauth() {
             return 0
             ;;
         mcpauth__subcmd__login)
-            opts="-v -h --account --force --client-id --client-secret --client-auth --client-key-file --client-credentials --client-metadata-url --initial-access-token --auth-server-metadata-url --authorization-url --token-url --revocation-url --allow-pinned-metadata --scope --auth-param --callback-port --device --no-browser --timeout --config --store --verbose --help"
+            opts="-v -h --account --force --client-id --client-secret --client-auth --client-key-file --client-credentials --client-metadata-url --initial-access-token --auth-server-metadata-url --authorization-url --token-url --revocation-url --allow-pinned-metadata --scope --auth-param --callback-port --workload --device --no-browser --timeout --config --store --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -620,6 +620,10 @@ _mcpauth() {
                     return 0
                     ;;
                 --callback-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workload)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -55,6 +55,7 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
             cand --scope 'Scopes to ask for (repeat or separate with spaces) [default: what the server asks for]'
             cand --auth-param 'Extra authorization parameter, sent on the authorization request and on every refresh (e.g. `access_type=offline`)'
             cand --callback-port 'The loopback port for the browser''s redirect [default: any free port, or the config''s `oauth.callbackPort`]'
+            cand --workload 'Sign in as a workload with the JWT its platform issues it (workload identity federation): `file:PATH` (a Kubernetes projected token), `env:NAME`, or `command:CMD` (run by the shell; prints the JWT). No browser and no refresh token: the source is read again whenever the access token expires, by whichever mcpauth process needs the token (a variable must be in that process''s environment too)'
             cand --timeout 'How long to wait for the browser (e.g. `90s`, `5m`)'
             cand --config 'Read servers from this file only (any MCP client''s config format)'
             cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'

@@ -417,6 +417,7 @@ mod props {
                 has_refresh_token: true,
                 needs_login: false,
                 client_credentials: false,
+                workload: None,
             },
             secrets: GrantSecrets {
                 access_token: Secret::new("at"),

@@ -360,6 +360,19 @@ pub struct LoginArgs {
     #[arg(long, value_name = "PORT")]
     pub callback_port: Option<u16>,
 
+    /// Sign in as a workload with the JWT its platform issues it (workload identity
+    /// federation): `file:PATH` (a Kubernetes projected token), `env:NAME`, or
+    /// `command:CMD` (run by the shell; prints the JWT). No browser and no refresh
+    /// token: the source is read again whenever the access token expires, by whichever
+    /// mcpauth process needs the token (a variable must be in that process's
+    /// environment too).
+    #[arg(
+        long,
+        value_name = "SOURCE",
+        conflicts_with_all = ["client_credentials", "device", "no_browser", "client_metadata_url"]
+    )]
+    pub workload: Option<crate::signin::workload::Source>,
+
     /// Sign in with a code shown here and approved on any other device (the OAuth device
     /// authorization grant), when the authorization server offers it.
     #[arg(long, conflicts_with_all = ["client_credentials", "no_browser"])]
@@ -373,53 +386,6 @@ pub struct LoginArgs {
     /// How long to wait for the browser (e.g. `90s`, `5m`).
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub timeout: Duration,
-}
-
-impl LoginArgs {
-    /// What the command line pins instead of discovery: endpoints, or a metadata URL.
-    pub fn pinned(&self) -> Option<crate::oauth::discovery::Pinned<'_>> {
-        use crate::oauth::discovery::Pinned;
-        match (&self.authorization_url, &self.token_url) {
-            (Some(authorization), Some(token)) => Some(Pinned::Endpoints {
-                authorization,
-                token,
-                revocation: self.revocation_url.as_deref(),
-            }),
-            _ => self
-                .auth_server_metadata_url
-                .as_deref()
-                .map(Pinned::Metadata),
-        }
-    }
-
-    /// A login with every option at its default, as the proxy starts one.
-    pub fn defaults(server: &str, account: Option<&str>) -> Self {
-        Self {
-            target: ServerArgs {
-                server: server.to_owned(),
-                account: account.map(str::to_owned),
-            },
-            force: false,
-            client_id: None,
-            client_secret: false,
-            client_auth: None,
-            client_key_file: None,
-            client_credentials: false,
-            client_metadata_url: None,
-            initial_access_token: false,
-            auth_server_metadata_url: None,
-            authorization_url: None,
-            token_url: None,
-            revocation_url: None,
-            allow_pinned_metadata: false,
-            scopes: Vec::new(),
-            auth_params: Vec::new(),
-            callback_port: None,
-            device: false,
-            no_browser: false,
-            timeout: Duration::from_secs(300),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -85,6 +85,17 @@ pub fn system_now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// A unix time as local wall-clock time, e.g. `2026-11-24 15:05`.
+pub fn local_time(unix: i64) -> String {
+    match jiff::Timestamp::from_second(unix) {
+        Ok(ts) => ts
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        Err(_) => unix.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use crate::oauth::OauthError;
 use crate::oauth::http::check_endpoint;
 use crate::oauth::tokens::{self, ClientAuth, ClientCredentials, RequestExtras};
 use crate::secret::Secret;
-use crate::store::{GrantRecord, GrantSecrets, Index, Kept};
+use crate::store::{GrantRecord, GrantSecrets, Index, Kept, Renewal};
 
 /// A server as the user named it.
 #[derive(Debug, Clone)]
@@ -333,7 +333,9 @@ async fn transaction(
         return Ok((rec, secrets));
     }
     let refresh_token = secrets.refresh_token.clone();
-    if refresh_token.is_none() && !rec.client_credentials {
+    if refresh_token.is_none()
+        && matches!(rec.renewal(), Renewal::RefreshToken | Renewal::SignInAgain)
+    {
         return Err(Error::login_required(
             name,
             format!("the token for `{name}` has expired and the server gave no refresh token"),
@@ -416,7 +418,7 @@ fn held_warning(
         ),
         Err(j) => {
             let until = expires_at_ms
-                .map(|ms| format!(" after {}", crate::commands::login::local_time(ms / 1000)))
+                .map(|ms| format!(" after {}", crate::clock::local_time(ms / 1000)))
                 .unwrap_or_default();
             format!(
                 "mcpauth: warning: refreshed the token for `{name}` but cannot store it anywhere \
@@ -459,10 +461,32 @@ async fn request_tokens(
             source: Box::new(e.into()),
         }
     };
+    // Read once per renewal: a platform's JWT is good for minutes, retries included.
+    let workload = match rec.renewal() {
+        Renewal::Workload(source) => Some((
+            source,
+            crate::signin::workload::assertion(source)
+                .await
+                .context(|| format!("cannot renew the token for `{name}`"))?,
+        )),
+        _ => None,
+    };
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
         let request = async {
+            if let Some((_, assertion)) = &workload {
+                return tokens::jwt_bearer(
+                    ctx.http(),
+                    &ctx.clock,
+                    creds,
+                    &rec.token_endpoint,
+                    assertion,
+                    &rec.scopes,
+                    &extras,
+                )
+                .await;
+            }
             match refresh_token {
                 Some(rt) => {
                     let scopes: &[String] = if rec.scope_on_refresh {
@@ -501,6 +525,14 @@ async fn request_tokens(
         };
         match result {
             Ok(set) => return Ok(set),
+            // The source gives a new JWT each time: nothing is marked, and the next use
+            // reads it again.
+            Err(OauthError::InvalidGrant) if let Some((source, _)) = &workload => {
+                return Err(Error::Other(format!(
+                    "cannot renew the token for `{name}`: the authorization server refused the workload token from `{}` (invalid_grant): check what the source gives, and the server's trust in its issuer",
+                    crate::escape::controls(&source.to_string())
+                )));
+            }
             Err(OauthError::InvalidGrant) => {
                 let id = rec.id.clone();
                 ctx.blocking(move |v| {
@@ -605,6 +637,7 @@ mod tests {
             has_refresh_token: true,
             needs_login: false,
             client_credentials: false,
+            workload: None,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod oauth;
 pub mod proxy;
 pub mod redact;
 pub mod secret;
+pub mod signin;
 pub mod store;
 pub mod trust;
 

@@ -381,6 +381,7 @@ async fn import_one(ctx: &Ctx, f: &Found, target: &Target, opts: &Options) -> Re
         has_refresh_token: tokens.refresh_token.is_some(),
         needs_login: false,
         client_credentials: false,
+        workload: None,
     };
     let secrets = GrantSecrets {
         access_token: tokens.access_token,

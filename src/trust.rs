@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::LoginArgs;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::escape::controls;
@@ -64,8 +63,13 @@ fn remember(ctx: &Ctx, pin: Pin) -> Result<()> {
 /// Goes on only when the discovered metadata is where the MCP server points, or was
 /// pinned by the person (on the command line, in their own config), or its project file
 /// was confirmed: now, earlier, or with `--allow-pinned-metadata`.
-pub fn check_pinned(ctx: &Ctx, target: &Target, args: &LoginArgs, d: &Discovery) -> Result<()> {
-    if args.pinned().is_some() || !target.entry.source.kind.is_project_file() {
+pub fn check_pinned(
+    ctx: &Ctx,
+    target: &Target,
+    opts: &crate::signin::Options,
+    d: &Discovery,
+) -> Result<()> {
+    if opts.metadata.pinned().is_some() || !target.entry.source.kind.is_project_file() {
         return Ok(());
     }
     let Some(expected) = d.pinned_elsewhere() else {
@@ -91,7 +95,7 @@ pub fn check_pinned(ctx: &Ctx, target: &Target, args: &LoginArgs, d: &Discovery)
         url: shown.clone(),
         expected: expected.clone(),
     };
-    let agreed = if args.allow_pinned_metadata {
+    let agreed = if opts.allow_pinned_metadata {
         eprintln!(
             "mcpauth: note: `{}` pins where `{}` signs in ({}), on another origin than the server's own authorization servers ({}); signing in there, as --allow-pinned-metadata says",
             controls(&file.display().to_string()),

@@ -11,11 +11,11 @@ use std::path::Path;
 use age::secrecy::SecretString;
 
 use crate::bundle::{self, Bundle, BundledGrant, Lock};
-use crate::cli::{ExportArgs, LoginArgs};
-use crate::commands::login;
+use crate::cli::ExportArgs;
 use crate::context::Ctx;
 use crate::error::{Context as _, Error, Result};
 use crate::grants::{self, Target};
+use crate::signin;
 use crate::store::{ClientOrigin, ClientRecord, GrantRecord, Index};
 
 pub async fn run(ctx: &Ctx, args: ExportArgs) -> Result<()> {
@@ -35,6 +35,15 @@ pub async fn run(ctx: &Ctx, args: ExportArgs) -> Result<()> {
 
     let mut grants = Vec::new();
     for (target, rec) in &picked {
+        if let Some(source) = &rec.workload {
+            return Err(Error::Usage(format!(
+                "`{}` signs in as a workload (`{}`), whose token belongs to this platform: \
+                 on the other host, run `mcpauth login {} --workload SOURCE` with that host's own token",
+                target.name,
+                crate::escape::controls(&source.to_string()),
+                target.name
+            )));
+        }
         let shared = args.copy || args.r#move || rec.client_credentials;
         let bundled = if shared {
             current(ctx, &index, target, rec).await?
@@ -206,11 +215,18 @@ async fn fresh(
         "Signing in to `{}` once more, for the other host's own grant (--copy shares this one instead).",
         target.name
     );
-    let mut login_args = LoginArgs::defaults(&target.name, rec.key.account.as_deref());
-    login_args.device = args.device;
-    login_args.no_browser = args.no_browser;
-    login_args.auth_params = rec.extra_params.clone().into_iter().collect();
-    let obtained = login::obtain(ctx, target, &login_args, &rec.scopes)
+    let opts = signin::Options {
+        flow: if args.device {
+            signin::Flow::Device
+        } else if args.no_browser {
+            signin::Flow::Paste
+        } else {
+            signin::Flow::Browser
+        },
+        params: rec.extra_params.clone().into_iter().collect(),
+        ..signin::Options::default()
+    };
+    let obtained = signin::obtain(ctx, target, &opts, &rec.scopes)
         .await
         .context(|| format!("cannot sign in to `{}` for the bundle", target.name))?;
     let mut client = obtained.client;

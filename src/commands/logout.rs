@@ -89,7 +89,7 @@ pub async fn run(ctx: &Ctx, args: LogoutArgs) -> Result<()> {
                 ""
             };
             let until = match until {
-                Some(ms) => format!("expires at {}", super::login::local_time(ms / 1000)),
+                Some(ms) => format!("expires at {}", crate::clock::local_time(ms / 1000)),
                 None => "expires by itself".to_owned(),
             };
             eprintln!(

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use futures_util::future::BoxFuture;
 
-use crate::cli::{LoginArgs, LoginMode};
+use crate::cli::LoginMode;
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::grants::{self, Target};
@@ -224,11 +224,11 @@ impl GrantTokens {
             )));
         }
         self.shutting_down()?;
-        let mut args = LoginArgs::defaults(&self.target.name, self.target.account.as_deref());
-        args.client_metadata_url = std::env::var("MCPAUTH_CLIENT_METADATA_URL")
+        let mut opts = crate::signin::Options::default();
+        opts.client.metadata_url = std::env::var("MCPAUTH_CLIENT_METADATA_URL")
             .ok()
             .filter(|u| !u.is_empty());
-        match crate::commands::login::sign_in(&self.ctx, &self.target, &args, &scopes).await {
+        match crate::signin::sign_in(&self.ctx, &self.target, &opts, &scopes).await {
             Ok(rec) => {
                 let _ = std::fs::remove_file(&marker);
                 let stamp = stamp(&self.ctx.home.index_path());

@@ -11,7 +11,7 @@ use crate::context::{Ctx, env_var};
 use crate::error::Result;
 use crate::escape::controls;
 use crate::grants::{self, Target};
-use crate::store::{GrantRecord, StoreKind};
+use crate::store::{GrantRecord, Renewal, StoreKind};
 
 #[derive(Debug, Serialize)]
 struct Row {
@@ -27,6 +27,10 @@ struct Row {
     store: Option<StoreKind>,
     expires_at_ms: Option<i64>,
     account: Option<String>,
+    /// How a new token comes: `refresh_token`, `client_credentials`, `workload`, or
+    /// `sign_in` (only by signing in again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    renewal: Option<&'static str>,
 }
 
 pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
@@ -126,6 +130,7 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
                 store: None,
                 expires_at_ms: None,
                 account: None,
+                renewal: None,
             });
         }
     }
@@ -183,6 +188,12 @@ fn row(name: &str, url: Option<&url::Url>, g: &GrantRecord, now_ms: i64) -> Row 
         store: Some(g.store),
         expires_at_ms: g.expires_at_ms,
         account: g.key.account.clone(),
+        renewal: Some(match g.renewal() {
+            Renewal::RefreshToken => "refresh_token",
+            Renewal::ClientCredentials => "client_credentials",
+            Renewal::Workload(_) => "workload",
+            Renewal::SignInAgain => "sign_in",
+        }),
     }
 }
 
@@ -196,7 +207,7 @@ pub(crate) fn state_of(g: &GrantRecord, now_ms: i64) -> (&'static str, String) {
     };
     let left = (at - now_ms) / 1000;
     if left > 0 {
-        let then = if g.has_refresh_token || g.client_credentials {
+        let then = if g.renews_itself() {
             ""
         } else {
             ", no refresh token"
@@ -205,7 +216,7 @@ pub(crate) fn state_of(g: &GrantRecord, now_ms: i64) -> (&'static str, String) {
             "valid",
             format!("valid, expires in {}{then}", short_duration(left)),
         )
-    } else if g.has_refresh_token || g.client_credentials {
+    } else if g.renews_itself() {
         ("expired", "expired, refreshes on use".into())
     } else {
         ("needs_login", "expired, needs login".into())

@@ -132,6 +132,7 @@ pub(crate) mod tests {
             has_refresh_token: true,
             needs_login: false,
             client_credentials: false,
+            workload: None,
         }
     }
 

@@ -147,6 +147,43 @@ pub struct GrantRecord {
     /// with the client's own credentials, not with a refresh token.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub client_credentials: bool,
+    /// Obtained with a workload's JWT (RFC 7523): renewed by reading this source again
+    /// and presenting what it gives. Only where the JWT comes from is kept, never the JWT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<crate::signin::workload::Source>,
+}
+
+/// How a grant gets a new access token once its current one expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renewal<'a> {
+    /// With the refresh token the server gave.
+    RefreshToken,
+    /// By asking again with the client's own credentials.
+    ClientCredentials,
+    /// By presenting a fresh JWT from the workload's source.
+    Workload(&'a crate::signin::workload::Source),
+    /// It cannot be renewed: the person signs in again.
+    SignInAgain,
+}
+
+impl GrantRecord {
+    pub fn renewal(&self) -> Renewal<'_> {
+        if let Some(source) = &self.workload {
+            Renewal::Workload(source)
+        } else if self.client_credentials {
+            Renewal::ClientCredentials
+        } else if self.has_refresh_token {
+            Renewal::RefreshToken
+        } else {
+            Renewal::SignInAgain
+        }
+    }
+
+    /// Whether a new access token comes without a person: a refresh token, or a grant
+    /// that can simply be asked for again.
+    pub fn renews_itself(&self) -> bool {
+        self.renewal() != Renewal::SignInAgain
+    }
 }
 
 fn always() -> bool {

@@ -33,3 +33,4 @@ mod refresh;
 mod refusals;
 mod secrets;
 mod stores;
+mod workload;

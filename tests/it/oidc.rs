@@ -26,16 +26,18 @@ fn node22() -> PathBuf {
     node
 }
 
-/// The provider and its MCP server, stopped when dropped.
-struct Provider {
+/// The provider, its MCP server and the workload platform, stopped when dropped.
+pub(crate) struct Provider {
     child: Child,
-    issuer: String,
-    mcp: String,
+    pub issuer: String,
+    pub mcp: String,
+    /// The workload platform: `GET /token` mints a workload JWT, `GET /stats` counts.
+    pub platform: String,
     scopes_supported: Vec<String>,
 }
 
 impl Provider {
-    fn start(access_ttl_secs: u64) -> Self {
+    pub fn start(access_ttl_secs: u64) -> Self {
         let mut child = Command::new(node22())
             .arg(peers().join("oidc.mjs"))
             .args(["--access-ttl", &access_ttl_secs.to_string()])
@@ -62,6 +64,7 @@ impl Provider {
             child,
             issuer: ready["issuer"].as_str().unwrap().to_owned(),
             mcp: ready["mcp"].as_str().unwrap().to_owned(),
+            platform: ready["platform"].as_str().unwrap().to_owned(),
             scopes_supported: serde_json::from_value(ready["scopes_supported"].clone()).unwrap(),
         }
     }

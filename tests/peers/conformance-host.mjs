@@ -46,7 +46,13 @@ if (context.client_id && !scenario.startsWith('auth/cross-app-access')) {
   let input = '';
   let keyDir;
   if (scenario.startsWith('auth/client-credentials')) args.push('--client-credentials');
-  if (context.private_key_pem) {
+  if (context.valid_jwt) {
+    // Workload identity: the platform's JWT in a 0600 file, as Kubernetes mounts one.
+    keyDir = mkdtempSync(join(tmpdir(), 'mcpauth-workload-'));
+    const tokenFile = join(keyDir, 'token');
+    writeFileSync(tokenFile, context.valid_jwt, { mode: 0o600 });
+    args.push('--workload', `file:${tokenFile}`);
+  } else if (context.private_key_pem) {
     keyDir = mkdtempSync(join(tmpdir(), 'mcpauth-key-'));
     const keyFile = join(keyDir, 'client.pem');
     writeFileSync(keyFile, context.private_key_pem, { mode: 0o600 });

@@ -17,6 +17,15 @@
 // The MCP server accepts a bearer token only when it is a JWT signed by the provider,
 // for this resource, with `mcp:tools`; otherwise it answers 401 with a challenge naming
 // its protected resource metadata.
+//
+// Workload identity federation (SEP-1933): a third server plays the workload's platform
+// (a Kubernetes API server, a CI system's OIDC issuer). It publishes OpenID discovery and
+// its keys, hands out a fresh workload JWT for the provider on `GET /token` (as a CI
+// job's token request does), and tells on `GET /stats` how many it minted and which the
+// provider was shown. The provider trusts that issuer alone: its RFC 7523 jwt-bearer
+// grant finds the issuer's keys through discovery, verifies the JWT's signature, issuer,
+// audience (the provider) and expiry, and issues an access token for the MCP resource
+// with no refresh token to the pre-registered public client `workload-client`.
 
 import http from 'node:http';
 import * as jose from 'jose';
@@ -59,11 +68,66 @@ const resource = `http://127.0.0.1:${mcpPort}/mcp`;
 const prmUrl = `http://127.0.0.1:${mcpPort}/.well-known/oauth-protected-resource/mcp`;
 const jwks = { keys: await keys() };
 
+const platformServer = http.createServer();
+const platformPort = await listen(platformServer);
+const platformIssuer = `http://127.0.0.1:${platformPort}`;
+const platformKey = await jose.generateKeyPair('ES256', { extractable: true });
+const platformJwks = {
+  keys: [{ ...(await jose.exportJWK(platformKey.publicKey)), alg: 'ES256', use: 'sig', kid: 'platform' }],
+};
+const platform = { minted: 0, presented: [], refused: [] };
+const WORKLOAD_SUBJECT = 'system:serviceaccount:ci:deployer';
+platformServer.on('request', async (req, res) => {
+  const url = new URL(req.url, platformIssuer);
+  const json = (body) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  if (url.pathname === '/.well-known/openid-configuration') {
+    json({ issuer: platformIssuer, jwks_uri: `${platformIssuer}/jwks`, id_token_signing_alg_values_supported: ['ES256'] });
+  } else if (url.pathname === '/jwks') {
+    json(platformJwks);
+  } else if (url.pathname === '/token') {
+    platform.minted += 1;
+    const jwt = await new jose.SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'platform', typ: 'JWT' })
+      .setIssuer(platformIssuer)
+      .setSubject(WORKLOAD_SUBJECT)
+      .setAudience(issuer)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .setJti(`workload-${platform.minted}`)
+      .sign(platformKey.privateKey);
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`${jwt}\n`);
+  } else if (url.pathname === '/stats') {
+    json(platform);
+  } else {
+    res.writeHead(404).end();
+  }
+});
+
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const resourceServerInfo = {
+  scope: SCOPE,
+  audience: resource,
+  accessTokenTTL: accessTtl,
+  accessTokenFormat: 'jwt',
+  jwt: { sign: { alg: 'ES256', kid: 'es' } },
+};
+
 const provider = new Provider(issuer, {
   jwks,
   cookies: { keys: ['mcpauth-test-cookie-key'] },
   scopes: ['openid', 'offline_access'],
   clientDefaults: { grant_types: ['authorization_code', 'refresh_token'] },
+  clients: [{
+    client_id: 'workload-client',
+    token_endpoint_auth_method: 'none',
+    grant_types: [JWT_BEARER],
+    response_types: [],
+    redirect_uris: [],
+  }],
   features: {
     devInteractions: { enabled: true },
     registration: { enabled: true },
@@ -76,19 +140,49 @@ const provider = new Provider(issuer, {
         if (indicator !== resource) {
           throw new Error(`unknown resource ${indicator}`);
         }
-        return {
-          scope: SCOPE,
-          audience: resource,
-          accessTokenTTL: accessTtl,
-          accessTokenFormat: 'jwt',
-          jwt: { sign: { alg: 'ES256', kid: 'es' } },
-        };
+        return resourceServerInfo;
       },
     },
   },
   ttl: { AccessToken: accessTtl },
 });
 asServer.on('request', provider.callback());
+
+// RFC 7523 §2.1 with SEP-1933's issuer discovery.
+const trustedIssuers = new Set([platformIssuer]);
+provider.registerGrantType(JWT_BEARER, async (ctx) => {
+  const refuse = (error, description) => {
+    platform.refused.push(description);
+    ctx.status = 400;
+    ctx.body = { error, error_description: description };
+  };
+  const { assertion } = ctx.oidc.params;
+  if (!assertion) return refuse('invalid_request', 'the assertion is missing');
+  let payload;
+  try {
+    const { iss } = jose.decodeJwt(assertion);
+    if (!trustedIssuers.has(iss)) return refuse('invalid_grant', 'the assertion is from an issuer this server does not trust');
+    const config = await fetch(`${iss}/.well-known/openid-configuration`).then((r) => r.json());
+    const keys = jose.createRemoteJWKSet(new URL(config.jwks_uri));
+    ({ payload } = await jose.jwtVerify(assertion, keys, { issuer: iss, audience: issuer }));
+  } catch (e) {
+    return refuse('invalid_grant', `the assertion does not verify (${e.code ?? 'malformed'})`);
+  }
+  platform.presented.push(payload.jti);
+  if (ctx.oidc.params.resource && ctx.oidc.params.resource !== resource) {
+    return refuse('invalid_target', 'unknown resource');
+  }
+  const token = new provider.ClientCredentials({ client: ctx.oidc.client, scope: SCOPE });
+  token.resourceServer = new provider.ResourceServer(resource, resourceServerInfo);
+  token.extra = { workload: payload.sub };
+  const value = await token.save();
+  ctx.body = {
+    access_token: value,
+    token_type: 'Bearer',
+    expires_in: token.expiration,
+    scope: SCOPE,
+  };
+}, ['assertion', 'scope', 'resource']);
 
 const publicKeys = jose.createLocalJWKSet({
   keys: jwks.keys.map(({ d, p, q, dp, dq, qi, ...pub }) => pub),
@@ -158,6 +252,7 @@ const discovery = await fetch(`${issuer}/.well-known/openid-configuration`).then
 process.stdout.write(`${JSON.stringify({
   issuer,
   mcp: resource,
+  platform: platformIssuer,
   scopes_supported: discovery.scopes_supported,
 })}\n`);
 
