@@ -461,8 +461,11 @@ pub async fn revoke(
             form.push(("client_id", &creds.client_id));
             form.push(("client_secret", secret.expose()));
         }
+        // A workload with no client of its own has no id to name.
         ClientAuth::None | ClientAuth::PrivateKeyJwt(_) => {
-            form.push(("client_id", &creds.client_id));
+            if !creds.client_id.is_empty() {
+                form.push(("client_id", &creds.client_id));
+            }
             form.extend(assertion.iter().map(|(k, v)| (*k, v.as_str())));
         }
     }

@@ -168,6 +168,11 @@ pub async fn obtain(
     } else {
         None
     };
+    // So is a workload's JWT: a source that gives none fails before any request.
+    let workload_jwt = match &opts.flow {
+        Flow::Workload(source) => Some(workload::assertion(source).await?),
+        _ => None,
+    };
 
     let pinned = opts
         .metadata
@@ -263,8 +268,10 @@ pub async fn obtain(
             .await
             .context(no_token)?
         }
-        Flow::Workload(source) => {
-            let assertion = workload::assertion(source).await?;
+        Flow::Workload(_) => {
+            let assertion = workload_jwt.ok_or_else(|| {
+                Error::Other("the workload's JWT was not read before the sign-in".into())
+            })?;
             tokens::jwt_bearer(
                 ctx.http(),
                 &ctx.clock,

@@ -187,6 +187,20 @@ fn a_refused_or_malformed_workload_jwt_is_said_plainly_and_the_next_good_one_wor
         &source,
     ]));
 
+    // A source that gives nothing fails first, before any request (this server is dead).
+    let out = env.run(&[
+        "login",
+        "http://127.0.0.1:1/mcp",
+        "--workload",
+        "env:MCPAUTH_TEST_NO_SUCH_WORKLOAD_TOKEN",
+    ]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the variable is not set") && !out.stderr.contains("cannot reach"),
+        "{}",
+        out.stderr
+    );
+
     // Not a JWT at all: said by its shape, not its text.
     write_private(&file, "not-a-jwt-but-perhaps-a-secret\n");
     env.let_time_pass(Duration::from_secs(2 * 3600));
