@@ -282,7 +282,14 @@ pub async fn obtain(
                 &extras,
             )
             .await
-            .context(no_token)?
+            .context(|| match creds.client_id.is_empty() {
+                // Many servers tie a workload to a client registered for it.
+                true => format!(
+                    "{}; only the workload's JWT was sent: if the server expects a client, add --client-id",
+                    no_token()
+                ),
+                false => no_token(),
+            })?
         }
         Flow::Device => {
             device::grant(ctx, &name, &d, &creds, &scopes, &extras, opts.timeout).await?

@@ -201,6 +201,13 @@ fn a_refused_or_malformed_workload_jwt_is_said_plainly_and_the_next_good_one_wor
         out.stderr
     );
 
+    // oidc-provider wants a client on its token endpoint: without --client-id the login
+    // is refused, says what to add, and the grant already held is untouched.
+    let out = env.run(&["login", "ci", "--workload", &source]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("add --client-id"), "{}", out.stderr);
+    ok(env.run(&["token", "ci"]));
+
     // Not a JWT at all: said by its shape, not its text.
     write_private(&file, "not-a-jwt-but-perhaps-a-secret\n");
     env.let_time_pass(Duration::from_secs(2 * 3600));
