@@ -43,13 +43,6 @@ pub enum Flow {
     Workload(workload::Source),
 }
 
-impl Flow {
-    /// Whether a person takes part (a browser, a pasted address or a code).
-    pub fn has_person(&self) -> bool {
-        matches!(self, Flow::Browser | Flow::Paste | Flow::Device)
-    }
-}
-
 /// The client to sign in as, when it is not left to registration.
 #[derive(Debug, Clone, Default)]
 pub struct ClientOptions {

@@ -5,7 +5,7 @@
 //! asks the platform for one, as a CI job does; no refresh token exists, and every
 //! renewal presents a JWT read anew.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -63,20 +63,23 @@ fn all_files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     out
 }
 
-#[test]
-fn a_workload_signs_in_from_a_file_and_a_command_and_each_expiry_reads_a_fresh_jwt() {
-    let provider = Provider::start(3600);
+/// A home with the server `ci`, signed in as `workload-client` from a 0600 file that
+/// holds `jwt` and stays for the test to rotate.
+struct SignedIn {
+    env: TestEnv,
+    file: PathBuf,
+    login: RunOutput,
+    _dir: tempfile::TempDir,
+}
+
+fn signed_in_from_a_file(provider: &Provider, jwt: &str) -> SignedIn {
     let env = TestEnv::new();
     env.add_server("ci", &provider.mcp);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("token");
-    let mut jwts = vec![mint(&provider)];
-    write_private(&file, &jwts[0]);
-    let mut outputs = Vec::new();
-
-    // From a file, as Kubernetes mounts a projected service account token.
+    write_private(&file, jwt);
     let source = format!("file:{}", file.display());
-    let out = ok(env.run(&[
+    let login = ok(env.run(&[
         "login",
         "ci",
         "--client-id",
@@ -84,12 +87,29 @@ fn a_workload_signs_in_from_a_file_and_a_command_and_each_expiry_reads_a_fresh_j
         "--workload",
         &source,
     ]));
+    SignedIn {
+        env,
+        file,
+        login,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn a_workload_signs_in_from_a_file_and_a_command_and_each_expiry_reads_a_fresh_jwt() {
+    let provider = Provider::start(3600);
+    let mut jwts = vec![mint(&provider)];
+    let mut outputs = Vec::new();
+
+    // From a file, as Kubernetes mounts a projected service account token.
+    let signed_in = signed_in_from_a_file(&provider, &jwts[0]);
+    let (env, file, out) = (&signed_in.env, &signed_in.file, signed_in.login);
     assert!(out.stderr.contains("as a workload"), "{}", out.stderr);
     outputs.push(out);
     assert_eq!(stats(&provider), (1, vec!["workload-1".to_owned()]));
 
     // The MCP server takes the token the provider issued for it.
-    let mut host = Host::start(&env, &["proxy", "ci", "--login", "never"]);
+    let mut host = Host::start(env, &["proxy", "ci", "--login", "never"]);
     assert!(host.initialize().get("result").is_some());
     let answer = echo(&mut host, "from a workload");
     assert_eq!(
@@ -108,7 +128,7 @@ fn a_workload_signs_in_from_a_file_and_a_command_and_each_expiry_reads_a_fresh_j
     // presents what the file holds then.
     let before = ok(env.run(&["token", "ci"]));
     jwts.push(mint(&provider));
-    write_private(&file, &jwts[1]);
+    write_private(file, &jwts[1]);
     env.let_time_pass(Duration::from_secs(2 * 3600));
     let after = ok(env.run(&["token", "ci"]));
     assert_ne!(before.stdout, after.stdout, "the token was not renewed");
@@ -172,20 +192,9 @@ fn a_workload_signs_in_from_a_file_and_a_command_and_each_expiry_reads_a_fresh_j
 #[test]
 fn a_refused_or_malformed_workload_jwt_is_said_plainly_and_the_next_good_one_works() {
     let provider = Provider::start(3600);
-    let env = TestEnv::new();
-    env.add_server("ci", &provider.mcp);
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("token");
-    write_private(&file, &mint(&provider));
+    let signed_in = signed_in_from_a_file(&provider, &mint(&provider));
+    let (env, file) = (&signed_in.env, &signed_in.file);
     let source = format!("file:{}", file.display());
-    ok(env.run(&[
-        "login",
-        "ci",
-        "--client-id",
-        "workload-client",
-        "--workload",
-        &source,
-    ]));
 
     // A source that gives nothing fails first, before any request (this server is dead).
     let out = env.run(&[
@@ -209,7 +218,7 @@ fn a_refused_or_malformed_workload_jwt_is_said_plainly_and_the_next_good_one_wor
     ok(env.run(&["token", "ci"]));
 
     // Not a JWT at all: said by its shape, not its text.
-    write_private(&file, "not-a-jwt-but-perhaps-a-secret\n");
+    write_private(file, "not-a-jwt-but-perhaps-a-secret\n");
     env.let_time_pass(Duration::from_secs(2 * 3600));
     let out = env.run(&["token", "ci"]);
     assert_eq!(out.code, Some(1), "{}", out.stderr);
@@ -221,7 +230,7 @@ fn a_refused_or_malformed_workload_jwt_is_said_plainly_and_the_next_good_one_wor
     let good = mint(&provider);
     let (head, _) = good.rsplit_once('.').unwrap();
     let forged = format!("{head}.AAAA");
-    write_private(&file, &forged);
+    write_private(file, &forged);
     let out = env.run(&["token", "ci"]);
     assert_eq!(out.code, Some(1), "{}", out.stderr);
     assert!(
@@ -232,7 +241,7 @@ fn a_refused_or_malformed_workload_jwt_is_said_plainly_and_the_next_good_one_wor
     out.assert_no_secret(&[forged, good.clone()]);
 
     // The platform's next good JWT works: nothing was marked or lost.
-    write_private(&file, &good);
+    write_private(file, &good);
     let out = ok(env.run(&["token", "ci"]));
     out.assert_no_secret(&[good]);
     let (_, presented) = stats(&provider);
