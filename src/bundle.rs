@@ -418,10 +418,13 @@ mod props {
                 needs_login: false,
                 client_credentials: false,
                 workload: None,
+                identity_provider: None,
+                through_idp: None,
             },
             secrets: GrantSecrets {
                 access_token: Secret::new("at"),
                 refresh_token: Some(Secret::new("rt")),
+                id_token: None,
                 expires_at_ms: Some(1),
             },
             client: ClientRecord {

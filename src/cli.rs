@@ -95,6 +95,14 @@ pub enum Command {
     Install(InstallArgs),
     /// Put back the entries that `mcpauth install` replaced in a client's config.
     Uninstall(UninstallArgs),
+    /// Sign in once to your company's identity provider; servers it allows then need no
+    /// browser.
+    ///
+    /// Where an MCP server's authorization server takes identity assertion grants
+    /// (enterprise-managed authorization), `mcpauth login` and the proxy exchange this
+    /// sign-in's ID token at the provider for one, and renew the same way.
+    #[command(subcommand)]
+    Idp(IdpCommand),
     /// Check everything a sign-in and the proxy depend on, and say what to fix.
     ///
     /// With a server: the config entry, discovery, PKCE, registration, the callback port
@@ -373,6 +381,19 @@ pub struct LoginArgs {
     )]
     pub workload: Option<crate::signin::workload::Source>,
 
+    /// Sign in through this identity provider sign-in (`mcpauth idp login NAME`) [default:
+    /// the one there is, when the server's authorization server takes ID-JAGs].
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with_all = ["client_credentials", "device", "no_browser", "workload"]
+    )]
+    pub idp: Option<String>,
+
+    /// Sign in as the other options say even where the identity provider could.
+    #[arg(long, conflicts_with = "idp")]
+    pub no_idp: bool,
+
     /// Sign in with a code shown here and approved on any other device (the OAuth device
     /// authorization grant), when the authorization server offers it.
     #[arg(long, conflicts_with_all = ["client_credentials", "no_browser"])]
@@ -386,6 +407,69 @@ pub struct LoginArgs {
     /// How long to wait for the browser (e.g. `90s`, `5m`).
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub timeout: Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdpCommand {
+    /// Sign in to the identity provider in the browser (or with --device, --no-browser),
+    /// or take its ID tokens from a source (--id-token).
+    ///
+    /// The provider is NAME from `identity-providers.json` in mcpauth's config directory
+    /// (`{"NAME": {"issuer": URL, "clientId": ID}}`), --issuer, or `MCPAUTH_IDP` (a name
+    /// or an issuer; `MCPAUTH_IDP_CLIENT_ID` gives the client id with an issuer).
+    Login(IdpLoginArgs),
+    /// End identity provider sign-ins, and every grant exchanged from them.
+    Logout(IdpLogoutArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IdpLoginArgs {
+    /// A configured provider [default: MCPAUTH_IDP, or the only one configured].
+    pub name: Option<String>,
+
+    /// The provider's issuer URL.
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+
+    /// mcpauth's client at the provider [default: the configured `clientId`, else
+    /// dynamic registration].
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Ask for the client's secret (a hidden prompt, or one line on stdin).
+    #[arg(long)]
+    pub client_secret: bool,
+
+    /// Scopes to ask for [default: `openid offline_access`].
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+
+    /// Take ID tokens from `file:PATH`, `env:NAME` or `command:CMD` (a company's own
+    /// sign-in tool) instead of signing in; read again for every exchange.
+    #[arg(long, value_name = "SOURCE", conflicts_with_all = ["device", "no_browser", "client_secret"])]
+    pub id_token: Option<crate::signin::workload::Source>,
+
+    /// Sign in with a code approved on another device.
+    #[arg(long, conflicts_with = "no_browser")]
+    pub device: bool,
+
+    /// Print the authorization URL and paste back the address the browser ended on.
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// The loopback port for the browser's redirect [default: any free port].
+    #[arg(long, value_name = "PORT")]
+    pub callback_port: Option<u16>,
+
+    /// How long to wait for the browser (e.g. `90s`, `5m`).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct IdpLogoutArgs {
+    /// The sign-in to end [default: all of them].
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

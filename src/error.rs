@@ -74,7 +74,10 @@ impl Error {
     /// What the user can do next, when there is something specific.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::LoginRequired { server, .. } => Some(format!("run `mcpauth login {server}`")),
+            Self::LoginRequired { server, .. } => Some(match server.strip_prefix("idp:") {
+                Some(idp) => format!("run `mcpauth idp login {idp}`"),
+                None => format!("run `mcpauth login {server}`"),
+            }),
             Self::Context { source, .. } => source.hint(),
             Self::Oauth(OauthError::Timeout { .. }) => Some(
                 "open the printed URL in a browser on this machine, or raise --timeout".into(),

@@ -369,13 +369,21 @@ async fn transaction(
     let creds = client_credentials(&ctx, &index, &rec).await?;
     let set = request_tokens(&ctx, name, &rec, &creds, refresh_token.as_ref(), deadline).await?;
 
+    // An identity provider sign-in lives by its ID token: a provider that sends no new
+    // one on refresh leaves the old one, which says when to ask again.
+    let id_token = set.id_token.or(secrets.id_token.clone());
+    let expires_at_ms = match (&rec.identity_provider, &id_token) {
+        (Some(_), Some(t)) => crate::signin::enterprise::id_token_expiry(t).or(set.expires_at_ms),
+        _ => set.expires_at_ms,
+    };
     let new_secrets = GrantSecrets {
         access_token: set.access_token,
         refresh_token: set.refresh_token,
-        expires_at_ms: set.expires_at_ms,
+        id_token,
+        expires_at_ms,
     };
     let mut updated = rec.clone();
-    updated.expires_at_ms = set.expires_at_ms;
+    updated.expires_at_ms = expires_at_ms;
     updated.refreshed_at_ms = Some(ctx.clock.now_ms());
     updated.has_refresh_token = new_secrets.refresh_token.is_some();
     if let Some(scopes) = set.scopes {
@@ -461,21 +469,22 @@ async fn request_tokens(
             source: Box::new(e.into()),
         }
     };
-    // Read once per renewal: a platform's JWT is good for minutes, retries included.
-    let workload = match rec.renewal() {
-        Renewal::Workload(source) => Some((
-            source,
+    // Read once per renewal: a platform's JWT and an ID-JAG are good for minutes,
+    // retries included.
+    let assertion = match rec.renewal() {
+        Renewal::Workload(source) => Some(
             crate::signin::workload::assertion(source)
                 .await
                 .context(|| format!("cannot renew the token for `{name}`"))?,
-        )),
+        ),
+        Renewal::IdJag(idp) => Some(crate::signin::enterprise::renewal(ctx, name, rec, idp).await?),
         _ => None,
     };
     let mut attempt: u32 = 0;
     loop {
         attempt += 1;
         let request = async {
-            if let Some((_, assertion)) = &workload {
+            if let Some(assertion) = &assertion {
                 return tokens::jwt_bearer(
                     ctx.http(),
                     &ctx.clock,
@@ -527,10 +536,16 @@ async fn request_tokens(
             Ok(set) => return Ok(set),
             // The source gives a new JWT each time: nothing is marked, and the next use
             // reads it again.
-            Err(OauthError::InvalidGrant) if let Some((source, _)) = &workload => {
+            Err(OauthError::InvalidGrant) if let Renewal::Workload(source) = rec.renewal() => {
                 return Err(Error::Other(format!(
                     "cannot renew the token for `{name}`: the authorization server refused the workload token from `{}` (invalid_grant): check what the source gives, and the server's trust in its issuer",
                     crate::escape::controls(&source.to_string())
+                )));
+            }
+            // So does the identity provider: the next use exchanges again.
+            Err(OauthError::InvalidGrant) if assertion.is_some() => {
+                return Err(Error::Other(format!(
+                    "cannot renew the token for `{name}`: its authorization server refused the grant from your identity provider (invalid_grant)"
                 )));
             }
             Err(OauthError::InvalidGrant) => {
@@ -638,6 +653,8 @@ mod tests {
             needs_login: false,
             client_credentials: false,
             workload: None,
+            identity_provider: None,
+            through_idp: None,
         }
     }
 
@@ -695,6 +712,7 @@ mod tests {
         let s = |exp: i64| GrantSecrets {
             access_token: Secret::new("a"),
             refresh_token: None,
+            id_token: None,
             expires_at_ms: Some(exp),
         };
         // A one-hour token is stale a minute before it expires.

@@ -382,10 +382,13 @@ async fn import_one(ctx: &Ctx, f: &Found, target: &Target, opts: &Options) -> Re
         needs_login: false,
         client_credentials: false,
         workload: None,
+        identity_provider: None,
+        through_idp: None,
     };
     let secrets = GrantSecrets {
         access_token: tokens.access_token,
         refresh_token: tokens.refresh_token,
+        id_token: None,
         expires_at_ms,
     };
 

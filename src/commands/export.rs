@@ -44,6 +44,12 @@ pub async fn run(ctx: &Ctx, args: ExportArgs) -> Result<()> {
                 target.name
             )));
         }
+        if rec.through_idp.is_some() || rec.identity_provider.is_some() {
+            return Err(Error::Usage(format!(
+                "`{}` signs in through your company's identity provider, which stays with                  the sign-in on this machine: on the other host, run `mcpauth idp login` and                  `mcpauth login {}`",
+                target.name, target.name
+            )));
+        }
         let shared = args.copy || args.r#move || rec.client_credentials;
         let bundled = if shared {
             current(ctx, &index, target, rec).await?

@@ -5,7 +5,7 @@ use crate::cli::LoginArgs;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::grants;
-use crate::signin::{self, ClientOptions, Flow, Metadata, Options, SecretInput};
+use crate::signin::{self, ClientOptions, Flow, Metadata, Options, SecretInput, enterprise};
 
 pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
     let target = grants::resolve(ctx, &args.target.server, args.target.account.as_deref())?;
@@ -68,5 +68,10 @@ fn options(args: LoginArgs) -> Options {
         params: args.auth_params,
         callback_port: args.callback_port,
         timeout: args.timeout,
+        enterprise: match (args.idp, args.no_idp) {
+            (Some(name), _) => enterprise::Choice::Named(name),
+            (None, true) => enterprise::Choice::Off,
+            (None, false) => enterprise::Choice::Auto,
+        },
     }
 }

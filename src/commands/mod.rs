@@ -5,6 +5,7 @@ pub mod doctor;
 pub mod export;
 pub mod generate;
 pub mod headers;
+pub mod idp;
 pub mod import;
 pub mod install;
 pub mod login;
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Generate(args) => generate::run(&ctx, args),
         Command::Install(args) => install::run(&ctx, args),
         Command::Uninstall(args) => install::run_uninstall(&ctx, args),
+        Command::Idp(command) => idp::run(&ctx, command).await,
         Command::Doctor(args) => doctor::run(&ctx, args).await,
     }
 }

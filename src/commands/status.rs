@@ -27,10 +27,16 @@ struct Row {
     store: Option<StoreKind>,
     expires_at_ms: Option<i64>,
     account: Option<String>,
-    /// How a new token comes: `refresh_token`, `client_credentials`, `workload`, or
-    /// `sign_in` (only by signing in again).
+    /// How a new token comes: `refresh_token`, `client_credentials`, `workload`,
+    /// `identity_provider` (exchanged again from the company's sign-in), `id_token_source`
+    /// (an identity provider's ID tokens, read again), or `sign_in` (only by signing in
+    /// again).
     #[serde(skip_serializing_if = "Option::is_none")]
     renewal: Option<&'static str>,
+    /// The company's identity provider: the one this sign-in is to, or the one the grant
+    /// was exchanged from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity_provider: Option<String>,
 }
 
 pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
@@ -48,6 +54,17 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     };
     let row = |name: &str, url: Option<&url::Url>, g: &GrantRecord| {
         let mut r = row(name, url, g, now);
+        r.identity_provider = g
+            .through_idp
+            .as_ref()
+            .and_then(|id| index.grants.iter().find(|i| &i.id == id))
+            .or(Some(g))
+            .and_then(|i| i.identity_provider.as_ref())
+            .map(|i| i.name.clone());
+        if let (Some(idp), Some(_)) = (&r.identity_provider, &g.through_idp) {
+            r.detail
+                .push_str(&format!(", through idp:{}", controls(idp)));
+        }
         if g.store == StoreKind::File {
             match &files {
                 Some(Err(_)) => {
@@ -131,6 +148,7 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
                 expires_at_ms: None,
                 account: None,
                 renewal: None,
+                identity_provider: None,
             });
         }
     }
@@ -192,8 +210,11 @@ fn row(name: &str, url: Option<&url::Url>, g: &GrantRecord, now_ms: i64) -> Row 
             Renewal::RefreshToken => "refresh_token",
             Renewal::ClientCredentials => "client_credentials",
             Renewal::Workload(_) => "workload",
+            Renewal::IdJag(_) => "identity_provider",
+            Renewal::IdTokenSource(_) => "id_token_source",
             Renewal::SignInAgain => "sign_in",
         }),
+        identity_provider: None,
     }
 }
 

@@ -46,6 +46,9 @@ pub struct AuthServerMetadata {
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
     #[serde(default)]
     pub grant_types_supported: Option<Vec<String>>,
+    /// Which authorization grant profiles it takes (ID-JAG names one).
+    #[serde(default)]
+    pub authorization_grant_profiles_supported: Option<Vec<String>>,
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: Option<bool>,
     #[serde(default)]
@@ -320,16 +323,7 @@ pub async fn discover(
                 };
                 (issuer, m, MetadataSource::Defaults)
             }
-            None => {
-                return Err(OauthError::NoMetadata {
-                    tried: auth_server_metadata_urls(&issuer_url)
-                        .iter()
-                        .map(|u| format!("`{u}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    issuer,
-                });
-            }
+            None => return Err(no_metadata(&issuer_url, issuer)),
         }
     };
 
@@ -343,6 +337,36 @@ pub async fn discover(
         issuer,
         metadata,
         metadata_source,
+    })
+}
+
+/// How to sign in at an OpenID provider itself, with no MCP server in front of it (a
+/// company's identity provider): its metadata from the issuer's well-known addresses,
+/// which must name that issuer. The issuer stands in as the resource.
+pub async fn discover_issuer(
+    http: &reqwest::Client,
+    issuer: &str,
+) -> Result<Discovery, OauthError> {
+    let issuer_url = check_endpoint("issuer", issuer)?;
+    let Some((url, metadata)) = find_auth_server_metadata(http, &issuer_url).await? else {
+        return Err(no_metadata(&issuer_url, issuer.to_owned()));
+    };
+    if metadata.issuer != issuer {
+        return Err(OauthError::IssuerMismatch {
+            url,
+            expected: issuer.to_owned(),
+            found: metadata.issuer,
+        });
+    }
+    check_metadata(&metadata, issuer)?;
+    Ok(Discovery {
+        server_url: issuer.to_owned(),
+        resource: issuer.to_owned(),
+        resource_metadata: None,
+        challenge: None,
+        issuer: issuer.to_owned(),
+        metadata,
+        metadata_source: MetadataSource::WellKnown(url),
     })
 }
 
@@ -430,6 +454,17 @@ pub fn resource_metadata_urls(server: &Url) -> Vec<String> {
 }
 
 /// RFC 8414 §3.1 and OpenID Connect Discovery, in the order the MCP spec gives.
+fn no_metadata(issuer_url: &Url, issuer: String) -> OauthError {
+    OauthError::NoMetadata {
+        tried: auth_server_metadata_urls(issuer_url)
+            .iter()
+            .map(|u| format!("`{u}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        issuer,
+    }
+}
+
 pub fn auth_server_metadata_urls(issuer: &Url) -> Vec<String> {
     let origin = issuer.origin().ascii_serialization();
     let path = issuer.path().trim_end_matches('/');

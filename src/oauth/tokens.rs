@@ -9,12 +9,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
+use oauth2::basic::{
+    BasicClient, BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, DeviceAuthorizationUrl,
-    ErrorResponseType, HttpRequest, HttpResponse, PkceCodeVerifier, RedirectUrl, RefreshToken,
-    RequestTokenError, Scope, StandardDeviceAuthorizationResponse, StandardErrorResponse,
-    TokenResponse, TokenUrl,
+    ErrorResponseType, ExtraTokenFields, HttpRequest, HttpResponse, PkceCodeVerifier, RedirectUrl,
+    RefreshToken, RequestTokenError, Scope, StandardDeviceAuthorizationResponse,
+    StandardErrorResponse, StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 
 use super::OauthError;
@@ -119,11 +122,44 @@ impl ClientCredentials {
 /// RFC 7523 §2.2's `client_assertion_type`.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
+/// The members of a token response that mcpauth reads beyond RFC 6749's: an OpenID
+/// provider's ID token, and what a token exchange (RFC 8693) says it issued.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct MoreFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    issued_token_type: Option<String>,
+}
+
+impl ExtraTokenFields for MoreFields {}
+
+type TokenAnswer = StandardTokenResponse<MoreFields, BasicTokenType>;
+
+/// The `oauth2` client of every token request, reading [`MoreFields`]; the token URL
+/// is set when `HasTokenUrl` says so.
+type OauthClient<HasTokenUrl = oauth2::EndpointSet> = oauth2::Client<
+    BasicErrorResponse,
+    TokenAnswer,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    HasTokenUrl,
+>;
+
 /// What a token endpoint handed out.
 #[derive(Debug, Clone)]
 pub struct TokenSet {
     pub access_token: Secret,
     pub refresh_token: Option<Secret>,
+    /// An OpenID provider's ID token (the identity provider's sign-in keeps it).
+    pub id_token: Option<Secret>,
+    /// RFC 8693's `issued_token_type`, for a token exchange.
+    pub issued_token_type: Option<String>,
     /// Unix milliseconds, counted from when the request was sent, so never later than
     /// the server's own idea of the expiry.
     pub expires_at_ms: Option<i64>,
@@ -141,25 +177,14 @@ pub struct RequestExtras<'a> {
 }
 
 /// The `oauth2` client for these credentials, with the token URL set.
-fn oauth_client(
-    creds: &ClientCredentials,
-    token_url: &str,
-) -> Result<
-    BasicClient<
-        oauth2::EndpointNotSet,
-        oauth2::EndpointNotSet,
-        oauth2::EndpointNotSet,
-        oauth2::EndpointNotSet,
-        oauth2::EndpointSet,
-    >,
-    OauthError,
-> {
+fn oauth_client(creds: &ClientCredentials, token_url: &str) -> Result<OauthClient, OauthError> {
     let token_url = TokenUrl::new(token_url.to_owned()).map_err(|e| OauthError::BadUrl {
         what: "token endpoint".into(),
         url: token_url.to_owned(),
         reason: e.to_string(),
     })?;
-    let client = BasicClient::new(ClientId::new(creds.client_id.clone())).set_token_uri(token_url);
+    let client = OauthClient::<oauth2::EndpointNotSet>::new(ClientId::new(creds.client_id.clone()))
+        .set_token_uri(token_url);
     // With no secret the crate sends `client_id` in the body: that is the whole of `none`,
     // and the part of `private_key_jwt` the assertion goes beside.
     let client = match &creds.auth {
@@ -295,6 +320,46 @@ pub async fn jwt_bearer(
     grant_request(http, clock, creds, token_url, &grant, scopes, extras).await
 }
 
+/// RFC 8693's grant type, and the token types of enterprise-managed authorization.
+pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+pub const ID_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:id_token";
+pub const ID_JAG_TYPE: &str = "urn:ietf:params:oauth:token-type:id-jag";
+
+/// Asks an identity provider to exchange the person's ID token for an identity assertion
+/// JWT authorization grant (an ID-JAG; RFC 8693 with the MCP enterprise-managed
+/// authorization extension) meant for the authorization server `audience`, for
+/// `extras.resource`. The ID-JAG comes back as the set's access token.
+#[allow(clippy::too_many_arguments)]
+pub async fn exchange_for_id_jag(
+    http: &reqwest::Client,
+    clock: &Clock,
+    creds: &ClientCredentials,
+    token_url: &str,
+    id_token: &Secret,
+    audience: &str,
+    scopes: &[String],
+    extras: &RequestExtras<'_>,
+) -> Result<TokenSet, OauthError> {
+    let grant = [
+        ("grant_type", TOKEN_EXCHANGE_GRANT),
+        ("requested_token_type", ID_JAG_TYPE),
+        ("subject_token", id_token.expose()),
+        ("subject_token_type", ID_TOKEN_TYPE),
+        ("audience", audience),
+    ];
+    let set = grant_request(http, clock, creds, token_url, &grant, scopes, extras).await?;
+    match set.issued_token_type.as_deref() {
+        Some(ID_JAG_TYPE) | None => Ok(set),
+        Some(other) => Err(OauthError::TokenEndpoint {
+            url: token_url.to_owned(),
+            reason: format!(
+                "the exchange issued a `{}`, not an ID-JAG",
+                crate::escape::controls(other)
+            ),
+        }),
+    }
+}
+
 /// A token request for a grant type the `oauth2` crate has no builder for, sent through
 /// the same adapter (and so the same size cap, 5xx handling and client assertions) and
 /// read into the same [`TokenSet`] and errors as the others.
@@ -319,7 +384,7 @@ async fn grant_request(
     let body = resp.body();
     if resp.status().is_success() {
         // The body holds tokens: an unreadable one is described, never shown.
-        let parsed: BasicTokenResponse =
+        let parsed: TokenAnswer =
             serde_json::from_slice(body).map_err(|_| OauthError::TokenEndpoint {
                 url: token_url.to_owned(),
                 reason: "unreadable answer (not a token response)".into(),
@@ -598,7 +663,7 @@ pub async fn device_finish(
 }
 
 fn token_set(
-    resp: Result<BasicTokenResponse, RequestTokenError<AdapterError, BasicErrorResponse>>,
+    resp: Result<TokenAnswer, RequestTokenError<AdapterError, BasicErrorResponse>>,
     token_url: &str,
     previous_refresh: Option<&Secret>,
     sent_ms: i64,
@@ -607,17 +672,16 @@ fn token_set(
     Ok(token_set_of(&resp, previous_refresh, sent_ms))
 }
 
-fn token_set_of(
-    resp: &BasicTokenResponse,
-    previous_refresh: Option<&Secret>,
-    sent_ms: i64,
-) -> TokenSet {
+fn token_set_of(resp: &TokenAnswer, previous_refresh: Option<&Secret>, sent_ms: i64) -> TokenSet {
+    let more = resp.extra_fields();
     TokenSet {
         access_token: Secret::new(resp.access_token().secret().clone()),
         refresh_token: resp
             .refresh_token()
             .map(|t| Secret::new(t.secret().clone()))
             .or_else(|| previous_refresh.cloned()),
+        id_token: more.id_token.clone().map(Secret::new),
+        issued_token_type: more.issued_token_type.clone(),
         expires_at_ms: resp
             .expires_in()
             .map(|d| sent_ms.saturating_add(d.as_millis() as i64)),

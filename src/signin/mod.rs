@@ -7,11 +7,14 @@
 //! does everything but the storing, so that `export` can mint a grant for another host.
 //!
 //! One file per way of getting the grant: [`code`] (the browser, or a pasted redirect),
-//! [`device`], [`workload`]; the client credentials grant is one request, here.
+//! [`device`], [`workload`], [`enterprise`] (exchanged from a sign-in to the company's
+//! identity provider, [`idp`]); the client credentials grant is one request, here.
 
 mod client;
 mod code;
 mod device;
+pub mod enterprise;
+pub mod idp;
 mod options;
 pub mod workload;
 
@@ -178,9 +181,11 @@ pub async fn obtain(
         .metadata
         .pinned()
         .or(discovery::Pinned::from_settings(&target.entry.oauth));
-    let d = discovery::discover(ctx.http(), target.url.as_str(), pinned)
-        .await
-        .context(|| format!("cannot find out how to sign in to `{name}`"))?;
+    let d = match &opts.metadata {
+        Metadata::Issuer(issuer) => discovery::discover_issuer(ctx.http(), issuer).await,
+        _ => discovery::discover(ctx.http(), target.url.as_str(), pinned).await,
+    }
+    .context(|| format!("cannot find out how to sign in to `{name}`"))?;
     tracing::debug!(issuer = %d.issuer, resource = %d.resource, source = ?d.metadata_source, "discovered");
     // Before any registration or browser: a project file may not send the sign-in to an
     // authorization server the MCP server never named, unless the person agreed.
@@ -211,6 +216,16 @@ pub async fn obtain(
     }
 
     let index = ctx.blocking(|v| v.index()).await?;
+    // A company's identity provider speaks for the person wherever the server takes it,
+    // unless another way was asked for.
+    let enterprise_choice = match opts.flow {
+        Flow::Browser => &opts.enterprise,
+        _ => &enterprise::Choice::Off,
+    };
+    let via_idp = enterprise::sign_in_for(&index, enterprise_choice, &d)?.cloned();
+    if let Some(idp) = &via_idp {
+        tracing::debug!(idp = %idp.key.issuer, "signing in through the identity provider");
+    }
     let chosen = client::choose(
         ctx,
         opts,
@@ -250,6 +265,15 @@ pub async fn obtain(
     };
     let no_token = || format!("the authorization server of `{name}` did not hand out a token");
     let set = match &opts.flow {
+        _ if let Some(idp) = &via_idp => {
+            let request = enterprise::Request {
+                name: &name,
+                audience: &d.issuer,
+                resource: &d.resource,
+                scopes: &scopes,
+            };
+            enterprise::grant(ctx, idp, &request, &creds, d.token_endpoint(), &extras).await?
+        }
         Flow::ClientCredentials => {
             if secret.is_none() {
                 return Err(Error::Usage(
@@ -326,8 +350,10 @@ pub async fn obtain(
     let TokenSet {
         access_token,
         refresh_token,
+        id_token,
         expires_at_ms,
         scopes: granted,
+        ..
     } = set;
     let grant = GrantRecord {
         id,
@@ -352,10 +378,13 @@ pub async fn obtain(
             Flow::Workload(source) => Some(source.clone()),
             _ => None,
         },
+        identity_provider: None,
+        through_idp: via_idp.map(|g| g.id),
     };
     let secrets = GrantSecrets {
         access_token,
         refresh_token,
+        id_token,
         expires_at_ms,
     };
     Ok(Obtained {
@@ -388,6 +417,12 @@ pub async fn keep(ctx: &Ctx, target: &Target, obtained: Obtained) -> Result<Gran
         .await
         .context(|| format!("signed in to `{name}` but cannot store the grant"))?;
 
+    if saved.through_idp.is_some() {
+        eprintln!(
+            "Signed in to `{name}` through your company's identity provider, with no browser; the exchange runs again whenever the access token expires."
+        );
+        return Ok(saved);
+    }
     if let Some(source) = &saved.workload {
         eprintln!(
             "Signed in to `{name}` as a workload, with the token from `{}`; it is read again whenever the access token expires.",

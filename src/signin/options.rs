@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::oauth::discovery::Pinned;
 
-use super::workload;
+use super::{enterprise, workload};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -25,6 +25,8 @@ pub struct Options {
     pub callback_port: Option<u16>,
     /// How long the person has to approve.
     pub timeout: Duration,
+    /// Whether the grant is exchanged from a sign-in to the company's identity provider.
+    pub enterprise: enterprise::Choice,
 }
 
 /// How the grant is obtained.
@@ -84,13 +86,16 @@ pub enum Metadata {
         token: String,
         revocation: Option<String>,
     },
+    /// An OpenID provider's own metadata, from its issuer: a sign-in to the provider
+    /// itself, with no MCP server in front of it.
+    Issuer(String),
 }
 
 impl Metadata {
     /// What the person pinned for this sign-in, in discovery's terms.
     pub fn pinned(&self) -> Option<Pinned<'_>> {
         match self {
-            Metadata::Discover => None,
+            Metadata::Discover | Metadata::Issuer(_) => None,
             Metadata::At(url) => Some(Pinned::Metadata(url)),
             Metadata::Endpoints {
                 authorization,
@@ -118,6 +123,7 @@ impl Default for Options {
             params: Vec::new(),
             callback_port: None,
             timeout: Duration::from_secs(300),
+            enterprise: enterprise::Choice::Auto,
         }
     }
 }

@@ -85,9 +85,16 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Reads the workload's JWT from `source`, checked to have a JWT's shape.
 pub async fn assertion(source: &Source) -> Result<Secret> {
+    read_jwt(source, "workload token").await
+}
+
+/// Reads a JWT (`what` says which, for errors) from `source`, checked to have a JWT's
+/// shape: a workload's token, or an ID token a company's own tool hands out.
+pub async fn read_jwt(source: &Source, what: &str) -> Result<Secret> {
     let source_text = source.to_string();
     let shown = crate::escape::controls(&source_text);
-    let what = || format!("cannot read the workload token from `{shown}`");
+    let kind = what;
+    let what = || format!("cannot read the {kind} from `{shown}`");
     let text = match source {
         Source::File(path) => {
             let path = path.clone();

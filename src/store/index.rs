@@ -133,6 +133,8 @@ pub(crate) mod tests {
             needs_login: false,
             client_credentials: false,
             workload: None,
+            identity_provider: None,
+            through_idp: None,
         }
     }
 

@@ -151,6 +151,25 @@ pub struct GrantRecord {
     /// and presenting what it gives. Only where the JWT comes from is kept, never the JWT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workload: Option<crate::signin::workload::Source>,
+    /// This grant is a sign-in to a company's identity provider (`mcpauth idp login`):
+    /// its ID token is what grants for MCP servers are exchanged from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_provider: Option<IdpSignIn>,
+    /// Obtained by exchanging the ID token of this identity provider sign-in (a grant id)
+    /// for an ID-JAG, presented as an RFC 7523 grant; renewed by exchanging again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub through_idp: Option<String>,
+}
+
+/// What makes a grant an identity provider sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdpSignIn {
+    /// The name it is known by: the configured one, else its issuer.
+    pub name: String,
+    /// Where the ID token is read whenever one is needed, for a company whose own tool
+    /// hands them out; `None` when the person signed in and the provider refreshes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_source: Option<crate::signin::workload::Source>,
 }
 
 /// How a grant gets a new access token once its current one expires.
@@ -162,6 +181,10 @@ pub enum Renewal<'a> {
     ClientCredentials,
     /// By presenting a fresh JWT from the workload's source.
     Workload(&'a crate::signin::workload::Source),
+    /// By exchanging the identity provider sign-in's ID token (this grant id) again.
+    IdJag(&'a str),
+    /// An identity provider's ID token read from its source again.
+    IdTokenSource(&'a crate::signin::workload::Source),
     /// It cannot be renewed: the person signs in again.
     SignInAgain,
 }
@@ -170,6 +193,14 @@ impl GrantRecord {
     pub fn renewal(&self) -> Renewal<'_> {
         if let Some(source) = &self.workload {
             Renewal::Workload(source)
+        } else if let Some(idp) = &self.through_idp {
+            Renewal::IdJag(idp)
+        } else if let Some(source) = self
+            .identity_provider
+            .as_ref()
+            .and_then(|i| i.id_token_source.as_ref())
+        {
+            Renewal::IdTokenSource(source)
         } else if self.client_credentials {
             Renewal::ClientCredentials
         } else if self.has_refresh_token {
@@ -200,6 +231,9 @@ pub struct GrantSecrets {
     pub access_token: Secret,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<Secret>,
+    /// An identity provider sign-in's ID token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<Secret>,
     /// Unix milliseconds; kept beside the tokens so a re-read under the refresh lock sees the
     /// expiry that belongs to exactly these tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]

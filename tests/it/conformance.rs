@@ -177,7 +177,7 @@ fn conformance_suite_next_passes_the_authorization_extension_scenarios() {
 }
 
 #[test]
-fn conformance_suite_passes_every_client_scenario_but_cross_app_access() {
+fn conformance_suite_passes_every_client_scenario() {
     run_suite(
         "@modelcontextprotocol/conformance",
         None,
@@ -229,7 +229,7 @@ fn conformance_suite_next_bridges_a_2025_host_onto_every_2026_07_28_scenario() {
 #[test]
 fn conformance_passes_ten_times_in_a_row() {
     for _ in 0..10 {
-        conformance_suite_passes_every_client_scenario_but_cross_app_access();
+        conformance_suite_passes_every_client_scenario();
         conformance_suite_next_passes_every_2025_11_25_scenario_with_a_host_of_that_era();
         conformance_suite_next_passes_every_2026_07_28_scenario_with_a_host_of_that_era();
         conformance_suite_next_bridges_a_2025_host_onto_every_2026_07_28_scenario();

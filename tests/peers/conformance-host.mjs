@@ -41,7 +41,26 @@ if (scenario === 'auth/basic-cimd') {
   // The document URL a deployment of mcpauth would publish; the suite expects this one.
   env.MCPAUTH_CLIENT_METADATA_URL = 'https://conformance-test.local/client-metadata.json';
 }
-if (context.client_id && !scenario.startsWith('auth/cross-app-access')) {
+function runLogin(args, input) {
+  const login = spawnSync(bin, args, { input, env, stdio: ['pipe', 'inherit', 'inherit'], timeout: REQUEST_TIMEOUT_MS });
+  if (login.status !== 0) {
+    process.stderr.write(`conformance-host: \`mcpauth ${args[0]} ${args[1]}\` failed (${login.status ?? login.error})\n`);
+    process.exit(1);
+  }
+}
+
+// Enterprise-managed authorization: the person's sign-in to the company's identity
+// provider is the ID token the suite hands over, in a 0600 file that stays for the
+// proxy's exchanges (a company's own sign-in tool would print one on demand).
+let idTokenDir;
+if (context.idp_id_token) {
+  idTokenDir = mkdtempSync(join(tmpdir(), 'mcpauth-idp-'));
+  const idTokenFile = join(idTokenDir, 'id_token');
+  writeFileSync(idTokenFile, context.idp_id_token, { mode: 0o600 });
+  runLogin(['idp', 'login', '--issuer', context.idp_issuer, '--client-id', context.idp_client_id, '--id-token', `file:${idTokenFile}`], '');
+}
+
+if (context.client_id) {
   const args = ['login', url, '--client-id', context.client_id];
   let input = '';
   let keyDir;
@@ -61,11 +80,10 @@ if (context.client_id && !scenario.startsWith('auth/cross-app-access')) {
     args.push('--client-secret');
     input = `${context.client_secret}\n`;
   }
-  const login = spawnSync(bin, args, { input, env, stdio: ['pipe', 'inherit', 'inherit'], timeout: REQUEST_TIMEOUT_MS });
-  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
-  if (login.status !== 0) {
-    process.stderr.write(`conformance-host: \`mcpauth login\` failed (${login.status ?? login.error})\n`);
-    process.exit(1);
+  try {
+    runLogin(args, input);
+  } finally {
+    if (keyDir) rmSync(keyDir, { recursive: true, force: true });
   }
 }
 
@@ -295,6 +313,7 @@ const timer = setTimeout(() => {
   proxy.kill('SIGKILL');
 }, 5000);
 const code = await exited;
+if (idTokenDir) rmSync(idTokenDir, { recursive: true, force: true });
 clearTimeout(timer);
 if (proxyFailed) process.stderr.write('conformance-host: a call failed in the proxy, not the server\n');
 process.exit(code !== 0 ? code : failed || proxyFailed ? 1 : 0);
