@@ -67,6 +67,7 @@ fn signed_in_as(
         .grants
         .iter()
         .filter(|g| g.aliases.iter().any(|a| a == name) && g.key.account.as_deref() == account)
+        .filter(|g| g.identity_provider.is_none())
         .max_by_key(|g| g.refreshed_at_ms.unwrap_or(g.obtained_at_ms))?;
     let url = rec
         .server_url
@@ -91,7 +92,11 @@ fn signed_in_as(
 /// the suggestion can find them too.
 fn with_signed_in_names(index: &Index, unknown: config::UnknownServer) -> config::UnknownServer {
     let mut known = unknown.known;
-    for name in index.grants.iter().flat_map(|g| g.aliases.iter()) {
+    let servers = index
+        .grants
+        .iter()
+        .filter(|g| g.identity_provider.is_none());
+    for name in servers.flat_map(|g| g.aliases.iter()) {
         if !config::is_url(name) && !known.iter().any(|(n, _)| n == name) {
             known.push((name.clone(), "signed in".to_owned()));
         }
@@ -101,11 +106,12 @@ fn with_signed_in_names(index: &Index, unknown: config::UnknownServer) -> config
 
 /// The grant for `target`: one whose resource covers the server's URL, for the same
 /// account. A longer (more specific) resource wins, then a usable grant, then the newest.
+/// An identity provider sign-in is never a server's grant.
 pub fn find<'a>(index: &'a Index, target: &Target) -> Option<&'a GrantRecord> {
     index
         .grants
         .iter()
-        .filter(|g| g.key.account == target.account)
+        .filter(|g| g.key.account == target.account && g.identity_provider.is_none())
         .filter(|g| {
             url::Url::parse(&g.key.resource)
                 .is_ok_and(|r| crate::oauth::http::resource_covers(&r, &target.url))
@@ -369,13 +375,16 @@ async fn transaction(
     let creds = client_credentials(&ctx, &index, &rec).await?;
     let set = request_tokens(&ctx, name, &rec, &creds, refresh_token.as_ref(), deadline).await?;
 
-    // An identity provider sign-in lives by its ID token: a provider that sends no new
-    // one on refresh leaves the old one, which says when to ask again.
-    let id_token = set.id_token.or(secrets.id_token.clone());
-    let expires_at_ms = match (&rec.identity_provider, &id_token) {
-        (Some(_), Some(t)) => crate::signin::enterprise::id_token_expiry(t).or(set.expires_at_ms),
-        _ => set.expires_at_ms,
+    // An identity provider sign-in lives by its ID token. A provider that sends no new
+    // one on refresh leaves the old one, and its old expiry.
+    let expires_at_ms = match (&rec.identity_provider, &set.id_token) {
+        (Some(_), Some(t)) => {
+            crate::signin::enterprise::id_token_expiry(t, ctx.clock.now_ms()).or(set.expires_at_ms)
+        }
+        (Some(_), None) => rec.expires_at_ms,
+        (None, _) => set.expires_at_ms,
     };
+    let id_token = set.id_token.or(secrets.id_token.clone());
     let new_secrets = GrantSecrets {
         access_token: set.access_token,
         refresh_token: set.refresh_token,

@@ -85,16 +85,22 @@ pub fn sign_in_for<'a>(
     }
 }
 
-/// When a JWT says it expires (its `exp`, in Unix milliseconds). Read without checking
-/// the signature: it only decides when to ask for a new one.
-pub fn id_token_expiry(jwt: &Secret) -> Option<i64> {
+/// When an ID token received at `received_ms` expires, on mcpauth's clock: its own
+/// lifetime (`exp` - `iat`) from when it came, so that a provider whose clock is off
+/// does not make every token look stale or fresh; `exp` itself when there is no `iat`.
+/// Read without checking the signature: it only decides when to ask for a new one.
+pub fn id_token_expiry(jwt: &Secret, received_ms: i64) -> Option<i64> {
     use base64::Engine as _;
     let payload = jwt.expose().split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims["exp"].as_i64().map(|s| s.saturating_mul(1000))
+    let exp = claims["exp"].as_i64()?;
+    Some(match claims["iat"].as_i64() {
+        Some(iat) => received_ms.saturating_add(exp.saturating_sub(iat).saturating_mul(1000)),
+        None => exp.saturating_mul(1000),
+    })
 }
 
 /// A current ID token of the identity provider sign-in `idp`: read from its source, or
@@ -108,17 +114,15 @@ async fn id_token(ctx: &Ctx, idp: &GrantRecord) -> Result<Secret> {
     if let Renewal::IdTokenSource(source) = idp.renewal() {
         return workload::read_jwt(source, "ID token").await;
     }
+    // Refreshed first when stale; a provider that refreshes without a new ID token
+    // leaves the old one, which it then refuses to exchange (`invalid_grant`).
     let (_, secrets) = grants::fresh_token(ctx, &label, idp, None).await?;
-    let now = ctx.clock.now_ms();
-    secrets
-        .id_token
-        .filter(|t| id_token_expiry(t).is_none_or(|exp| exp > now))
-        .ok_or_else(|| {
-            Error::login_required(
-                &label,
-                format!("the ID token of `{label}` has expired and the provider gave no new one"),
-            )
-        })
+    secrets.id_token.ok_or_else(|| {
+        Error::login_required(
+            &label,
+            format!("the sign-in to `{label}` holds no ID token"),
+        )
+    })
 }
 
 /// What the exchange is for.
@@ -222,20 +226,57 @@ async fn id_jag(ctx: &Ctx, idp: &GrantRecord, request: &Request<'_>) -> Result<S
     .await
     .map_err(|e| match e {
         OauthError::AccessDenied { description } => Error::Other(format!(
-            "your company's identity provider (`{label}`) does not allow `{}`{}: this is the company's policy, not a sign-in to retry; ask your administrator for access",
+            "your company's identity provider (`{label}`) does not allow `{}`{}: this is the company's policy, not a sign-in to retry; ask your administrator for access (for a server outside the company, sign in with `mcpauth login {} --no-idp`)",
             request.name,
             description
                 .map(|d| format!(" ({})", controls(&d)))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            request.name,
         )),
         OauthError::InvalidGrant => Error::login_required(
             &label,
             format!("`{label}` no longer takes your sign-in (invalid_grant)"),
         ),
         e => Error::Context {
-            message: format!("`{label}` did not exchange your sign-in for `{}`", request.name),
+            message: format!(
+                "`{label}` did not exchange your sign-in for `{}` (for a server outside the company, sign in with `mcpauth login {} --no-idp`)",
+                request.name, request.name
+            ),
             source: Box::new(e.into()),
         },
     })?;
     Ok(set.access_token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: serde_json::Value) -> Secret {
+        use base64::Engine as _;
+        let part = |v: &serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        Secret::new(format!(
+            "{}.{}.c2ln",
+            part(&serde_json::json!({"alg": "RS256"})),
+            part(&claims)
+        ))
+    }
+
+    #[test]
+    fn an_id_token_lives_its_own_lifetime_on_this_clock() {
+        // Issued by a provider whose clock is a day ahead: an hour from now here.
+        let day = 86_400;
+        let token = jwt(serde_json::json!({"iat": 1_000_000 + day, "exp": 1_000_000 + day + 3600}));
+        assert_eq!(id_token_expiry(&token, 5_000), Some(5_000 + 3_600_000));
+        // With no `iat`, only `exp` can say.
+        let token = jwt(serde_json::json!({"exp": 2_000}));
+        assert_eq!(id_token_expiry(&token, 5_000), Some(2_000_000));
+        for garbage in ["", "a.b.c", "a.%%%.c", "only-one-part"] {
+            assert_eq!(id_token_expiry(&Secret::new(garbage), 0), None, "{garbage}");
+        }
+        let token = jwt(serde_json::json!({"exp": "tomorrow"}));
+        assert_eq!(id_token_expiry(&token, 0), None);
+    }
 }

@@ -45,9 +45,17 @@ pub struct Settings {
     #[serde(default)]
     pub callback_port: Option<u16>,
     /// Where to read ID tokens instead of signing in (`command:...` for a company's own
-    /// tool that prints one).
-    #[serde(default)]
+    /// tool that prints one), written as on the command line.
+    #[serde(default, deserialize_with = "source_text")]
     pub id_token: Option<workload::Source>,
+}
+
+/// A token source as a person writes it: `file:PATH`, `env:NAME` or `command:CMD`.
+fn source_text<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<workload::Source>, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
 /// What `idp login` was asked for.
@@ -286,7 +294,7 @@ pub async fn log_in(ctx: &Ctx, name: &str, settings: &Settings, opts: &Options) 
             obtained.grant.aliases = vec![label.clone()];
             obtained.grant.server_url = None;
             // What matters is the ID token: the sign-in is stale when it is.
-            let expiry = super::enterprise::id_token_expiry(&id_token);
+            let expiry = super::enterprise::id_token_expiry(&id_token, ctx.clock.now_ms());
             obtained.grant.expires_at_ms = expiry.or(obtained.grant.expires_at_ms);
             obtained.secrets.expires_at_ms = obtained.grant.expires_at_ms;
             let client = obtained.new_client.then(|| {
@@ -311,7 +319,6 @@ pub async fn log_in(ctx: &Ctx, name: &str, settings: &Settings, opts: &Options) 
             .await
             .context(|| "cannot store the client registration".to_owned())?;
     }
-    let from_source = grant.renewal() != crate::store::Renewal::RefreshToken;
     let saved = ctx
         .blocking(move |v| v.save_grant(grant, &secrets))
         .await
@@ -319,14 +326,11 @@ pub async fn log_in(ctx: &Ctx, name: &str, settings: &Settings, opts: &Options) 
     for id in earlier {
         ctx.blocking(move |v| v.remove_grant(&id)).await?;
     }
-    match (&saved.identity_provider, from_source) {
-        (
-            Some(IdpSignIn {
-                id_token_source: Some(source),
-                ..
-            }),
-            _,
-        ) => eprintln!(
+    match &saved.identity_provider {
+        Some(IdpSignIn {
+            id_token_source: Some(source),
+            ..
+        }) => eprintln!(
             "Signed in to `{label}` with ID tokens from `{}`, read again for every exchange. \
              `mcpauth login SERVER` now signs in to the servers your company allows without a browser.",
             controls(&source.to_string())
@@ -346,4 +350,44 @@ pub fn signed_in(index: &Index) -> impl Iterator<Item = &GrantRecord> {
         .grants
         .iter()
         .filter(|g| g.identity_provider.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_providers_file_is_read_by_name_and_a_bad_one_is_said_plainly() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            configured(dir.path()).unwrap().is_empty(),
+            "no file is no provider"
+        );
+
+        std::fs::write(
+            dir.path().join(FILE),
+            r#"{"acme": {"issuer": "https://login.acme.example", "clientId": "mcpauth",
+                "idToken": "command:acme-sso print-id-token"}}"#,
+        )
+        .unwrap();
+        let known = configured(dir.path()).unwrap();
+        let acme = &known["acme"];
+        assert_eq!(acme.issuer, "https://login.acme.example");
+        assert_eq!(acme.client_id.as_deref(), Some("mcpauth"));
+        assert_eq!(
+            acme.id_token,
+            Some(workload::Source::Command("acme-sso print-id-token".into()))
+        );
+
+        for bad in [
+            "not json",
+            r#"{"acme": {"issuer": "https://x", "clientSecret": "s3cr3t-value"}}"#,
+            r#"["https://x"]"#,
+        ] {
+            std::fs::write(dir.path().join(FILE), bad).unwrap();
+            let e = configured(dir.path()).unwrap_err().to_string();
+            assert!(e.contains(FILE) && e.contains("identity providers"), "{e}");
+            assert!(!e.contains("s3cr3t-value"), "{e}");
+        }
+    }
 }

