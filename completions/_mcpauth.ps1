@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpauth' -ScriptBlock {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Rewrite the committed `completions/` and `man/` directories from this definition')
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Point an MCP client at `mcpauth proxy` for its remote servers')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Put back the entries that `mcpauth install` replaced in a client''s config')
+            [CompletionResult]::new('idp', 'idp', [CompletionResultType]::ParameterValue, 'Sign in once to your company''s identity provider; servers it allows then need no browser')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check everything a sign-in and the proxy depend on, and say what to fix')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -60,6 +61,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpauth' -ScriptBlock {
             [CompletionResult]::new('--auth-param', '--auth-param', [CompletionResultType]::ParameterName, 'Extra authorization parameter, sent on the authorization request and on every refresh (e.g. `access_type=offline`)')
             [CompletionResult]::new('--callback-port', '--callback-port', [CompletionResultType]::ParameterName, 'The loopback port for the browser''s redirect [default: any free port, or the config''s `oauth.callbackPort`]')
             [CompletionResult]::new('--workload', '--workload', [CompletionResultType]::ParameterName, 'Sign in as a workload with the JWT its platform issues it (workload identity federation): `file:PATH` (a Kubernetes projected token), `env:NAME`, or `command:CMD` (run by the shell; prints the JWT). No browser and no refresh token: the source is read again whenever the access token expires, by whichever mcpauth process needs the token (a variable must be in that process''s environment too)')
+            [CompletionResult]::new('--idp', '--idp', [CompletionResultType]::ParameterName, 'Sign in through this identity provider sign-in (`mcpauth idp login NAME`) [default: the one there is, when the server''s authorization server takes ID-JAGs]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the browser (e.g. `90s`, `5m`)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read servers from this file only (any MCP client''s config format)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]')
@@ -68,6 +70,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpauth' -ScriptBlock {
             [CompletionResult]::new('--client-credentials', '--client-credentials', [CompletionResultType]::ParameterName, 'Get a token for the client itself (the client credentials grant): no browser, no user; renewed the same way when it expires. Needs a client id (--client-id or `oauth.clientId`) and a secret or key')
             [CompletionResult]::new('--initial-access-token', '--initial-access-token', [CompletionResultType]::ParameterName, 'Ask for an initial access token for dynamic registration (a hidden prompt, or a line on stdin after the client secret)')
             [CompletionResult]::new('--allow-pinned-metadata', '--allow-pinned-metadata', [CompletionResultType]::ParameterName, 'Sign in even though the project''s config pins the authorization server metadata on another origin than the server''s own authorization servers (asked once per file on a terminal; remembered either way)')
+            [CompletionResult]::new('--no-idp', '--no-idp', [CompletionResultType]::ParameterName, 'Sign in as the other options say even where the identity provider could')
             [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Sign in with a code shown here and approved on any other device (the OAuth device authorization grant), when the authorization server offers it')
             [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Open no browser here: print the authorization URL to open on any machine, then paste back the address the browser ended on. Works over SSH')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)')
@@ -219,6 +222,60 @@ Register-ArgumentCompleter -Native -CommandName 'mcpauth' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'mcpauth;idp' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read servers from this file only (any MCP client''s config format)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in to the identity provider in the browser (or with --device, --no-browser), or take its ID tokens from a source (--id-token)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'End identity provider sign-ins, and every grant exchanged from them')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mcpauth;idp;login' {
+            [CompletionResult]::new('--issuer', '--issuer', [CompletionResultType]::ParameterName, 'The provider''s issuer URL')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'mcpauth''s client at the provider [default: the configured `clientId`, else dynamic registration]')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Scopes to ask for [default: `openid offline_access`]')
+            [CompletionResult]::new('--id-token', '--id-token', [CompletionResultType]::ParameterName, 'Take ID tokens from `file:PATH`, `env:NAME` or `command:CMD` (a company''s own sign-in tool) instead of signing in; read again for every exchange')
+            [CompletionResult]::new('--callback-port', '--callback-port', [CompletionResultType]::ParameterName, 'The loopback port for the browser''s redirect [default: any free port]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the browser (e.g. `90s`, `5m`)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read servers from this file only (any MCP client''s config format)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]')
+            [CompletionResult]::new('--client-secret', '--client-secret', [CompletionResultType]::ParameterName, 'Ask for the client''s secret (a hidden prompt, or one line on stdin)')
+            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Sign in with a code approved on another device')
+            [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Print the authorization URL and paste back the address the browser ended on')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpauth;idp;logout' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read servers from this file only (any MCP client''s config format)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mcpauth;idp;help' {
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in to the identity provider in the browser (or with --device, --no-browser), or take its ID tokens from a source (--id-token)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'End identity provider sign-ins, and every grant exchanged from them')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mcpauth;idp;help;login' {
+            break
+        }
+        'mcpauth;idp;help;logout' {
+            break
+        }
+        'mcpauth;idp;help;help' {
+            break
+        }
         'mcpauth;doctor' {
             [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Which of several accounts on the server')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read servers from this file only (any MCP client''s config format)')
@@ -244,6 +301,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpauth' -ScriptBlock {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Rewrite the committed `completions/` and `man/` directories from this definition')
             [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Point an MCP client at `mcpauth proxy` for its remote servers')
             [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Put back the entries that `mcpauth install` replaced in a client''s config')
+            [CompletionResult]::new('idp', 'idp', [CompletionResultType]::ParameterValue, 'Sign in once to your company''s identity provider; servers it allows then need no browser')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check everything a sign-in and the proxy depend on, and say what to fix')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -285,6 +343,17 @@ Register-ArgumentCompleter -Native -CommandName 'mcpauth' -ScriptBlock {
             break
         }
         'mcpauth;help;uninstall' {
+            break
+        }
+        'mcpauth;help;idp' {
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Sign in to the identity provider in the browser (or with --device, --no-browser), or take its ID tokens from a source (--id-token)')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'End identity provider sign-ins, and every grant exchanged from them')
+            break
+        }
+        'mcpauth;help;idp;login' {
+            break
+        }
+        'mcpauth;help;idp;logout' {
             break
         }
         'mcpauth;help;doctor' {

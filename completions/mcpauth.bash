@@ -34,6 +34,9 @@ _mcpauth() {
             mcpauth,help)
                 cmd="mcpauth__subcmd__help"
                 ;;
+            mcpauth,idp)
+                cmd="mcpauth__subcmd__idp"
+                ;;
             mcpauth,import)
                 cmd="mcpauth__subcmd__import"
                 ;;
@@ -79,6 +82,9 @@ _mcpauth() {
             mcpauth__subcmd__help,help)
                 cmd="mcpauth__subcmd__help__subcmd__help"
                 ;;
+            mcpauth__subcmd__help,idp)
+                cmd="mcpauth__subcmd__help__subcmd__idp"
+                ;;
             mcpauth__subcmd__help,import)
                 cmd="mcpauth__subcmd__help__subcmd__import"
                 ;;
@@ -106,6 +112,30 @@ _mcpauth() {
             mcpauth__subcmd__help,uninstall)
                 cmd="mcpauth__subcmd__help__subcmd__uninstall"
                 ;;
+            mcpauth__subcmd__help__subcmd__idp,login)
+                cmd="mcpauth__subcmd__help__subcmd__idp__subcmd__login"
+                ;;
+            mcpauth__subcmd__help__subcmd__idp,logout)
+                cmd="mcpauth__subcmd__help__subcmd__idp__subcmd__logout"
+                ;;
+            mcpauth__subcmd__idp,help)
+                cmd="mcpauth__subcmd__idp__subcmd__help"
+                ;;
+            mcpauth__subcmd__idp,login)
+                cmd="mcpauth__subcmd__idp__subcmd__login"
+                ;;
+            mcpauth__subcmd__idp,logout)
+                cmd="mcpauth__subcmd__idp__subcmd__logout"
+                ;;
+            mcpauth__subcmd__idp__subcmd__help,help)
+                cmd="mcpauth__subcmd__idp__subcmd__help__subcmd__help"
+                ;;
+            mcpauth__subcmd__idp__subcmd__help,login)
+                cmd="mcpauth__subcmd__idp__subcmd__help__subcmd__login"
+                ;;
+            mcpauth__subcmd__idp__subcmd__help,logout)
+                cmd="mcpauth__subcmd__idp__subcmd__help__subcmd__logout"
+                ;;
             *)
                 ;;
         esac
@@ -113,7 +143,7 @@ _mcpauth() {
 
     case "${cmd}" in
         mcpauth)
-            opts="-v -h -V --config --store --verbose --help --version login status token headers logout proxy export import completions man generate install uninstall doctor help"
+            opts="-v -h -V --config --store --verbose --help --version login status token headers logout proxy export import completions man generate install uninstall idp doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,7 +311,7 @@ _mcpauth() {
             return 0
             ;;
         mcpauth__subcmd__help)
-            opts="login status token headers logout proxy export import completions man generate install uninstall doctor help"
+            opts="login status token headers logout proxy export import completions man generate install uninstall idp doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -367,6 +397,48 @@ _mcpauth() {
         mcpauth__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpauth__subcmd__help__subcmd__idp)
+            opts="login logout"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpauth__subcmd__help__subcmd__idp__subcmd__login)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpauth__subcmd__help__subcmd__idp__subcmd__logout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -504,6 +576,152 @@ _mcpauth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpauth__subcmd__idp)
+            opts="-v -h --config --store --verbose --help login logout help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpauth__subcmd__idp__subcmd__help)
+            opts="login logout help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpauth__subcmd__idp__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpauth__subcmd__idp__subcmd__help__subcmd__login)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpauth__subcmd__idp__subcmd__help__subcmd__logout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpauth__subcmd__idp__subcmd__login)
+            opts="-v -h --issuer --client-id --client-secret --scope --id-token --device --no-browser --callback-port --timeout --config --store --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --id-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --callback-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpauth__subcmd__idp__subcmd__logout)
+            opts="-v -h --config --store --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -W "keyring file" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpauth__subcmd__import)
             opts="-v -h --passphrase-file --identity --force --from --url --delete-originals --keep-originals --config --store --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -569,7 +787,7 @@ _mcpauth() {
             return 0
             ;;
         mcpauth__subcmd__login)
-            opts="-v -h --account --force --client-id --client-secret --client-auth --client-key-file --client-credentials --client-metadata-url --initial-access-token --auth-server-metadata-url --authorization-url --token-url --revocation-url --allow-pinned-metadata --scope --auth-param --callback-port --workload --device --no-browser --timeout --config --store --verbose --help"
+            opts="-v -h --account --force --client-id --client-secret --client-auth --client-key-file --client-credentials --client-metadata-url --initial-access-token --auth-server-metadata-url --authorization-url --token-url --revocation-url --allow-pinned-metadata --scope --auth-param --callback-port --workload --idp --no-idp --device --no-browser --timeout --config --store --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -624,6 +842,10 @@ _mcpauth() {
                     return 0
                     ;;
                 --workload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idp)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

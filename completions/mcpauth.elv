@@ -39,6 +39,7 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
             cand generate 'Rewrite the committed `completions/` and `man/` directories from this definition'
             cand install 'Point an MCP client at `mcpauth proxy` for its remote servers'
             cand uninstall 'Put back the entries that `mcpauth install` replaced in a client''s config'
+            cand idp 'Sign in once to your company''s identity provider; servers it allows then need no browser'
             cand doctor 'Check everything a sign-in and the proxy depend on, and say what to fix'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -56,6 +57,7 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
             cand --auth-param 'Extra authorization parameter, sent on the authorization request and on every refresh (e.g. `access_type=offline`)'
             cand --callback-port 'The loopback port for the browser''s redirect [default: any free port, or the config''s `oauth.callbackPort`]'
             cand --workload 'Sign in as a workload with the JWT its platform issues it (workload identity federation): `file:PATH` (a Kubernetes projected token), `env:NAME`, or `command:CMD` (run by the shell; prints the JWT). No browser and no refresh token: the source is read again whenever the access token expires, by whichever mcpauth process needs the token (a variable must be in that process''s environment too)'
+            cand --idp 'Sign in through this identity provider sign-in (`mcpauth idp login NAME`) [default: the one there is, when the server''s authorization server takes ID-JAGs]'
             cand --timeout 'How long to wait for the browser (e.g. `90s`, `5m`)'
             cand --config 'Read servers from this file only (any MCP client''s config format)'
             cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
@@ -64,6 +66,7 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
             cand --client-credentials 'Get a token for the client itself (the client credentials grant): no browser, no user; renewed the same way when it expires. Needs a client id (--client-id or `oauth.clientId`) and a secret or key'
             cand --initial-access-token 'Ask for an initial access token for dynamic registration (a hidden prompt, or a line on stdin after the client secret)'
             cand --allow-pinned-metadata 'Sign in even though the project''s config pins the authorization server metadata on another origin than the server''s own authorization servers (asked once per file on a terminal; remembered either way)'
+            cand --no-idp 'Sign in as the other options say even where the identity provider could'
             cand --device 'Sign in with a code shown here and approved on any other device (the OAuth device authorization grant), when the authorization server offers it'
             cand --no-browser 'Open no browser here: print the authorization URL to open on any machine, then paste back the address the browser ended on. Works over SSH'
             cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
@@ -202,6 +205,53 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'mcpauth;idp'= {
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand login 'Sign in to the identity provider in the browser (or with --device, --no-browser), or take its ID tokens from a source (--id-token)'
+            cand logout 'End identity provider sign-ins, and every grant exchanged from them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpauth;idp;login'= {
+            cand --issuer 'The provider''s issuer URL'
+            cand --client-id 'mcpauth''s client at the provider [default: the configured `clientId`, else dynamic registration]'
+            cand --scope 'Scopes to ask for [default: `openid offline_access`]'
+            cand --id-token 'Take ID tokens from `file:PATH`, `env:NAME` or `command:CMD` (a company''s own sign-in tool) instead of signing in; read again for every exchange'
+            cand --callback-port 'The loopback port for the browser''s redirect [default: any free port]'
+            cand --timeout 'How long to wait for the browser (e.g. `90s`, `5m`)'
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand --client-secret 'Ask for the client''s secret (a hidden prompt, or one line on stdin)'
+            cand --device 'Sign in with a code approved on another device'
+            cand --no-browser 'Print the authorization URL and paste back the address the browser ended on'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpauth;idp;logout'= {
+            cand --config 'Read servers from this file only (any MCP client''s config format)'
+            cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
+            cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand --verbose 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'mcpauth;idp;help'= {
+            cand login 'Sign in to the identity provider in the browser (or with --device, --no-browser), or take its ID tokens from a source (--id-token)'
+            cand logout 'End identity provider sign-ins, and every grant exchanged from them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpauth;idp;help;login'= {
+        }
+        &'mcpauth;idp;help;logout'= {
+        }
+        &'mcpauth;idp;help;help'= {
+        }
         &'mcpauth;doctor'= {
             cand --account 'Which of several accounts on the server'
             cand --config 'Read servers from this file only (any MCP client''s config format)'
@@ -226,6 +276,7 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
             cand generate 'Rewrite the committed `completions/` and `man/` directories from this definition'
             cand install 'Point an MCP client at `mcpauth proxy` for its remote servers'
             cand uninstall 'Put back the entries that `mcpauth install` replaced in a client''s config'
+            cand idp 'Sign in once to your company''s identity provider; servers it allows then need no browser'
             cand doctor 'Check everything a sign-in and the proxy depend on, and say what to fix'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -254,6 +305,14 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
         &'mcpauth;help;install'= {
         }
         &'mcpauth;help;uninstall'= {
+        }
+        &'mcpauth;help;idp'= {
+            cand login 'Sign in to the identity provider in the browser (or with --device, --no-browser), or take its ID tokens from a source (--id-token)'
+            cand logout 'End identity provider sign-ins, and every grant exchanged from them'
+        }
+        &'mcpauth;help;idp;login'= {
+        }
+        &'mcpauth;help;idp;logout'= {
         }
         &'mcpauth;help;doctor'= {
         }
