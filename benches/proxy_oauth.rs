@@ -251,11 +251,13 @@ fn seed(dir: &Path, choice: StoreChoice, url: &str) {
         workload: None,
         identity_provider: None,
         through_idp: None,
+        dpop: false,
     };
     let secrets = GrantSecrets {
         access_token: Secret::new(TOKEN),
         refresh_token: Some(Secret::new("bench-refresh-token")),
         id_token: None,
+        dpop_key: None,
         expires_at_ms: Some(now + 3_600_000),
     };
     let saved = vault.save_grant(rec, &secrets).expect("seed the grant");

@@ -130,11 +130,13 @@ fn seed(dir: &Path, choice: StoreChoice) {
         workload: None,
         identity_provider: None,
         through_idp: None,
+        dpop: false,
     };
     let secrets = GrantSecrets {
         access_token: Secret::new("a".repeat(900)),
         refresh_token: Some(Secret::new("r".repeat(64))),
         id_token: None,
+        dpop_key: None,
         expires_at_ms: Some(now + 86_400_000),
     };
     vault.save_grant(rec, &secrets).expect("seed the grant");

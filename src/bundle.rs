@@ -420,11 +420,13 @@ mod props {
                 workload: None,
                 identity_provider: None,
                 through_idp: None,
+                dpop: false,
             },
             secrets: GrantSecrets {
                 access_token: Secret::new("at"),
                 refresh_token: Some(Secret::new("rt")),
                 id_token: None,
+                dpop_key: None,
                 expires_at_ms: Some(1),
             },
             client: ClientRecord {

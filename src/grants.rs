@@ -372,7 +372,13 @@ async fn transaction(
         });
     }
 
-    let creds = client_credentials(&ctx, &index, &rec).await?;
+    let mut creds = client_credentials(&ctx, &index, &rec).await?;
+    // A DPoP grant proves its key on the refresh too: its refresh token is bound to it.
+    creds.dpop = secrets
+        .dpop_key
+        .as_ref()
+        .map(crate::oauth::dpop::DpopKey::from_pem)
+        .transpose()?;
     let set = request_tokens(&ctx, name, &rec, &creds, refresh_token.as_ref(), deadline).await?;
 
     // An identity provider sign-in lives by its ID token. A provider that sends no new
@@ -389,12 +395,14 @@ async fn transaction(
         access_token: set.access_token,
         refresh_token: set.refresh_token,
         id_token,
+        dpop_key: secrets.dpop_key.clone(),
         expires_at_ms,
     };
     let mut updated = rec.clone();
     updated.expires_at_ms = expires_at_ms;
     updated.refreshed_at_ms = Some(ctx.clock.now_ms());
     updated.has_refresh_token = new_secrets.refresh_token.is_some();
+    updated.dpop = set.dpop_bound && new_secrets.dpop_key.is_some();
     if let Some(scopes) = set.scopes {
         updated.scopes = scopes;
     }
@@ -612,6 +620,7 @@ pub async fn client_credentials(
         client_id: rec.key.client_id.clone(),
         auth: ClientAuth::from_stored(&rec.auth_method, client_secret)?,
         issuer: rec.key.issuer.clone(),
+        dpop: None,
     })
 }
 
@@ -664,6 +673,7 @@ mod tests {
             workload: None,
             identity_provider: None,
             through_idp: None,
+            dpop: false,
         }
     }
 
@@ -722,6 +732,7 @@ mod tests {
             access_token: Secret::new("a"),
             refresh_token: None,
             id_token: None,
+            dpop_key: None,
             expires_at_ms: Some(exp),
         };
         // A one-hour token is stale a minute before it expires.

@@ -384,11 +384,13 @@ async fn import_one(ctx: &Ctx, f: &Found, target: &Target, opts: &Options) -> Re
         workload: None,
         identity_provider: None,
         through_idp: None,
+        dpop: false,
     };
     let secrets = GrantSecrets {
         access_token: tokens.access_token,
         refresh_token: tokens.refresh_token,
         id_token: None,
+        dpop_key: None,
         expires_at_ms,
     };
 

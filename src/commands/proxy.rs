@@ -46,6 +46,8 @@ struct Cached {
     /// The index file as it was when this was read: another process's refresh, logout
     /// or login changes it, and then the index is read again.
     stamp: Option<IndexStamp>,
+    /// The grant's DPoP key, read once, when its tokens are bound to it.
+    dpop: Option<crate::oauth::dpop::DpopKey>,
 }
 
 /// Modification time, size and (on Unix) inode of the index file: every write is an
@@ -124,10 +126,17 @@ impl GrantTokens {
         stamp: Option<IndexStamp>,
     ) -> Secret {
         let token = secrets.access_token.clone();
+        let dpop = match (rec.dpop, &secrets.dpop_key) {
+            (true, Some(pem)) => crate::oauth::dpop::DpopKey::from_pem(pem)
+                .inspect_err(|e| tracing::warn!("the grant's DPoP key: {e}"))
+                .ok(),
+            _ => None,
+        };
         *self.cached() = Some(Cached {
             rec,
             secrets,
             stamp,
+            dpop,
         });
         token
     }
@@ -343,6 +352,22 @@ impl TokenSource for GrantTokens {
             )
             .await
         })
+    }
+
+    fn proof(&self, token: &Secret, method: &str, url: &url::Url) -> Option<Secret> {
+        let cached = self.cached();
+        let key = cached
+            .as_ref()
+            .filter(|c| &c.secrets.access_token == token)?
+            .dpop
+            .clone()?;
+        drop(cached);
+        let nonce = crate::oauth::dpop::nonce_for(url);
+        // This machine's real time: the server holds the proof against its own clock.
+        let now = crate::clock::system_now_ms() / 1000;
+        key.proof(method, url, Some(token), nonce.as_deref(), now)
+            .inspect_err(|e| tracing::warn!("cannot make a DPoP proof: {e}"))
+            .ok()
     }
 
     fn closing(&self) {

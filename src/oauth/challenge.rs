@@ -19,7 +19,8 @@ impl Challenge {
     }
 }
 
-/// What mcpauth needs from a server's Bearer challenge.
+/// What mcpauth needs from a server's Bearer challenge, or its DPoP one (RFC 9449 §7.1:
+/// a server that takes only DPoP-bound tokens names its metadata there).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BearerChallenge {
     pub resource_metadata: Option<String>,
@@ -28,16 +29,15 @@ pub struct BearerChallenge {
 }
 
 impl BearerChallenge {
-    /// The Bearer challenge among the header's challenges, if any.
+    /// The Bearer challenge among the header's challenges, else the DPoP one.
     pub fn from_header(header: &str) -> Option<Self> {
-        parse(header)
-            .into_iter()
-            .find(|c| c.scheme == "bearer")
-            .map(|c| Self {
-                resource_metadata: c.param("resource_metadata").map(str::to_owned),
-                scope: c.param("scope").map(str::to_owned),
-                error: c.param("error").map(str::to_owned),
-            })
+        let challenges = parse(header);
+        let of = |scheme: &str| challenges.iter().find(|c| c.scheme == scheme);
+        of("bearer").or_else(|| of("dpop")).map(|c| Self {
+            resource_metadata: c.param("resource_metadata").map(str::to_owned),
+            scope: c.param("scope").map(str::to_owned),
+            error: c.param("error").map(str::to_owned),
+        })
     }
 
     /// Scopes named by the challenge, split on spaces.

@@ -46,6 +46,9 @@ pub struct AuthServerMetadata {
     pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
     #[serde(default)]
     pub grant_types_supported: Option<Vec<String>>,
+    /// The algorithms it takes DPoP proofs in (RFC 9449 §5.1).
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
     /// Which authorization grant profiles it takes (ID-JAG names one).
     #[serde(default)]
     pub authorization_grant_profiles_supported: Option<Vec<String>>,

@@ -7,6 +7,7 @@
 pub mod authorize;
 pub mod challenge;
 pub mod discovery;
+pub mod dpop;
 pub mod http;
 pub mod profile;
 pub mod registration;
@@ -102,6 +103,9 @@ pub enum OauthError {
     MetadataDocumentUnsupported { issuer: String },
     #[error("client registration at `{}` failed: {}", shown(.url), controls(.reason))]
     Registration { url: String, reason: String },
+    /// A DPoP key that cannot be made, read or used.
+    #[error("DPoP: {0}")]
+    Dpop(String),
     #[error("the sign-in was declined (access_denied{})", described(.description))]
     AccessDenied { description: Option<String> },
     #[error("the authorization server answered `{}`{}", controls(.error), described(.description))]

@@ -98,6 +98,8 @@ pub struct ClientCredentials {
     /// The authorization server's issuer: the `aud` of `private_key_jwt` assertions
     /// (RFC 7523 §3).
     pub issuer: String,
+    /// The grant's DPoP key: every token request then carries a proof made with it.
+    pub dpop: Option<super::dpop::DpopKey>,
 }
 
 impl ClientCredentials {
@@ -160,6 +162,8 @@ pub struct TokenSet {
     pub id_token: Option<Secret>,
     /// RFC 8693's `issued_token_type`, for a token exchange.
     pub issued_token_type: Option<String>,
+    /// `token_type` is `DPoP`: the access token is bound to the key the request proved.
+    pub dpop_bound: bool,
     /// Unix milliseconds, counted from when the request was sent, so never later than
     /// the server's own idea of the expiry.
     pub expires_at_ms: Option<i64>,
@@ -682,6 +686,7 @@ fn token_set_of(resp: &TokenAnswer, previous_refresh: Option<&Secret>, sent_ms: 
             .or_else(|| previous_refresh.cloned()),
         id_token: more.id_token.clone().map(Secret::new),
         issued_token_type: more.issued_token_type.clone(),
+        dpop_bound: resp.token_type().as_ref().eq_ignore_ascii_case("dpop"),
         expires_at_ms: resp
             .expires_in()
             .map(|d| sent_ms.saturating_add(d.as_millis() as i64)),
@@ -784,38 +789,94 @@ fn adapter<'a>(
     let creds = creds.clone();
     move |req: HttpRequest| {
         let http = http.clone();
-        // Signed here, per request, rather than once per grant: the crate polls the
-        // device grant with one request value, and each assertion may be used once.
-        let assertion = creds.assertion_params();
+        let creds = creds.clone();
         Box::pin(async move {
-            let (parts, mut body) = req.into_parts();
-            let assertion = assertion.map_err(AdapterError::ClientAuth)?;
-            if !assertion.is_empty() {
-                let mut form = url::form_urlencoded::Serializer::new(String::new());
-                form.extend_pairs(&assertion);
-                if !body.is_empty() {
-                    body.push(b'&');
+            let (parts, body) = req.into_parts();
+            let url = parts.uri.to_string();
+            let proof_url = creds.dpop.as_ref().and_then(|_| url::Url::parse(&url).ok());
+            // One more try when the server asks for a DPoP nonce it had not given yet
+            // (RFC 9449 §8); the proof and any client assertion are made anew.
+            let mut nonce_asked = false;
+            let resp = loop {
+                // Signed here, per request, rather than once per grant: the crate polls
+                // the device grant with one request value, and each assertion and each
+                // proof may be used once.
+                let assertion = creds.assertion_params().map_err(AdapterError::ClientAuth)?;
+                let mut body = body.clone();
+                if !assertion.is_empty() {
+                    let mut form = url::form_urlencoded::Serializer::new(String::new());
+                    form.extend_pairs(&assertion);
+                    if !body.is_empty() {
+                        body.push(b'&');
+                    }
+                    body.extend_from_slice(form.finish().as_bytes());
                 }
-                body.extend_from_slice(form.finish().as_bytes());
-            }
-            let resp = http
-                .request(parts.method, parts.uri.to_string())
-                .headers(parts.headers)
-                .body(body)
-                .send()
-                .await
-                .map_err(AdapterError::Transport)?;
-            let mut status = resp.status();
-            if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-                return Err(AdapterError::Busy {
-                    status,
-                    retry_after: retry_after(resp.headers()),
-                });
-            }
-            let headers = resp.headers().clone();
-            let bytes = read_body(resp, MAX_BODY)
-                .await
-                .map_err(AdapterError::Body)?;
+                let mut headers = parts.headers.clone();
+                if let (Some(key), Some(at)) = (&creds.dpop, &proof_url) {
+                    let nonce = super::dpop::nonce_for(at);
+                    let proof = key
+                        .proof(
+                            parts.method.as_str(),
+                            at,
+                            None,
+                            nonce.as_deref(),
+                            system_now_ms() / 1000,
+                        )
+                        .map_err(AdapterError::ClientAuth)?;
+                    let mut value = reqwest::header::HeaderValue::from_str(proof.expose())
+                        .map_err(|_| {
+                            AdapterError::ClientAuth(OauthError::Dpop(
+                                "a proof is not a header value".into(),
+                            ))
+                        })?;
+                    value.set_sensitive(true);
+                    headers.insert(super::dpop::PROOF_HEADER, value);
+                }
+                let resp = http
+                    .request(parts.method.clone(), &url)
+                    .headers(headers)
+                    .body(body)
+                    .send()
+                    .await
+                    .map_err(AdapterError::Transport)?;
+                if let Some(at) = &proof_url {
+                    let new_nonce = super::dpop::remember_nonce(at, resp.headers());
+                    if new_nonce
+                        && !nonce_asked
+                        && resp.status() == reqwest::StatusCode::BAD_REQUEST
+                    {
+                        let headers = resp.headers().clone();
+                        let status = resp.status();
+                        let bytes = read_body(resp, MAX_BODY)
+                            .await
+                            .map_err(AdapterError::Body)?;
+                        if error_code(&bytes).as_deref() == Some("use_dpop_nonce") {
+                            nonce_asked = true;
+                            continue;
+                        }
+                        break Answer::Read(status, headers, bytes);
+                    }
+                }
+                break Answer::Pending(resp);
+            };
+            let (mut status, headers, bytes) = match resp {
+                Answer::Read(status, headers, bytes) => (status, headers, bytes),
+                Answer::Pending(resp) => {
+                    let status = resp.status();
+                    if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                    {
+                        return Err(AdapterError::Busy {
+                            status,
+                            retry_after: retry_after(resp.headers()),
+                        });
+                    }
+                    let headers = resp.headers().clone();
+                    let bytes = read_body(resp, MAX_BODY)
+                        .await
+                        .map_err(AdapterError::Body)?;
+                    (status, headers, bytes)
+                }
+            };
             if status.is_success() && has_error_member(&bytes) {
                 status = reqwest::StatusCode::BAD_REQUEST;
             }
@@ -825,6 +886,25 @@ fn adapter<'a>(
             Ok(out)
         })
     }
+}
+
+/// A token endpoint's answer: still to be read, or read already (to look at its error).
+enum Answer {
+    Pending(reqwest::Response),
+    Read(
+        reqwest::StatusCode,
+        reqwest::header::HeaderMap,
+        bytes::Bytes,
+    ),
+}
+
+/// The `error` member of an OAuth error answer.
+fn error_code(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        error: Option<String>,
+    }
+    serde_json::from_slice::<Probe>(body).ok()?.error
 }
 
 fn has_error_member(body: &[u8]) -> bool {

@@ -67,6 +67,13 @@ pub trait TokenSource: Send + Sync + 'static {
         challenge: &'a str,
     ) -> BoxFuture<'a, Result<Secret, AuthUnavailable>>;
 
+    /// When `token` is bound to a key (DPoP, RFC 9449): a fresh proof for sending it with
+    /// `method` to `url`, carrying that origin's latest nonce. `None` sends it as a bearer
+    /// token.
+    fn proof(&self, _token: &Secret, _method: &str, _url: &Url) -> Option<Secret> {
+        None
+    }
+
     /// The proxy is shutting down: from now on hand out only what is already at hand,
     /// and start no refresh and no sign-in (a refresh cut off by the exit could lose a
     /// rotated refresh token).

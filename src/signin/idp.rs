@@ -262,6 +262,7 @@ pub async fn log_in(ctx: &Ctx, name: &str, settings: &Settings, opts: &Options) 
                 workload: None,
                 identity_provider: Some(sign_in),
                 through_idp: None,
+                dpop: false,
             };
             // The source is read again for every exchange; nothing of it is kept.
             drop(id_token);
@@ -269,6 +270,7 @@ pub async fn log_in(ctx: &Ctx, name: &str, settings: &Settings, opts: &Options) 
                 access_token: Secret::new(""),
                 refresh_token: None,
                 id_token: None,
+                dpop_key: None,
                 expires_at_ms: None,
             };
             (grant, secrets, None)

@@ -26,6 +26,7 @@ use crate::escape::controls;
 use crate::grants::Target;
 use crate::oauth::OauthError;
 use crate::oauth::discovery::{self, Discovery};
+use crate::oauth::dpop;
 use crate::oauth::profile::Provider;
 use crate::oauth::tokens::{self, ClientAuth, ClientCredentials, RequestExtras, TokenSet};
 use crate::secret::Secret;
@@ -256,12 +257,19 @@ pub async fn obtain(
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect(),
     };
+    // A key of the grant's own where the server binds tokens to one (DPoP): a new one
+    // for every sign-in, so that no two grants, and no two hosts, share a key.
+    let dpop_key = match dpop::offered(d.metadata.dpop_signing_alg_values_supported.as_deref()) {
+        true => Some(dpop::DpopKey::generate()?),
+        false => None,
+    };
     // Settled before any browser opens: a method that cannot work fails here.
     let creds = ClientCredentials {
         client_id: client.client_id.clone(),
         auth: ClientAuth::from_stored(&client.auth_method, secret.clone())
             .context(|| format!("cannot sign in to `{name}`"))?,
         issuer: d.issuer.clone(),
+        dpop: dpop_key.clone(),
     };
     let no_token = || format!("the authorization server of `{name}` did not hand out a token");
     let set = match &opts.flow {
@@ -353,6 +361,7 @@ pub async fn obtain(
         id_token,
         expires_at_ms,
         scopes: granted,
+        dpop_bound,
         ..
     } = set;
     let grant = GrantRecord {
@@ -380,11 +389,13 @@ pub async fn obtain(
         },
         identity_provider: None,
         through_idp: via_idp.map(|g| g.id),
+        dpop: dpop_bound && dpop_key.is_some(),
     };
     let secrets = GrantSecrets {
         access_token,
         refresh_token,
         id_token,
+        dpop_key: dpop_key.map(|k| k.pem().clone()),
         expires_at_ms,
     };
     Ok(Obtained {

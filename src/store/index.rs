@@ -135,6 +135,7 @@ pub(crate) mod tests {
             workload: None,
             identity_provider: None,
             through_idp: None,
+            dpop: false,
         }
     }
 

@@ -155,6 +155,10 @@ pub struct GrantRecord {
     /// its ID token is what grants for MCP servers are exchanged from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_provider: Option<IdpSignIn>,
+    /// The access token is DPoP-bound (`token_type` `DPoP`): it is sent as `DPoP <token>`
+    /// with a proof made with the grant's key, never on its own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dpop: bool,
     /// Obtained by exchanging the ID token of this identity provider sign-in (a grant id)
     /// for an ID-JAG, presented as an RFC 7523 grant; renewed by exchanging again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -234,6 +238,10 @@ pub struct GrantSecrets {
     /// An identity provider sign-in's ID token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<Secret>,
+    /// The grant's DPoP private key (PKCS#8 PEM): its tokens, and at many servers its
+    /// refresh token, are good only with proofs made with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_key: Option<Secret>,
     /// Unix milliseconds; kept beside the tokens so a re-read under the refresh lock sees the
     /// expiry that belongs to exactly these tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -16,6 +16,7 @@ fn secrets(access: &str, refresh: Option<&str>) -> GrantSecrets {
         access_token: Secret::new(access),
         refresh_token: refresh.map(Secret::new),
         id_token: None,
+        dpop_key: None,
         expires_at_ms: Some(1_700_000_000),
     }
 }

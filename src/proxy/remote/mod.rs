@@ -477,12 +477,8 @@ impl Remote {
             if let Some(v) = version.and_then(|v| HeaderValue::from_str(&v).ok()) {
                 headers.insert(PROTOCOL_VERSION, v);
             }
-            inner
-                .client
-                .delete(inner.url.clone())
-                .headers(headers)
-                .send()
-                .await
+            let request = inner.client.delete(inner.url.clone()).headers(headers);
+            inner.dispatch(request, token.as_ref()).await
         };
         match tokio::time::timeout(DELETE_WAIT, delete).await {
             Ok(Ok(resp)) => tracing::debug!(status = %resp.status(), "session closed"),
@@ -556,6 +552,40 @@ impl Inner {
         headers
     }
 
+    /// Sends `request`. A token bound to a key goes as `DPoP <token>` with a proof for
+    /// this very request; the nonce the answer carries is kept for the next one.
+    async fn dispatch(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: Option<&Secret>,
+    ) -> reqwest::Result<Response> {
+        let mut request = request.build()?;
+        let proof = token.and_then(|t| {
+            self.tokens
+                .proof(t, request.method().as_str(), request.url())
+                .map(|p| (t, p))
+        });
+        let bound = proof.is_some();
+        if let Some((token, proof)) = proof {
+            let headers = request.headers_mut();
+            for (name, value) in [
+                (AUTHORIZATION, format!("DPoP {}", token.expose())),
+                (HeaderName::from_static("dpop"), proof.expose().to_owned()),
+            ] {
+                if let Ok(mut value) = HeaderValue::from_str(&value) {
+                    value.set_sensitive(true);
+                    headers.insert(name, value);
+                }
+            }
+        }
+        let url = request.url().clone();
+        let resp = self.client.execute(request).await?;
+        if bound {
+            crate::oauth::dpop::remember_nonce(&url, resp.headers());
+        }
+        Ok(resp)
+    }
+
     /// Sends a request built by `make` with the current token, handling 401 and 403
     /// `insufficient_scope` as [`Tries`] allows (refresh or sign in, then resend) and an
     /// unreachable server (a few tries with backoff). Any other answer is returned.
@@ -571,7 +601,7 @@ impl Inner {
         let mut tries = Tries::default();
         let mut connect_failures = 0;
         loop {
-            let resp = match make(token.as_ref()).send().await {
+            let resp = match self.dispatch(make(token.as_ref()), token.as_ref()).await {
                 Ok(resp) => resp,
                 Err(e) if e.is_connect() && connect_failures + 1 < CONNECT_TRIES => {
                     let delay = CONNECT_BACKOFF * 2u32.pow(connect_failures);
@@ -591,6 +621,11 @@ impl Inner {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
             match tries.next(resp.status(), challenge.as_deref()) {
+                // The token stands; the next proof carries the nonce the answer brought,
+                // or is simply new.
+                Retry::NewProof => {
+                    tracing::debug!(server = %self.server, "the server wants a new DPoP proof");
+                }
                 Retry::NewToken => {
                     tracing::info!(server = %self.server, "the server wants a new token");
                     let fresh = self
@@ -1182,10 +1217,14 @@ fn answered_as(message: Bytes, id: &RawValue) -> Bytes {
 struct Tries {
     reauthorized: bool,
     upgrades: u32,
+    reproved: u32,
 }
 
 #[derive(Debug, PartialEq, Eq)]
 enum Retry {
+    /// A DPoP server wants a proof with its new nonce, or refused the proof itself
+    /// (taken for a replay): the same token with a new proof.
+    NewProof,
     NewToken,
     MoreScopes,
     Done,
@@ -1193,9 +1232,24 @@ enum Retry {
 
 impl Tries {
     const MAX_UPGRADES: u32 = 2;
+    /// A nonce, then a proof refused as a replay: each can happen once to a request.
+    const MAX_PROOFS: u32 = 2;
 
     fn next(&mut self, status: StatusCode, challenge: Option<&str>) -> Retry {
+        let about_the_proof = challenge.is_some_and(|c| {
+            crate::oauth::challenge::parse(c).iter().any(|c| {
+                c.scheme == "dpop"
+                    && matches!(
+                        c.param("error"),
+                        Some("use_dpop_nonce" | "invalid_dpop_proof")
+                    )
+            })
+        });
         match status {
+            StatusCode::UNAUTHORIZED if about_the_proof && self.reproved < Self::MAX_PROOFS => {
+                self.reproved += 1;
+                Retry::NewProof
+            }
             StatusCode::UNAUTHORIZED if !self.reauthorized => {
                 self.reauthorized = true;
                 Retry::NewToken
