@@ -272,6 +272,15 @@ pub struct HeadersArgs {
     /// Which of several accounts on the same server.
     #[arg(long, value_name = "NAME")]
     pub account: Option<String>,
+
+    /// For a DPoP-bound token: the one request the headers are for, whose method and
+    /// URL the `DPoP` proof names (a proof is good for that request only).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// The method of the request --url names.
+    #[arg(long, value_name = "METHOD", default_value = "POST", requires = "url")]
+    pub method: String,
 }
 
 #[derive(Debug, Args)]

@@ -624,6 +624,32 @@ pub async fn client_credentials(
     })
 }
 
+/// The key `rec`'s tokens are bound to (DPoP), if they are.
+pub fn dpop_key(
+    name: &str,
+    rec: &GrantRecord,
+    secrets: &GrantSecrets,
+) -> Result<Option<crate::oauth::dpop::DpopKey>> {
+    match (rec.dpop, &secrets.dpop_key) {
+        (false, _) => Ok(None),
+        (true, Some(pem)) => Ok(Some(crate::oauth::dpop::DpopKey::from_pem(pem)?)),
+        (true, None) => Err(Error::login_required(
+            name,
+            format!("the DPoP key of the grant for `{name}` is missing from the store"),
+        )),
+    }
+}
+
+/// Why a DPoP-bound token is not handed out bare.
+pub fn bound_token(name: &str) -> Error {
+    Error::Usage(format!(
+        "the token for `{name}` is bound to a key (DPoP): the server refuses it without a \
+         proof signed with that key for each request, and the key stays in mcpauth's store. \
+         Use `mcpauth proxy {name}`, or `mcpauth headers {name} --method POST --url URL` for \
+         the headers of one request"
+    ))
+}
+
 fn missing_secrets(name: &str) -> Error {
     Error::login_required(
         name,

@@ -1,5 +1,6 @@
 //! `mcpauth headers`: `{"Authorization": "Bearer ..."}` on stdout, the shape Claude
-//! Code's `headersHelper` expects.
+//! Code's `headersHelper` expects; for a DPoP-bound token, with `--url`, the
+//! `Authorization` and `DPoP` headers of that one request.
 
 use crate::cli::HeadersArgs;
 use crate::context::{Ctx, env_var};
@@ -17,9 +18,31 @@ pub async fn run(ctx: &Ctx, args: HeadersArgs) -> Result<()> {
         None => from_claude_code(ctx, args.account.as_deref())?,
     };
     let rec = grants::require(ctx, &target).await?;
-    let (_, secrets) = grants::fresh_token(ctx, &target.name, &rec, None).await?;
+    let (rec, secrets) = grants::fresh_token(ctx, &target.name, &rec, None).await?;
+    let Some(key) = grants::dpop_key(&target.name, &rec, &secrets)? else {
+        let out = serde_json::json!({
+            "Authorization": format!("Bearer {}", secrets.access_token.expose()),
+        });
+        return super::print_stdout(&format!("{out}\n"));
+    };
+    // A proof is for one request: a helper whose headers go on every request cannot use
+    // one, and is told so rather than handed headers the server will refuse.
+    let Some(url) = &args.url else {
+        return Err(grants::bound_token(&target.name));
+    };
+    let url = crate::oauth::http::check_endpoint("--url", url)?;
+    let method = args.method.to_ascii_uppercase();
+    let nonce = crate::oauth::dpop::nonce_for(&url);
+    let proof = key.proof(
+        &method,
+        &url,
+        Some(&secrets.access_token),
+        nonce.as_deref(),
+        crate::clock::system_now_ms() / 1000,
+    )?;
     let out = serde_json::json!({
-        "Authorization": format!("Bearer {}", secrets.access_token.expose()),
+        "Authorization": format!("DPoP {}", secrets.access_token.expose()),
+        "DPoP": proof.expose(),
     });
     super::print_stdout(&format!("{out}\n"))
 }

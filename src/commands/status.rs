@@ -37,6 +37,9 @@ struct Row {
     /// was exchanged from.
     #[serde(skip_serializing_if = "Option::is_none")]
     identity_provider: Option<String>,
+    /// The token is bound to the grant's key (DPoP): useless without it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    dpop: bool,
 }
 
 pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
@@ -61,6 +64,9 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
             .or(Some(g))
             .and_then(|i| i.identity_provider.as_ref())
             .map(|i| i.name.clone());
+        if g.dpop {
+            r.detail.push_str(", DPoP-bound");
+        }
         if let (Some(idp), Some(_)) = (&r.identity_provider, &g.through_idp) {
             r.detail
                 .push_str(&format!(", through idp:{}", controls(idp)));
@@ -149,6 +155,7 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
                 account: None,
                 renewal: None,
                 identity_provider: None,
+                dpop: false,
             });
         }
     }
@@ -215,6 +222,7 @@ fn row(name: &str, url: Option<&url::Url>, g: &GrantRecord, now_ms: i64) -> Row 
             Renewal::SignInAgain => "sign_in",
         }),
         identity_provider: None,
+        dpop: g.dpop,
     }
 }
 

@@ -12,6 +12,9 @@ pub async fn run(ctx: &Ctx, args: TokenArgs) -> Result<()> {
     let target = grants::resolve(ctx, &args.target.server, args.target.account.as_deref())?;
     let rec = grants::require(ctx, &target).await?;
     let (rec, secrets) = grants::fresh_token(ctx, &target.name, &rec, None).await?;
+    if grants::dpop_key(&target.name, &rec, &secrets)?.is_some() {
+        return Err(grants::bound_token(&target.name));
+    }
     if args.json {
         let out = serde_json::json!({
             "access_token": secrets.access_token.expose(),

@@ -10,6 +10,7 @@ mod codex;
 mod conformance;
 mod damaged_store;
 mod doctor;
+mod dpop;
 mod enterprise;
 mod export_import;
 mod fakes_selftest;

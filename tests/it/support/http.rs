@@ -237,6 +237,26 @@ pub fn loopback_get(url: &str) -> Result<(u16, String), String> {
 /// [`loopback_get`] with the `Host` header of someone else's choosing (as a page that
 /// reached a loopback port through DNS rebinding would send).
 pub fn loopback_get_as(url: &str, host_header: Option<&str>) -> Result<(u16, String), String> {
+    let host = host_header.map(|h| ("Host", h));
+    loopback_request("GET", url, host.as_slice(), "").map(|(status, _, body)| (status, body))
+}
+
+/// A plain HTTP/1.0 POST of `body` (JSON) to a loopback `http://` URL with `headers`.
+/// Returns (status, header block, body).
+pub fn loopback_post(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<(u16, String, String), String> {
+    loopback_request("POST", url, headers, body)
+}
+
+fn loopback_request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<(u16, String, String), String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
     if parsed.scheme() != "http" {
         return Err(format!(
@@ -263,12 +283,27 @@ pub fn loopback_get_as(url: &str, host_header: Option<&str>) -> Result<(u16, Str
         target.push('?');
         target.push_str(q);
     }
-    write!(
-        stream,
-        "GET {target} HTTP/1.0\r\nHost: {}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
-        host_header.unwrap_or(parsed.authority())
-    )
-    .map_err(|e| format!("cannot send to `{url}`: {e}"))?;
+    let mut head = format!("{method} {target} HTTP/1.0\r\n");
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        head.push_str(&format!("Host: {}\r\n", parsed.authority()));
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("accept"))
+    {
+        head.push_str("Accept: application/json\r\n");
+    }
+    if method != "GET" {
+        head.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    write!(stream, "{head}Connection: close\r\n\r\n{body}")
+        .map_err(|e| format!("cannot send to `{url}`: {e}"))?;
     let mut raw = Vec::new();
     stream
         .read_to_end(&mut raw)
@@ -282,5 +317,5 @@ pub fn loopback_get_as(url: &str, host_header: Option<&str>) -> Result<(u16, Str
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| format!("`{url}` answered a bad status line"))?;
-    Ok((status, body.to_owned()))
+    Ok((status, head.to_owned(), body.to_owned()))
 }
