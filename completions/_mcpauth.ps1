@@ -102,6 +102,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpauth' -ScriptBlock {
         }
         'mcpauth;headers' {
             [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Which of several accounts on the same server')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'For a DPoP-bound token: the one request the headers are for, whose method and URL the `DPoP` proof names (a proof is good for that request only)')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'The method of the request --url names')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read servers from this file only (any MCP client''s config format)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)')

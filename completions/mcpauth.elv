@@ -95,6 +95,8 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
         }
         &'mcpauth;headers'= {
             cand --account 'Which of several accounts on the same server'
+            cand --url 'For a DPoP-bound token: the one request the headers are for, whose method and URL the `DPoP` proof names (a proof is good for that request only)'
+            cand --method 'The method of the request --url names'
             cand --config 'Read servers from this file only (any MCP client''s config format)'
             cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
             cand -v 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'

@@ -90,6 +90,8 @@ complete -c mcpauth -n "__fish_mcpauth_using_subcommand token" -l json -d 'Print
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand token" -s v -l verbose -d 'More detail on stderr (-v, -vv); or set MCPAUTH_LOG (e.g. `mcpauth=debug`)'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand token" -s h -l help -d 'Print help'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand headers" -l account -d 'Which of several accounts on the same server' -r
+complete -c mcpauth -n "__fish_mcpauth_using_subcommand headers" -l url -d 'For a DPoP-bound token: the one request the headers are for, whose method and URL the `DPoP` proof names (a proof is good for that request only)' -r
+complete -c mcpauth -n "__fish_mcpauth_using_subcommand headers" -l method -d 'The method of the request --url names' -r
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand headers" -l config -d 'Read servers from this file only (any MCP client\'s config format)' -r -F
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand headers" -l store -d 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]' -r -f -a "keyring\t''
 file\t''"

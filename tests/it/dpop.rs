@@ -9,8 +9,10 @@ use serde_json::{Value, json};
 
 use crate::oidc::{Peer, chromium};
 use crate::proxy_cli::{Host, echo};
+use crate::support::TestEnv;
 use crate::support::cli::RunOutput;
 use crate::support::http::{loopback_get, loopback_post};
+use age::secrecy::ExposeSecret as _;
 
 fn ok(out: RunOutput) -> RunOutput {
     assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
@@ -168,4 +170,67 @@ fn dpop_bound_tokens_are_proven_on_every_request_through_nonces_refusals_and_a_r
             out.all_output()
         );
     }
+}
+
+/// Calls `echo` once through a proxy for `bound` in `env`.
+fn call_through_a_proxy(env: &TestEnv, text: &str) {
+    let mut host = Host::start(env, &["proxy", "bound", "--login", "never"]);
+    assert!(host.initialize().get("result").is_some());
+    let answer = echo(&mut host, text);
+    assert_eq!(
+        answer["result"]["content"][0]["text"],
+        json!(text),
+        "{answer}"
+    );
+    assert_eq!(host.finish(), Some(0));
+}
+
+/// `mcpauth export bound EXTRA` from `laptop` for the age identity, imported on a new
+/// host, which is returned.
+fn carried_over(laptop: &TestEnv, extra: &[&str]) -> TestEnv {
+    let identity = age::x25519::Identity::generate();
+    let recipient = identity.to_public().to_string();
+    let mut args = vec!["export", "bound", "--recipient", &recipient];
+    args.extend_from_slice(extra);
+    let out = ok(laptop.run(&args));
+    assert!(!out.all_output().contains("PRIVATE KEY"));
+    let server = TestEnv::new();
+    let key_file = server.home().join("key.txt");
+    std::fs::create_dir_all(server.home()).unwrap();
+    std::fs::write(&key_file, identity.to_string().expose_secret()).unwrap();
+    let bundle = server.home().join("bundle.age");
+    std::fs::write(&bundle, out.stdout.as_bytes()).unwrap();
+    let out = ok(server.run(&[
+        "import",
+        bundle.to_str().unwrap(),
+        "--identity",
+        key_file.to_str().unwrap(),
+    ]));
+    assert!(!out.all_output().contains("PRIVATE KEY"));
+    server
+}
+
+// Symptom to avoid: a grant carried to a server without its key (every call refused
+// there), or two hosts proving one key, so that neither can be told apart or revoked
+// alone.
+#[test]
+fn an_exported_dpop_grant_carries_its_key_and_a_fresh_one_gets_its_own() {
+    let peer = Peer::start("dpop.mjs", &[]);
+    let laptop = chromium("");
+    laptop.add_server("bound", &peer.at("/mcp"));
+    ok(laptop.run(&["login", "bound"]));
+    call_through_a_proxy(&laptop, "on the laptop");
+    let keys = |peer: &Peer| stats(peer)["seen_jkts"].as_array().unwrap().len();
+    assert_eq!(keys(&peer), 1);
+
+    // A fresh grant for the server (approved in the browser here) has a key of its own.
+    let fresh = carried_over(&laptop, &[]);
+    call_through_a_proxy(&fresh, "on the server");
+    assert_eq!(keys(&peer), 2);
+
+    // `--copy` shares the laptop's grant, key and all.
+    let copied = carried_over(&laptop, &["--copy"]);
+    call_through_a_proxy(&copied, "on a copy");
+    call_through_a_proxy(&laptop, "on the laptop again");
+    assert_eq!(keys(&peer), 2);
 }
