@@ -193,13 +193,24 @@ impl GrantTokens {
             .then_some(secrets.access_token)
     }
 
+    /// Whether there is an identity provider sign-in to exchange from.
+    async fn signed_in_to_an_idp(&self) -> bool {
+        self.ctx
+            .blocking(|v| v.index())
+            .await
+            .is_ok_and(|i| crate::signin::idp::signed_in(&i).next().is_some())
+    }
+
     /// Signs in when allowed; otherwise says what to run.
     async fn login(&self, why: &str, scopes: Vec<String>) -> Result<Secret, AuthUnavailable> {
         self.shutting_down()?;
         let interactive_ok = match self.login {
             LoginMode::Never => false,
             LoginMode::Auto => {
-                has_desktop() || std::env::var_os("MCPAUTH_BROWSER").is_some_and(|v| !v.is_empty())
+                has_desktop()
+                    || std::env::var_os("MCPAUTH_BROWSER").is_some_and(|v| !v.is_empty())
+                    // The company's identity provider signs in with no browser at all.
+                    || self.signed_in_to_an_idp().await
             }
         };
         if !interactive_ok {

@@ -207,9 +207,10 @@ fn target(name: &str, settings: &Settings) -> Result<Target> {
     })
 }
 
-/// How an identity provider sign-in is named in messages and `status`.
+/// How an identity provider sign-in is named in messages and `status`, with control
+/// characters escaped (the name comes from a file or the command line).
 pub fn idp_label(name: &str) -> String {
-    format!("idp:{name}")
+    format!("idp:{}", controls(name))
 }
 
 /// Signs in to the identity provider (or, with an ID token source, checks the source)

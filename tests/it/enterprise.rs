@@ -42,7 +42,7 @@ fn exchanges(company: &Peer, server: &str) -> (u64, u64) {
 
 /// A home whose config names the company's identity provider `acme` and its three MCP
 /// servers (with mcpauth's client at their authorization server), signed in to `acme`
-/// in Chromium. Any browser after that fails the run.
+/// in Chromium. After that there is no browser, and no desktop to open one on.
 fn signed_in_to_the_company(company: &Peer) -> TestEnv {
     let mut env = chromium("");
     let config = env.home().join("config");
@@ -70,7 +70,7 @@ fn signed_in_to_the_company(company: &Peer) -> TestEnv {
         out.stderr
     );
     assert_eq!(stats(&company.at("/idp_stats"))["sign_ins"], json!(1));
-    env.env("MCPAUTH_BROWSER", "false");
+    env.env("MCPAUTH_BROWSER", "");
     env
 }
 
@@ -97,7 +97,8 @@ fn one_sign_in_to_the_company_signs_in_to_every_allowed_server_without_a_browser
     outputs.push(out);
     assert_eq!(exchanges(&company, "a"), (1, 1));
 
-    // The second needs nothing more: the proxy signs in by itself.
+    // The second needs nothing more: the proxy signs in by itself, on a machine with no
+    // browser.
     let mut host = Host::start(&env, &["proxy", "b"]);
     assert!(host.initialize().get("result").is_some());
     let answer = echo(&mut host, "through the company");
