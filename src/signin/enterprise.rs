@@ -196,7 +196,14 @@ async fn renew(ctx: &Ctx, name: &str, rec: &GrantRecord, idp_id: &str) -> Result
         resource: &rec.key.resource,
         scopes: &rec.scopes,
     };
-    id_jag(ctx, idp, &request).await
+    id_jag(ctx, idp, &request).await.map_err(|e| match e {
+        // Says itself which sign-in to renew.
+        Error::LoginRequired { .. } => e,
+        e => Error::Context {
+            message: format!("cannot renew the token for `{name}` through your identity provider"),
+            source: Box::new(e),
+        },
+    })
 }
 
 /// The ID-JAG for `request`, from the identity provider sign-in `idp`.

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::support::cli::run_bounded;
 use crate::support::{Fixture, Knobs, TestEnv};
 
-fn claude() -> PathBuf {
+pub(crate) fn claude() -> PathBuf {
     crate::proxy_peers::peer_bin("claude", "Claude Code")
 }
 
