@@ -26,6 +26,9 @@ pub struct BearerChallenge {
     pub resource_metadata: Option<String>,
     pub scope: Option<String>,
     pub error: Option<String>,
+    /// The header offers the DPoP scheme (RFC 9449 §7.1): the server takes DPoP-bound
+    /// tokens.
+    pub dpop: bool,
 }
 
 impl BearerChallenge {
@@ -37,6 +40,7 @@ impl BearerChallenge {
             resource_metadata: c.param("resource_metadata").map(str::to_owned),
             scope: c.param("scope").map(str::to_owned),
             error: c.param("error").map(str::to_owned),
+            dpop: of("dpop").is_some(),
         })
     }
 

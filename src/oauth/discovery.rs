@@ -22,6 +22,12 @@ pub struct ResourceMetadata {
     pub authorization_servers: Vec<String>,
     #[serde(default)]
     pub scopes_supported: Option<Vec<String>>,
+    /// The DPoP algorithms the server takes proofs in (RFC 9728 §2).
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
+    /// It takes DPoP-bound tokens only (RFC 9728 §2).
+    #[serde(default)]
+    pub dpop_bound_access_tokens_required: Option<bool>,
 }
 
 /// RFC 8414 authorization server metadata (the fields mcpauth reads).
@@ -782,6 +788,8 @@ mod tests {
                 resource: "https://r/mcp".into(),
                 authorization_servers: vec![],
                 scopes_supported: Some(vec!["read".into(), "write".into()]),
+                dpop_signing_alg_values_supported: None,
+                dpop_bound_access_tokens_required: None,
             }),
             challenge: None,
             issuer: "https://as".into(),

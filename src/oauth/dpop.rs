@@ -133,10 +133,21 @@ pub fn htu(url: &Url) -> String {
     url.to_string()
 }
 
-/// Whether an authorization server's metadata asks for DPoP with an algorithm mcpauth
-/// signs.
-pub fn offered(algs: Option<&[String]>) -> bool {
-    algs.is_some_and(|a| a.iter().any(|alg| alg == ALG))
+/// Whether a sign-in binds its tokens to a key: the authorization server takes ES256
+/// proofs, and the MCP server takes DPoP-bound tokens (its resource metadata names DPoP
+/// algorithms or requires bound tokens, or its challenge offers the DPoP scheme). An
+/// authorization server alone is not enough: many (oidc-provider by default) offer DPoP
+/// to every client, in front of servers that take only bearer tokens.
+pub fn wanted(d: &super::discovery::Discovery) -> bool {
+    let es256 = |algs: &Option<Vec<String>>| {
+        algs.as_ref()
+            .is_some_and(|a| a.iter().any(|alg| alg == ALG))
+    };
+    let server_takes_them = d.resource_metadata.as_ref().is_some_and(|m| {
+        es256(&m.dpop_signing_alg_values_supported)
+            || m.dpop_bound_access_tokens_required == Some(true)
+    }) || d.challenge.as_ref().is_some_and(|c| c.dpop);
+    es256(&d.metadata.dpop_signing_alg_values_supported) && server_takes_them
 }
 
 /// The latest nonce each origin handed out, for the life of the process. Nonces belong

@@ -257,9 +257,9 @@ pub async fn obtain(
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect(),
     };
-    // A key of the grant's own where the server binds tokens to one (DPoP): a new one
-    // for every sign-in, so that no two grants, and no two hosts, share a key.
-    let dpop_key = match dpop::offered(d.metadata.dpop_signing_alg_values_supported.as_deref()) {
+    // A key of the grant's own where the servers bind tokens to one (DPoP): a new one for
+    // every sign-in, so that no two grants, and no two hosts, share a key.
+    let dpop_key = match dpop::wanted(&d) {
         true => Some(dpop::DpopKey::generate()?),
         false => None,
     };

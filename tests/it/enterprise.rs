@@ -260,33 +260,10 @@ fn claude_code_reaches_a_new_server_through_the_company_sign_in() {
     .unwrap();
     ok(env.run(&["install", "claude-code", "--scope", "user", "b"]));
 
-    // What a person's shell gives Claude Code, and no browser anywhere.
-    let mcpauth = env!("CARGO_BIN_EXE_mcpauth");
-    let bin_dir = std::path::Path::new(mcpauth).parent().unwrap();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
-    let elsewhere = tempfile::tempdir().unwrap();
-    let mut cmd = std::process::Command::new(crate::claude_code::claude());
-    cmd.args(["mcp", "list"])
-        .env_clear()
-        .env("HOME", user_home.path())
-        .env("PATH", path)
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            std::env::var("DBUS_SESSION_BUS_ADDRESS")
-                .expect("a keychain session: run the tests through tests/run"),
-        )
-        .env("NO_PROXY", "127.0.0.1,localhost,::1")
-        .env("DISABLE_AUTOUPDATER", "1")
-        .env("DISABLE_TELEMETRY", "1")
-        .current_dir(elsewhere.path());
-    let out = crate::support::cli::run_bounded(cmd, None::<&str>, Duration::from_secs(90));
-    assert_eq!(out.code, Some(0), "{out:?}");
-    let line = out
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("b: "))
-        .unwrap_or_else(|| panic!("no line for `b`: {}", out.stdout));
-    assert!(line.ends_with("✔ Connected"), "{line}\n{}", out.stdout);
+    // The proxy Claude Code starts has no browser and no desktop; its entry carries
+    // MCPAUTH_HOME.
+    let out = crate::claude_code::mcp_list(user_home.path(), None);
+    crate::claude_code::assert_connected(&out, "b");
     assert_eq!(exchanges(&company, "b"), (1, 1));
     assert_eq!(stats(&company.at("/idp_stats"))["sign_ins"], json!(1));
 }

@@ -123,6 +123,8 @@ fn with_browser(provider: &Provider, extra: &str) -> TestEnv {
     env
 }
 
+// Symptom: the provider offers DPoP to every client (oidc-provider's default), and a
+// token bound to a key reached an MCP server that takes only bearer tokens.
 // Symptom: mcpauth asked for `offline_access` without `prompt=consent`, the provider
 // dropped it, and the person had to sign in again every hour; registration named scopes
 // the provider does not list and was refused.
