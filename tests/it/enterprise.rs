@@ -267,3 +267,41 @@ fn claude_code_reaches_a_new_server_through_the_company_sign_in() {
     assert_eq!(exchanges(&company, "b"), (1, 1));
     assert_eq!(stats(&company.at("/idp_stats"))["sign_ins"], json!(1));
 }
+
+// Symptom to avoid: a company that hands out one environment variable (a CI image, a
+// managed shell profile) still having every person write a config file.
+#[test]
+fn the_identity_provider_can_come_from_the_environment_alone() {
+    let company = Peer::start("enterprise.mjs", &[]);
+    let mut env = chromium("");
+    env.env("MCPAUTH_IDP", &company.at("/idp"));
+    env.env("MCPAUTH_IDP_CLIENT_ID", &company.at("/idp_client_id"));
+    env.add_server_entry(
+        "a",
+        json!({"type": "http", "url": company.at("/mcp/a"),
+               "oauth": {"clientId": company.at("/client_id")}}),
+    );
+    let out = ok(env.run(&["idp", "login"]));
+    assert!(
+        out.stderr.contains("Signed in to `idp:127.0.0.1`"),
+        "{}",
+        out.stderr
+    );
+    env.env("MCPAUTH_BROWSER", "");
+    ok(env.run_with_stdin(
+        &["login", "a", "--client-secret"],
+        &format!("{CLIENT_SECRET}\n"),
+    ));
+    assert_eq!(exchanges(&company, "a"), (1, 1));
+
+    // Without it, and with nothing configured, the command says where a provider comes
+    // from.
+    let bare = TestEnv::new();
+    let out = bare.run(&["idp", "login"]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--issuer") && out.stderr.contains("MCPAUTH_IDP"),
+        "{}",
+        out.stderr
+    );
+}
