@@ -40,14 +40,11 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import * as jose from 'jose';
+import { listen, publicKeySet, signingKeys } from './common.mjs';
 import Provider from 'oidc-provider';
 import { z } from 'zod';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-
-// stdout carries the one ready line; anything the libraries log goes to stderr.
-console.log = console.error;
-console.info = console.error;
 
 function flag(name, fallback) {
   const at = process.argv.indexOf(name);
@@ -64,23 +61,6 @@ const ALG = 'ES256';
 // RFC 9449 §11.1 leaves the window to the server; a minute keeps the replay cache small.
 const IAT_WINDOW = 60;
 
-function listen(server) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server.address().port));
-  });
-}
-
-// Keys: RS256 for ID tokens (the default algorithm), ES256 for access tokens.
-async function keys() {
-  const out = [];
-  for (const [alg, kid] of [['RS256', 'rs'], ['ES256', 'es']]) {
-    const { privateKey } = await jose.generateKeyPair(alg, { extractable: true });
-    out.push({ ...(await jose.exportJWK(privateKey)), alg, use: 'sig', kid });
-  }
-  return out;
-}
-
 const asServer = http.createServer();
 const mcpServer = http.createServer();
 const asPort = await listen(asServer);
@@ -89,7 +69,7 @@ const issuer = `http://127.0.0.1:${asPort}`;
 const mcpOrigin = `http://127.0.0.1:${mcpPort}`;
 const resource = `${mcpOrigin}/mcp`;
 const prmUrl = `${mcpOrigin}/.well-known/oauth-protected-resource/mcp`;
-const jwks = { keys: await keys() };
+const jwks = { keys: await signingKeys() };
 
 // What both servers saw, for GET /stats. `refused` counts the MCP server's refusals by
 // reason; `token_endpoint` is the provider's side.
@@ -175,9 +155,7 @@ provider.on('grant.error', (_ctx, err) => {
 });
 asServer.on('request', provider.callback());
 
-const publicKeys = jose.createLocalJWKSet({
-  keys: jwks.keys.map(({ d, p, q, dp, dq, qi, ...pub }) => pub),
-});
+const publicKeys = publicKeySet(jwks);
 
 // The resource server's own nonce, changed after every `nonceEvery` served requests.
 let nonce;

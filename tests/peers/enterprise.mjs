@@ -38,14 +38,11 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import * as jose from 'jose';
+import { listen, publicKeySet, signingKeys } from './common.mjs';
 import Provider from 'oidc-provider';
 import { z } from 'zod';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-
-// stdout carries the one ready line; anything the libraries log goes to stderr.
-console.log = console.error;
-console.info = console.error;
 
 function flag(name, fallback) {
   const at = process.argv.indexOf(name);
@@ -67,27 +64,6 @@ const CLIENT_ID = 'mcpauth-enterprise';
 const CLIENT_SECRET = 'enterprise-secret';
 const SERVERS = ['a', 'b', 'denied'];
 const FORBIDDEN = new Set(['denied']);
-
-function listen(server) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server.address().port));
-  });
-}
-
-// Each provider gets its own keys: RS256 (the default ID token algorithm) and ES256
-// (for JWT access tokens, and at the IdP for the ID-JAGs it signs).
-async function keys() {
-  const out = [];
-  for (const [alg, kid] of [['RS256', 'rs'], ['ES256', 'es']]) {
-    const { privateKey } = await jose.generateKeyPair(alg, { extractable: true });
-    out.push({ ...(await jose.exportJWK(privateKey)), alg, use: 'sig', kid });
-  }
-  return out;
-}
-const publicOnly = (jwks) => jose.createLocalJWKSet({
-  keys: jwks.keys.map(({ d, p, q, dp, dq, qi, ...pub }) => pub),
-});
 
 function json(res, status, body) {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -117,8 +93,8 @@ const nameOf = Object.fromEntries(SERVERS.map((name) => [resourceOf[name], name]
 
 // ---- The enterprise IdP ----
 
-const idpJwks = { keys: await keys() };
-const idpPublicKeys = publicOnly(idpJwks);
+const idpJwks = { keys: await signingKeys() };
+const idpPublicKeys = publicKeySet(idpJwks);
 const jagSigningKey = await jose.importJWK(idpJwks.keys.find((k) => k.kid === 'es'), 'ES256');
 const idpStats = { exchanges: {}, refused: [], refreshes: 0, sign_ins: 0 };
 
@@ -231,8 +207,8 @@ idpServer.on('request', (req, res) => {
 
 // ---- The MCP servers' authorization server ----
 
-const asJwks = { keys: await keys() };
-const asPublicKeys = publicOnly(asJwks);
+const asJwks = { keys: await signingKeys() };
+const asPublicKeys = publicKeySet(asJwks);
 const asStats = { grants: {}, refused: [] };
 const resourceServerInfo = (resource) => ({
   scope: SCOPE,

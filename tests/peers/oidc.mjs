@@ -29,35 +29,15 @@
 
 import http from 'node:http';
 import * as jose from 'jose';
+import { listen, publicKeySet, signingKeys } from './common.mjs';
 import Provider from 'oidc-provider';
 import { z } from 'zod';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 
-// stdout carries the one ready line; anything the libraries log goes to stderr.
-console.log = console.error;
-console.info = console.error;
-
 const ttlAt = process.argv.indexOf('--access-ttl');
 const accessTtl = ttlAt > 0 ? Number(process.argv[ttlAt + 1]) : 3600;
 const SCOPE = 'mcp:tools';
-
-function listen(server) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server.address().port));
-  });
-}
-
-// Keys: RS256 for ID tokens (the default algorithm), ES256 for access tokens.
-async function keys() {
-  const out = [];
-  for (const [alg, kid] of [['RS256', 'rs'], ['ES256', 'es']]) {
-    const { privateKey } = await jose.generateKeyPair(alg, { extractable: true });
-    out.push({ ...(await jose.exportJWK(privateKey)), alg, use: 'sig', kid });
-  }
-  return out;
-}
 
 const asServer = http.createServer();
 const mcpServer = http.createServer();
@@ -66,7 +46,7 @@ const mcpPort = await listen(mcpServer);
 const issuer = `http://127.0.0.1:${asPort}`;
 const resource = `http://127.0.0.1:${mcpPort}/mcp`;
 const prmUrl = `http://127.0.0.1:${mcpPort}/.well-known/oauth-protected-resource/mcp`;
-const jwks = { keys: await keys() };
+const jwks = { keys: await signingKeys() };
 
 const platformServer = http.createServer();
 const platformPort = await listen(platformServer);
@@ -184,9 +164,7 @@ provider.registerGrantType(JWT_BEARER, async (ctx) => {
   };
 }, ['assertion', 'scope', 'resource']);
 
-const publicKeys = jose.createLocalJWKSet({
-  keys: jwks.keys.map(({ d, p, q, dp, dq, qi, ...pub }) => pub),
-});
+const publicKeys = publicKeySet(jwks);
 
 async function authorized(req) {
   const header = req.headers.authorization ?? '';
