@@ -326,6 +326,20 @@ pub async fn log_in(ctx: &Ctx, name: &str, settings: &Settings, opts: &Options) 
         .blocking(move |v| v.save_grant(grant, &secrets))
         .await
         .context(|| format!("signed in to `{label}` but cannot store the sign-in"))?;
+    // The grants exchanged from it go on, from the new one.
+    if !earlier.is_empty() {
+        let (gone, now) = (earlier.clone(), saved.id.clone());
+        ctx.blocking(move |v| {
+            v.update_index(|index| {
+                for g in &mut index.grants {
+                    if g.through_idp.as_ref().is_some_and(|id| gone.contains(id)) {
+                        g.through_idp = Some(now.clone());
+                    }
+                }
+            })
+        })
+        .await?;
+    }
     for id in earlier {
         ctx.blocking(move |v| v.remove_grant(&id)).await?;
     }
