@@ -126,12 +126,10 @@ impl GrantTokens {
         stamp: Option<IndexStamp>,
     ) -> Secret {
         let token = secrets.access_token.clone();
-        let dpop = match (rec.dpop, &secrets.dpop_key) {
-            (true, Some(pem)) => crate::oauth::dpop::DpopKey::from_pem(pem)
-                .inspect_err(|e| tracing::warn!("the grant's DPoP key: {e}"))
-                .ok(),
-            _ => None,
-        };
+        let dpop = grants::dpop_key(&self.target.name, &rec, &secrets)
+            .inspect_err(|e| tracing::warn!("the grant's DPoP key: {e}"))
+            .ok()
+            .flatten();
         *self.cached() = Some(Cached {
             rec,
             secrets,

@@ -57,11 +57,12 @@ pub async fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     };
     let row = |name: &str, url: Option<&url::Url>, g: &GrantRecord| {
         let mut r = row(name, url, g, now);
-        r.identity_provider = g
-            .through_idp
-            .as_ref()
-            .and_then(|id| index.grants.iter().find(|i| &i.id == id))
-            .or(Some(g))
+        // The sign-in itself, or the one the grant was exchanged from.
+        let sign_in = match &g.through_idp {
+            Some(id) => index.grants.iter().find(|i| &i.id == id),
+            None => Some(g),
+        };
+        r.identity_provider = sign_in
             .and_then(|i| i.identity_provider.as_ref())
             .map(|i| i.name.clone());
         if g.dpop {

@@ -140,13 +140,14 @@ pub struct Request<'a> {
 /// authorization server as `creds`.
 pub async fn grant(
     ctx: &Ctx,
+    index: &Index,
     idp: &GrantRecord,
     request: &Request<'_>,
     creds: &ClientCredentials,
     token_endpoint: &str,
     extras: &RequestExtras<'_>,
 ) -> Result<TokenSet> {
-    let assertion = id_jag(ctx, idp, request).await?;
+    let assertion = id_jag(ctx, index, idp, request).await?;
     tokens::jwt_bearer(
         ctx.http(),
         &ctx.clock,
@@ -196,21 +197,30 @@ async fn renew(ctx: &Ctx, name: &str, rec: &GrantRecord, idp_id: &str) -> Result
         resource: &rec.key.resource,
         scopes: &rec.scopes,
     };
-    id_jag(ctx, idp, &request).await.map_err(|e| match e {
-        // Says itself which sign-in to renew.
-        Error::LoginRequired { .. } => e,
-        e => Error::Context {
-            message: format!("cannot renew the token for `{name}` through your identity provider"),
-            source: Box::new(e),
-        },
-    })
+    id_jag(ctx, &index, idp, &request)
+        .await
+        .map_err(|e| match e {
+            // Says itself which sign-in to renew.
+            Error::LoginRequired { .. } => e,
+            e => Error::Context {
+                message: format!(
+                    "cannot renew the token for `{name}` through your identity provider"
+                ),
+                source: Box::new(e),
+            },
+        })
 }
 
 /// The ID-JAG for `request`, from the identity provider sign-in `idp`.
-async fn id_jag(ctx: &Ctx, idp: &GrantRecord, request: &Request<'_>) -> Result<Secret> {
+/// `index` is the one the caller read: only its client registrations are used.
+async fn id_jag(
+    ctx: &Ctx,
+    index: &Index,
+    idp: &GrantRecord,
+    request: &Request<'_>,
+) -> Result<Secret> {
     let subject = id_token(ctx, idp).await?;
-    let index = ctx.blocking(|v| v.index()).await?;
-    let creds = grants::client_credentials(ctx, &index, idp).await?;
+    let creds = grants::client_credentials(ctx, index, idp).await?;
     let label = idp::idp_label(
         idp.identity_provider
             .as_ref()

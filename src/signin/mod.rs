@@ -280,7 +280,16 @@ pub async fn obtain(
                 resource: &d.resource,
                 scopes: &scopes,
             };
-            enterprise::grant(ctx, idp, &request, &creds, d.token_endpoint(), &extras).await?
+            enterprise::grant(
+                ctx,
+                &index,
+                idp,
+                &request,
+                &creds,
+                d.token_endpoint(),
+                &extras,
+            )
+            .await?
         }
         Flow::ClientCredentials => {
             if secret.is_none() {

@@ -40,11 +40,8 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import * as jose from 'jose';
-import { listen, publicKeySet, signingKeys } from './common.mjs';
+import { listen, publicKeySet, serveEcho, signingKeys } from './common.mjs';
 import Provider from 'oidc-provider';
-import { z } from 'zod';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 
 function flag(name, fallback) {
   const at = process.argv.indexOf(name);
@@ -285,16 +282,6 @@ async function check(req, url) {
   return { jkt };
 }
 
-function mcp() {
-  const server = new McpServer({ name: 'mcpauth-dpop-test-server', version: '1.0.0' });
-  server.registerTool(
-    'echo',
-    { description: 'Returns its text', inputSchema: { text: z.string() } },
-    async ({ text }) => ({ content: [{ type: 'text', text }] }),
-  );
-  return server;
-}
-
 function json(res, status, body, headers = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
@@ -343,17 +330,7 @@ mcpServer.on('request', async (req, res) => {
   // The nonce the next request needs, on every answer (RFC 9449 §9).
   res.setHeader('DPoP-Nonce', nonce);
   // Stateless: a fresh server and transport per request.
-  const server = mcp();
-  const transport = new StreamableHTTPServerTransport({
-    sessionIdGenerator: undefined,
-    enableJsonResponse: true,
-  });
-  res.on('close', () => {
-    transport.close();
-    server.close();
-  });
-  await server.connect(transport);
-  await transport.handleRequest(req, res);
+  await serveEcho('mcpauth-dpop-test-server', req, res);
 });
 
 const discovery = await fetch(`${issuer}/.well-known/openid-configuration`).then((r) => r.json());

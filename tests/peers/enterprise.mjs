@@ -38,11 +38,8 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import * as jose from 'jose';
-import { listen, publicKeySet, signingKeys } from './common.mjs';
+import { listen, publicKeySet, serveEcho, signingKeys } from './common.mjs';
 import Provider from 'oidc-provider';
-import { z } from 'zod';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 
 function flag(name, fallback) {
   const at = process.argv.indexOf(name);
@@ -325,16 +322,6 @@ async function authorized(req, resource) {
   }
 }
 
-function mcp(name) {
-  const server = new McpServer({ name: `mcpauth-enterprise-test-server-${name}`, version: '1.0.0' });
-  server.registerTool(
-    'echo',
-    { description: 'Returns its text', inputSchema: { text: z.string() } },
-    async ({ text }) => ({ content: [{ type: 'text', text }] }),
-  );
-  return server;
-}
-
 mcpServer.on('request', async (req, res) => {
   const { pathname } = new URL(req.url, mcpBase);
   const prm = pathname.match(/^\/\.well-known\/oauth-protected-resource\/([^/]+)\/mcp$/);
@@ -361,17 +348,7 @@ mcpServer.on('request', async (req, res) => {
     return;
   }
   // Stateless: a fresh server and transport per request.
-  const server = mcp(name);
-  const transport = new StreamableHTTPServerTransport({
-    sessionIdGenerator: undefined,
-    enableJsonResponse: true,
-  });
-  res.on('close', () => {
-    transport.close();
-    server.close();
-  });
-  await server.connect(transport);
-  await transport.handleRequest(req, res);
+  await serveEcho(`mcpauth-enterprise-test-server-${name}`, req, res);
 });
 
 process.stdout.write(`${JSON.stringify({

@@ -29,11 +29,8 @@
 
 import http from 'node:http';
 import * as jose from 'jose';
-import { listen, publicKeySet, signingKeys } from './common.mjs';
+import { listen, publicKeySet, serveEcho, signingKeys } from './common.mjs';
 import Provider from 'oidc-provider';
-import { z } from 'zod';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 
 const ttlAt = process.argv.indexOf('--access-ttl');
 const accessTtl = ttlAt > 0 ? Number(process.argv[ttlAt + 1]) : 3600;
@@ -178,16 +175,6 @@ async function authorized(req) {
   }
 }
 
-function mcp() {
-  const server = new McpServer({ name: 'mcpauth-oidc-test-server', version: '1.0.0' });
-  server.registerTool(
-    'echo',
-    { description: 'Returns its text', inputSchema: { text: z.string() } },
-    async ({ text }) => ({ content: [{ type: 'text', text }] }),
-  );
-  return server;
-}
-
 mcpServer.on('request', async (req, res) => {
   const url = new URL(req.url, resource);
   if (url.pathname === '/.well-known/oauth-protected-resource/mcp') {
@@ -213,17 +200,7 @@ mcpServer.on('request', async (req, res) => {
     return;
   }
   // Stateless: a fresh server and transport per request.
-  const server = mcp();
-  const transport = new StreamableHTTPServerTransport({
-    sessionIdGenerator: undefined,
-    enableJsonResponse: true,
-  });
-  res.on('close', () => {
-    transport.close();
-    server.close();
-  });
-  await server.connect(transport);
-  await transport.handleRequest(req, res);
+  await serveEcho('mcpauth-oidc-test-server', req, res);
 });
 
 const discovery = await fetch(`${issuer}/.well-known/openid-configuration`).then((r) => r.json());

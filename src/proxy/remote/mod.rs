@@ -1236,17 +1236,20 @@ impl Tries {
     const MAX_PROOFS: u32 = 2;
 
     fn next(&mut self, status: StatusCode, challenge: Option<&str>) -> Retry {
-        let about_the_proof = challenge.is_some_and(|c| {
-            crate::oauth::challenge::parse(c).iter().any(|c| {
-                c.scheme == "dpop"
-                    && matches!(
-                        c.param("error"),
-                        Some("use_dpop_nonce" | "invalid_dpop_proof")
-                    )
+        // Parsed only for a 401: every other answer goes by untouched.
+        let about_the_proof = || {
+            challenge.is_some_and(|c| {
+                crate::oauth::challenge::parse(c).iter().any(|c| {
+                    c.scheme == "dpop"
+                        && matches!(
+                            c.param("error"),
+                            Some("use_dpop_nonce" | "invalid_dpop_proof")
+                        )
+                })
             })
-        });
+        };
         match status {
-            StatusCode::UNAUTHORIZED if about_the_proof && self.reproved < Self::MAX_PROOFS => {
+            StatusCode::UNAUTHORIZED if self.reproved < Self::MAX_PROOFS && about_the_proof() => {
                 self.reproved += 1;
                 Retry::NewProof
             }
@@ -1342,6 +1345,28 @@ mod tests {
         assert_eq!(tries.next(StatusCode::FORBIDDEN, None), Retry::Done);
         assert_eq!(tries.next(StatusCode::OK, None), Retry::Done);
         assert_eq!(tries.next(StatusCode::UNAUTHORIZED, None), Retry::NewToken);
+    }
+
+    #[test]
+    fn a_dpop_server_gets_two_new_proofs_before_the_token_is_doubted() {
+        let nonce = Some(r#"DPoP error="use_dpop_nonce", algs="ES256""#);
+        let replay = Some(r#"DPoP error="invalid_dpop_proof", error_description="replayed""#);
+        let mut tries = Tries::default();
+        assert_eq!(tries.next(StatusCode::UNAUTHORIZED, nonce), Retry::NewProof);
+        assert_eq!(
+            tries.next(StatusCode::UNAUTHORIZED, replay),
+            Retry::NewProof
+        );
+        // A third refusal of the proof is a refusal of the token.
+        assert_eq!(tries.next(StatusCode::UNAUTHORIZED, nonce), Retry::NewToken);
+        assert_eq!(tries.next(StatusCode::UNAUTHORIZED, nonce), Retry::Done);
+        // A Bearer challenge with the same words is not about a proof.
+        let mut tries = Tries::default();
+        let bearer = Some(r#"Bearer error="invalid_dpop_proof""#);
+        assert_eq!(
+            tries.next(StatusCode::UNAUTHORIZED, bearer),
+            Retry::NewToken
+        );
     }
 
     #[test]
