@@ -22,6 +22,7 @@ mod hostile;
 mod install_clients;
 mod install_script;
 mod lifecycle;
+mod lint;
 mod login;
 mod migrate;
 mod oidc;
