@@ -25,6 +25,7 @@ mod lifecycle;
 mod lint;
 mod login;
 mod migrate;
+mod npm_launcher;
 mod oidc;
 mod pinned;
 mod proxy_cli;

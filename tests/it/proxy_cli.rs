@@ -127,14 +127,23 @@ impl Host {
     /// Closes stdin and waits (bounded) for the proxy to exit; returns its exit code.
     pub(crate) fn finish(mut self) -> Option<i32> {
         drop(self.stdin.take());
+        self.exit_status().code()
+    }
+
+    /// Waits (bounded) for the proxy to exit, with stdin left as it is (open after
+    /// [`Host::terminate`]).
+    pub(crate) fn exit_status(mut self) -> std::process::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
+                return status;
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("the proxy did not exit within 10 s of stdin closing");
+                panic!(
+                    "the proxy did not exit within 10 s; it logged:\n{}",
+                    self.log_tail()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
