@@ -166,3 +166,170 @@ fn install_script_is_shellcheck_clean() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A release as the release workflow makes it, served on loopback: the archive for
+/// `release` (the binary these tests run, the completions and pages), its `.sha256`,
+/// and every request the server got.
+struct Release {
+    server: crate::support::http::Listener,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Release {
+    /// Serves the archive; with `tamper`, one byte of it differs from what the sum says.
+    fn serve(tamper: bool) -> Self {
+        use crate::support::http::Reply;
+        let release = "x86_64-unknown-linux-musl";
+        let stage = tempfile::tempdir().unwrap();
+        let top = stage.path().join(format!("mcpauth-{release}"));
+        std::fs::create_dir_all(&top).unwrap();
+        std::fs::copy(env!("CARGO_BIN_EXE_mcpauth"), top.join("mcpauth")).unwrap();
+        for dir in ["completions", "man"] {
+            let status = Command::new("cp")
+                .arg("-R")
+                .arg(root().join(dir))
+                .arg(&top)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        let archive = format!("mcpauth-{release}.tar.gz");
+        let status = Command::new("tar")
+            .arg("-czf")
+            .arg(stage.path().join(&archive))
+            .arg("-C")
+            .arg(stage.path())
+            .arg(format!("mcpauth-{release}"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "tar failed");
+        let mut bytes = std::fs::read(stage.path().join(&archive)).unwrap();
+        let sum = Command::new("sha256sum")
+            .arg(stage.path().join(&archive))
+            .output()
+            .unwrap();
+        let hex = String::from_utf8_lossy(&sum.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned();
+        if tamper {
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 0x01;
+        }
+        let sum_file = format!("{hex}  {archive}\n");
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&requests);
+        let server = crate::support::http::Listener::start(move |req| {
+            seen.lock().unwrap().push(req.path.clone());
+            if req.path == format!("/v9.9.9/{archive}") {
+                Reply::empty(200).body(bytes.clone())
+            } else if req.path == format!("/v9.9.9/{archive}.sha256") {
+                Reply::text(200, sum_file.clone())
+            } else {
+                Reply::empty(404)
+            }
+        });
+        Self { server, requests }
+    }
+}
+
+/// install.sh as someone without Rust runs it: no cargo on PATH, the release from `base`.
+fn install_release(home: &Path, base: &str) -> Output {
+    Command::new("sh")
+        .arg(root().join("install.sh"))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", home)
+        .env("MCPAUTH_INSTALL_DIR", home.join("bin"))
+        .env("MCPAUTH_DOWNLOAD_URL", base)
+        .output()
+        .expect("sh runs")
+}
+
+#[test]
+fn without_cargo_install_sh_installs_the_release_archive_after_checking_its_sum() {
+    assert!(
+        !Path::new("/usr/bin/cargo").exists() && !Path::new("/bin/cargo").exists(),
+        "this test needs a PATH without cargo"
+    );
+    let release = Release::serve(false);
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let out = install_release(home, &format!("{}/v9.9.9", release.server.origin()));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert_eq!(
+        *release.requests.lock().unwrap(),
+        [
+            "/v9.9.9/mcpauth-x86_64-unknown-linux-musl.tar.gz",
+            "/v9.9.9/mcpauth-x86_64-unknown-linux-musl.tar.gz.sha256"
+        ]
+    );
+    let bin = home.join("bin/mcpauth");
+    let version = Command::new(&bin).arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("mcpauth {}", env!("CARGO_PKG_VERSION"))
+    );
+    for page in [
+        home.join(".local/share/man/man1/mcpauth.1"),
+        home.join(".local/share/bash-completion/completions/mcpauth"),
+    ] {
+        assert!(
+            page.is_file(),
+            "{} was not installed:\n{said}",
+            page.display()
+        );
+    }
+    // Nothing of the download is left behind, and uninstall takes it all away.
+    let gone = Command::new("sh")
+        .arg(root().join("install.sh"))
+        .arg("--uninstall")
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", home)
+        .env("MCPAUTH_INSTALL_DIR", home.join("bin"))
+        .output()
+        .unwrap();
+    assert_eq!(gone.status.code(), Some(0));
+    assert_eq!(
+        files(home),
+        Vec::<PathBuf>::new(),
+        "uninstall left files behind"
+    );
+}
+
+#[test]
+fn install_sh_refuses_a_tampered_archive_and_a_download_over_plain_http() {
+    let release = Release::serve(true);
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let out = install_release(home, &format!("{}/v9.9.9", release.server.origin()));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("does not match its checksum") && said.contains("nothing was installed"),
+        "{said}"
+    );
+    assert_eq!(
+        files(home),
+        Vec::<PathBuf>::new(),
+        "something was installed"
+    );
+
+    // A mirror must be https (plain http only on this machine): refused before any
+    // request is made.
+    let out = install_release(home, "http://mirror.invalid/mcpauth");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("refusing to download over anything but https"),
+        "{said}"
+    );
+    assert_eq!(files(home), Vec::<PathBuf>::new());
+}
