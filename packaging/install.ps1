@@ -118,6 +118,15 @@ function Get-ExpectedHash([string]$sumFile, [string]$archiveName) {
     return $hash
 }
 
+function Save-Url([string]$url, [string]$file) {
+    try {
+        Invoke-WebRequest -UseBasicParsing -Uri $url -OutFile $file
+    } catch {
+        # Windows PowerShell's message ("(404) Not Found") does not say what was fetched.
+        throw "Could not download ${url}: $($_.Exception.Message)"
+    }
+}
+
 function Install-Mcpauth {
     $ErrorActionPreference = 'Stop'
     # Invoke-WebRequest's progress bar slows Windows PowerShell 5.1 downloads many times over.
@@ -140,8 +149,8 @@ function Install-Mcpauth {
         $archive = Join-Path $temp $archiveName
         $sumFile = "$archive.sha256"
         Write-Host "Downloading $baseUrl/$archiveName"
-        Invoke-WebRequest -UseBasicParsing -Uri "$baseUrl/$archiveName" -OutFile $archive
-        Invoke-WebRequest -UseBasicParsing -Uri "$baseUrl/$archiveName.sha256" -OutFile $sumFile
+        Save-Url "$baseUrl/$archiveName" $archive
+        Save-Url "$baseUrl/$archiveName.sha256" $sumFile
 
         $expected = Get-ExpectedHash $sumFile $archiveName
         $actual = (Get-FileHash -LiteralPath $archive -Algorithm SHA256).Hash.ToLowerInvariant()
@@ -165,7 +174,13 @@ function Install-Mcpauth {
         # but can be renamed; the old copy goes on the next run.
         if (Test-Path -LiteralPath $old) { Remove-Item -LiteralPath $old -Force -ErrorAction SilentlyContinue }
         if (Test-Path -LiteralPath $dest) { Move-Item -LiteralPath $dest -Destination $old -Force }
-        Copy-Item -LiteralPath $exe -Destination $dest
+        try {
+            Copy-Item -LiteralPath $exe -Destination $dest
+        } catch {
+            # Put the previous version back rather than leave no mcpauth at all.
+            if (Test-Path -LiteralPath $old) { Move-Item -LiteralPath $old -Destination $dest -Force }
+            throw
+        }
         if (Test-Path -LiteralPath $old) { Remove-Item -LiteralPath $old -Force -ErrorAction SilentlyContinue }
         Write-Host "Installed $dest"
         & $dest --version

@@ -54,7 +54,13 @@ pub fn main() -> ExitCode {
             return ExitCode::from(error::exit::FAILURE);
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    let result = runtime.block_on(commands::run(cli));
+    // A read of stdin on the blocking pool cannot be cancelled (on Windows it is always
+    // there, on Unix when stdin is a terminal): dropping the runtime would wait for the
+    // host to close stdin, though the proxy was told to stop. Other blocking work (a
+    // keychain call that outlived its timeout) gets a moment to finish.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprint!("{}", e.render());

@@ -285,7 +285,8 @@ async fn answer_parse_error(out: &mpsc::Sender<bytes::Bytes>, bad: message::NotJ
     }
 }
 
-/// Resolves on SIGTERM or SIGINT (Ctrl-C on Windows).
+/// Resolves on SIGTERM or SIGINT; on Windows on Ctrl-C, Ctrl-Break, the console closing
+/// or the system shutting down.
 async fn termination() {
     #[cfg(unix)]
     {
@@ -303,10 +304,24 @@ async fn termination() {
             _ => std::future::pending().await,
         }
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
     {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+        use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close, ctrl_shutdown};
+        // A console closing or the system shutting down stops a proxy as SIGTERM does.
+        match (ctrl_c(), ctrl_break(), ctrl_close(), ctrl_shutdown()) {
+            (Ok(mut c), Ok(mut b), Ok(mut x), Ok(mut s)) => {
+                tokio::select! {
+                    _ = c.recv() => {}
+                    _ = b.recv() => {}
+                    _ = x.recv() => {}
+                    _ = s.recv() => {}
+                }
+            }
+            _ => std::future::pending().await,
         }
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        std::future::pending::<()>().await
     }
 }

@@ -188,7 +188,9 @@ fn shell(cmd: &str) -> tokio::process::Command {
 #[cfg(windows)]
 fn shell(cmd: &str) -> tokio::process::Command {
     let mut c = tokio::process::Command::new("cmd");
-    c.arg("/C").arg(cmd);
+    // cmd.exe parses its own command line and does not undo the quoting Rust would add
+    // to an argument (`\"`), so the command goes on as the person wrote it.
+    c.raw_arg("/C").raw_arg(cmd);
     c
 }
 
@@ -263,6 +265,17 @@ mod tests {
         std::fs::write(&file, "aGVhZA.Ym9keQ.c2ln\n").unwrap();
         let got = assertion(&Source::File(file)).await.unwrap();
         assert_eq!(got.expose(), "aGVhZA.Ym9keQ.c2ln");
+        #[cfg(unix)]
+        command_sources().await;
+        let e = assertion(&Source::Env("MCPAUTH_TEST_SURELY_UNSET_VARIABLE".into()))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("not set"), "{e}");
+    }
+
+    /// Through `sh -c`, so only where there is one.
+    #[cfg(unix)]
+    async fn command_sources() {
         let got = assertion(&Source::Command("printf ' a.b.c\\n'".into()))
             .await
             .unwrap();
@@ -276,9 +289,5 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.to_string().contains("failed"), "{e}");
-        let e = assertion(&Source::Env("MCPAUTH_TEST_SURELY_UNSET_VARIABLE".into()))
-            .await
-            .unwrap_err();
-        assert!(e.to_string().contains("not set"), "{e}");
     }
 }

@@ -77,7 +77,15 @@ impl Keychain {
         if self.reader()?.is_some() {
             return Ok(());
         }
-        self.store().map(drop)
+        let store = self.store()?;
+        // Making a macOS or Windows store does no I/O at all: only a read tells.
+        if cfg!(not(target_os = "linux")) {
+            let service = self.service.clone();
+            timed(self.timeout, "reaching the keychain".into(), move || {
+                probe(&store, &service, cfg!(windows))
+            })?;
+        }
+        Ok(())
     }
 
     /// The keyring store, connected once.
@@ -352,6 +360,26 @@ fn entry_error(err: KeyringError) -> StoreError {
 
 fn entry(store: &Arc<CredentialStore>, service: &str, user: &str) -> Result<Entry, StoreError> {
     Entry::new_in_store(store, service, user).map_err(entry_error)
+}
+
+/// Reads an entry that is never written, to learn whether the keychain answers. With
+/// `no_access_is_unreachable` (Windows), being refused access means there is no
+/// credential store in this logon session (a service, SSH with a key): nothing a person
+/// could unlock, so the file store may stand in.
+fn probe(
+    store: &Arc<CredentialStore>,
+    service: &str,
+    no_access_is_unreachable: bool,
+) -> Result<(), StoreError> {
+    match read_raw(store, service, "mcpauth-connect-probe") {
+        Ok(_) => Ok(()),
+        Err(StoreError::KeychainLocked { detail }) if no_access_is_unreachable => {
+            Err(StoreError::KeychainUnreachable {
+                reason: format!("this logon session has no credential store ({detail})"),
+            })
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn read_raw(

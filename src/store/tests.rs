@@ -480,6 +480,7 @@ fn assert_fell_back(dir: &Path, out: &std::process::Output) {
     assert_eq!(mode(&secrets_file), 0o600);
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn auto_falls_back_to_the_file_store_without_a_bus() {
     if let Some(home) = child_home() {

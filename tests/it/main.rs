@@ -1,4 +1,8 @@
 //! mcpauth's integration tests: one binary (`autotests = false`), so one link and one run.
+//! They talk to Linux peers (a Secret Service on D-Bus, Chromium, `sh`, Node and Python
+//! MCP peers), so they are built on Linux only; CI runs the unit tests on macOS and
+//! Windows.
+#![cfg(target_os = "linux")]
 
 // Support code is shared by every test module; not every helper is used by each of them.
 #[allow(dead_code, unused_imports)]
