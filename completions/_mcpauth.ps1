@@ -201,6 +201,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpauth' -ScriptBlock {
         }
         'mcpauth;install' {
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Claude Code: the project''s `.mcp.json`, or `~/.claude.json` for your user')
+            [CompletionResult]::new('--launcher', '--launcher', [CompletionResultType]::ParameterName, 'How entries start mcpauth: the installed `mcpauth`, or `npx -y mcpauth` (from npm, for a shared project file that works for teammates who installed nothing)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read servers from this file only (any MCP client''s config format)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]')
             [CompletionResult]::new('--global', '--global', [CompletionResultType]::ParameterName, 'Cursor and opencode: the user''s file instead of the project''s')

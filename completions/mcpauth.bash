@@ -769,7 +769,7 @@ _mcpauth() {
             return 0
             ;;
         mcpauth__subcmd__install)
-            opts="-v -h --scope --global --dry-run --headers-helper --config --store --verbose --help claude-desktop claude-code cursor vscode codex gemini opencode windsurf zed goose"
+            opts="-v -h --scope --global --dry-run --headers-helper --launcher --config --store --verbose --help claude-desktop claude-code cursor vscode codex gemini opencode windsurf zed goose"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -777,6 +777,10 @@ _mcpauth() {
             case "${prev}" in
                 --scope)
                     COMPREPLY=($(compgen -W "project user" -- "${cur}"))
+                    return 0
+                    ;;
+                --launcher)
+                    COMPREPLY=($(compgen -W "mcpauth npx" -- "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -186,6 +186,7 @@ set edit:completion:arg-completer[mcpauth] = {|@words|
         }
         &'mcpauth;install'= {
             cand --scope 'Claude Code: the project''s `.mcp.json`, or `~/.claude.json` for your user'
+            cand --launcher 'How entries start mcpauth: the installed `mcpauth`, or `npx -y mcpauth` (from npm, for a shared project file that works for teammates who installed nothing)'
             cand --config 'Read servers from this file only (any MCP client''s config format)'
             cand --store 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]'
             cand --global 'Cursor and opencode: the user''s file instead of the project''s'

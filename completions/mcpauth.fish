@@ -160,6 +160,8 @@ complete -c mcpauth -n "__fish_mcpauth_using_subcommand generate" -s v -l verbos
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand install" -l scope -d 'Claude Code: the project\'s `.mcp.json`, or `~/.claude.json` for your user' -r -f -a "project\t'The project\'s `.mcp.json`'
 user\t'`~/.claude.json`, for every project'"
+complete -c mcpauth -n "__fish_mcpauth_using_subcommand install" -l launcher -d 'How entries start mcpauth: the installed `mcpauth`, or `npx -y mcpauth` (from npm, for a shared project file that works for teammates who installed nothing)' -r -f -a "mcpauth\t'`mcpauth proxy ...`: the binary on the client\'s PATH'
+npx\t'`npx -y mcpauth proxy ...`: npm fetches mcpauth the first time'"
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand install" -l config -d 'Read servers from this file only (any MCP client\'s config format)' -r -F
 complete -c mcpauth -n "__fish_mcpauth_using_subcommand install" -l store -d 'Where to keep secrets: the OS keychain, or a file readable only by you. [default: the keychain when one can be reached, else the file]' -r -f -a "keyring\t''
 file\t''"

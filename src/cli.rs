@@ -590,6 +590,30 @@ pub struct InstallArgs {
     /// instead of going through the proxy.
     #[arg(long)]
     pub headers_helper: bool,
+
+    /// How entries start mcpauth: the installed `mcpauth`, or `npx -y mcpauth` (from
+    /// npm, for a shared project file that works for teammates who installed nothing)
+    #[arg(long, value_enum, default_value_t = Launcher::Mcpauth, conflicts_with = "headers_helper")]
+    pub launcher: Launcher,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Launcher {
+    /// `mcpauth proxy ...`: the binary on the client's PATH.
+    #[default]
+    Mcpauth,
+    /// `npx -y mcpauth proxy ...`: npm fetches mcpauth the first time.
+    Npx,
+}
+
+impl Launcher {
+    /// The program and the words before mcpauth's own arguments.
+    pub fn argv(self) -> (&'static str, &'static [&'static str]) {
+        match self {
+            Launcher::Mcpauth => ("mcpauth", &[]),
+            Launcher::Npx => ("npx", &["-y", "mcpauth"]),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

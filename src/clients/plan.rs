@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::sidecar::Sidecar;
 use super::{ClientError, Target};
-use crate::cli::ClientArg;
+use crate::cli::{ClientArg, Launcher};
 use crate::config::dialect::{Kind, kind};
 
 /// What became of one entry, for the person running the command.
@@ -48,6 +48,7 @@ pub fn proxy_entry(
     original: &Value,
     sidecar: &Sidecar,
     env: &[(String, String)],
+    launcher: Launcher,
 ) -> Value {
     let url = target
         .dialect
@@ -68,7 +69,9 @@ pub fn proxy_entry(
         .filter(|_| !target.shared)
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    let entry = target.dialect.stdio(original, &args, &env);
+    let (program, before) = launcher.argv();
+    let args: Vec<String> = before.iter().map(|w| (*w).to_owned()).chain(args).collect();
+    let entry = target.dialect.stdio(original, program, &args, &env);
     match (target.client, entry) {
         // VS Code wants every entry typed.
         (ClientArg::Vscode, Value::Object(rest)) => {
@@ -84,8 +87,9 @@ pub fn proxy_entry(
 /// What an installed entry runs, as a person would type it.
 fn command_line(target: &Target, native: &Value) -> String {
     let entry = target.dialect.entry(native).unwrap_or_default();
+    let program = entry.get("command").and_then(Value::as_str);
     let words = entry.get("args").and_then(Value::as_array);
-    std::iter::once("mcpauth".to_owned())
+    std::iter::once(shell_word(program.unwrap_or("mcpauth")))
         .chain(
             words
                 .into_iter()
@@ -127,6 +131,7 @@ pub struct Install<'a> {
     pub target: &'a Target,
     pub names: &'a [String],
     pub headers_helper: bool,
+    pub launcher: Launcher,
     /// mcpauth's own variables as set where install runs, for the entries it writes.
     pub env: Vec<(String, String)>,
 }
@@ -188,7 +193,7 @@ pub fn install(
                 )));
             }
             (Kind::Remote | Kind::McpRemote, false) => {
-                proxy_entry(target, &name, &current, sidecar, &plan.env)
+                proxy_entry(target, &name, &current, sidecar, &plan.env, plan.launcher)
             }
         };
         let how = if plan.headers_helper {

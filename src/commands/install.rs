@@ -21,6 +21,7 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<()> {
         target: &target,
         names: &args.client.names,
         headers_helper: args.headers_helper,
+        launcher: args.launcher,
         env: own_env(ctx),
     };
     let notes = plan::install(&plan, &mut table, &mut sidecar)?;

@@ -146,7 +146,13 @@ impl Dialect {
     /// `original`. What belongs to the client alone (Codex's timeouts and tool lists,
     /// Goose's name and description, `enabled`) is kept; how the old entry reached its
     /// server is not.
-    pub fn stdio(self, original: &Value, args: &[String], env: &Map<String, Value>) -> Value {
+    pub fn stdio(
+        self,
+        original: &Value,
+        program: &str,
+        args: &[String],
+        env: &Map<String, Value>,
+    ) -> Value {
         let args: Vec<Value> = args.iter().map(|a| Value::String(a.clone())).collect();
         let kept = |drop: &[&str]| -> Map<String, Value> {
             original
@@ -183,7 +189,7 @@ impl Dialect {
         };
         match self {
             Dialect::McpServers | Dialect::Codex | Dialect::Zed => {
-                e.insert("command".into(), "mcpauth".into());
+                e.insert("command".into(), program.into());
                 e.insert("args".into(), Value::Array(args));
                 if let Some(env) = env {
                     e.insert("env".into(), env);
@@ -194,7 +200,7 @@ impl Dialect {
             }
             Dialect::OpenCode => {
                 e.insert("type".into(), "local".into());
-                let mut words = vec![Value::String("mcpauth".into())];
+                let mut words = vec![Value::String(program.into())];
                 words.extend(args);
                 e.insert("command".into(), Value::Array(words));
                 if let Some(env) = env {
@@ -205,7 +211,7 @@ impl Dialect {
                 // Goose drops an entry it cannot parse, and `enabled` is required.
                 e.entry("enabled").or_insert(Value::Bool(true));
                 e.insert("type".into(), "stdio".into());
-                e.insert("cmd".into(), "mcpauth".into());
+                e.insert("cmd".into(), program.into());
                 e.insert("args".into(), Value::Array(args));
                 e.insert("envs".into(), env.unwrap_or_else(|| json!({})));
                 e.insert("env_keys".into(), json!([]));
@@ -238,6 +244,20 @@ fn codex_env_vars(original: &Value) -> Vec<Value> {
     vars
 }
 
+/// Whether `command args` starts mcpauth: itself, or through `npx [-y] mcpauth[@version]`
+/// (`mcpauth install --launcher npx`).
+fn runs_mcpauth(command: &str, args: &[String]) -> bool {
+    use super::entry::program;
+    match program(command) {
+        "mcpauth" => true,
+        "npx" => args
+            .iter()
+            .find(|a| !a.starts_with('-'))
+            .is_some_and(|a| a == "mcpauth" || a.starts_with("mcpauth@")),
+        _ => false,
+    }
+}
+
 /// What an entry in `.mcp.json` shape (see [`Dialect::entry`]) is. The proxy's own entry
 /// and mcp-remote are told apart by the program names, as [`super::entry`] reads them.
 pub fn kind(entry: &Value) -> Kind {
@@ -252,7 +272,7 @@ pub fn kind(entry: &Value) -> Kind {
             .flatten()
             .filter_map(|a| a.as_str().map(str::to_owned))
             .collect();
-        if super::entry::program(command) == "mcpauth" && args.iter().any(|a| a == "proxy") {
+        if runs_mcpauth(command, &args) && args.iter().any(|a| a == "proxy") {
             return Kind::Proxy;
         }
         return match super::entry::wrapped_url(command, &args) {
@@ -418,6 +438,7 @@ mod tests {
             .collect();
         let codex = Dialect::Codex.stdio(
             &json!({"url": "https://n/", "bearer_token_env_var": "T", "startup_timeout_sec": 20}),
+            "mcpauth",
             &args,
             &env,
         );
@@ -429,6 +450,7 @@ mod tests {
         );
         let opencode = Dialect::OpenCode.stdio(
             &json!({"type": "remote", "url": "https://n/", "enabled": true}),
+            "mcpauth",
             &args,
             &Map::new(),
         );
@@ -438,6 +460,7 @@ mod tests {
         );
         let goose = Dialect::Goose.stdio(
             &json!({"type": "sse", "uri": "https://n/", "name": "n", "timeout": 300}),
+            "mcpauth",
             &args,
             &Map::new(),
         );
@@ -454,9 +477,17 @@ mod tests {
             Dialect::Zed,
             Dialect::Goose,
         ] {
-            let written = dialect.stdio(&json!({}), &args, &env);
+            let written = dialect.stdio(&json!({}), "mcpauth", &args, &env);
+            let read = dialect.entry(&written).unwrap();
+            assert_eq!(kind(&read), Kind::Proxy, "{dialect:?}: {written}");
+            // And through npx, as `install --launcher npx` writes it.
+            let npx_args: Vec<String> = ["-y", "mcpauth", "proxy", "n"].map(String::from).into();
+            let written = dialect.stdio(&json!({}), "npx", &npx_args, &env);
             let read = dialect.entry(&written).unwrap();
             assert_eq!(kind(&read), Kind::Proxy, "{dialect:?}: {written}");
         }
+        // npx starting anything else is not the proxy.
+        let other = json!({"command": "npx", "args": ["-y", "mcpauth-lookalike", "proxy"]});
+        assert_eq!(kind(&other), Kind::Local);
     }
 }

@@ -753,3 +753,51 @@ fn codex_gemini_opencode_windsurf_zed_and_goose_round_trip_and_their_entries_run
         std::fs::remove_file(&client.path).unwrap();
     }
 }
+
+#[test]
+fn the_npx_launcher_writes_entries_that_start_mcpauth_from_npm() {
+    let (env, _home) = env_with_home();
+    let path = env.project().join(".mcp.json");
+    let original = sample("mcpServers", "");
+    write(&path, &original);
+    let out = env.run(&["install", "claude-code", "--launcher", "npx"]);
+    ok(&out);
+    let doc = read_json(&path);
+    // The shared file's mcp-remote entry is only a URL: the same for every teammate.
+    assert_eq!(
+        doc["mcpServers"]["linear"],
+        json!({"command": "npx", "args": ["-y", "mcpauth", "proxy", "https://mcp.linear.example/sse"]})
+    );
+    assert_eq!(doc["mcpServers"]["notion"]["command"], "npx");
+    assert_eq!(
+        doc["mcpServers"]["notion"]["args"].as_array().unwrap()[..2],
+        [json!("-y"), json!("mcpauth")]
+    );
+    assert!(
+        out.stderr
+            .contains("now runs `npx -y mcpauth proxy https://mcp.linear.example/sse`"),
+        "{}",
+        out.stderr
+    );
+    // Installed once is installed: either launcher sees the proxy.
+    for launcher in ["npx", "mcpauth"] {
+        let again = env.run(&["install", "claude-code", "--launcher", launcher]);
+        ok(&again);
+        assert!(
+            again.stderr.contains("already"),
+            "{launcher}: {}",
+            again.stderr
+        );
+    }
+    assert_eq!(read_json(&path), doc);
+    let out = env.run(&[
+        "install",
+        "claude-code",
+        "--launcher",
+        "npx",
+        "--headers-helper",
+    ]);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    ok(&env.run(&["uninstall", "claude-code"]));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+}

@@ -92,20 +92,28 @@ fn pack(dir: &Path, binary: bool) -> Vec<PathBuf> {
     tarballs
 }
 
-/// The launcher npm installed, as a command with `env`'s environment and `args`.
-fn through_launcher(project: &Path, env: &TestEnv, args: &[&str]) -> Command {
-    let direct = env.command(args);
-    let mut cmd = Command::new(project.join("node_modules/.bin/mcpauth"));
-    cmd.args(direct.get_args());
-    for (key, value) in direct.get_envs() {
+/// `program` with the environment and working directory of `like`.
+fn as_env_runs(program: &Path, like: &Command) -> Command {
+    let mut cmd = Command::new(program);
+    for (key, value) in like.get_envs() {
         match value {
             Some(value) => cmd.env(key, value),
             None => cmd.env_remove(key),
         };
     }
-    if let Some(dir) = direct.get_current_dir() {
+    if let Some(dir) = like.get_current_dir() {
         cmd.current_dir(dir);
     }
+    cmd
+}
+
+/// The launcher npm installed, as a command with `env`'s environment and `args`.
+fn through_launcher(project: &Path, env: &TestEnv, args: &[&str]) -> Command {
+    let mut cmd = as_env_runs(
+        &project.join("node_modules/.bin/mcpauth"),
+        &env.command(&[]),
+    );
+    cmd.args(args);
     cmd
 }
 
@@ -139,6 +147,46 @@ fn npx_mcpauth_runs_the_binary_of_its_platform_package_byte_for_byte() {
 
     proxy_session(&project);
     signals(&project);
+    installed_entry(&project);
+}
+
+/// What `mcpauth install --launcher npx` writes runs as the client runs it: `npx -y
+/// mcpauth proxy URL` through npm itself (which finds the installed package here and asks
+/// no registry).
+fn installed_entry(project: &Path) {
+    let fx = Fixture::start(Knobs::default());
+    let env = TestEnv::new();
+    let config = env.project().join(".mcp.json");
+    let servers =
+        serde_json::json!({"mcpServers": {"demo": {"type": "http", "url": fx.mcp_url()}}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let out = env.run(&["login", "demo"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let out = env.run(&["install", "claude-code", "--launcher", "npx"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let entry: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    let entry = &entry["mcpServers"]["demo"];
+    assert_eq!(entry["command"], "npx", "{entry}");
+
+    let mut npx = as_env_runs(Path::new("npx"), &env.command(&[]));
+    let args: Vec<&str> = entry["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    npx.args(&args)
+        .args(["--login", "never"])
+        .current_dir(project)
+        .env("npm_config_offline", "true")
+        .env("npm_config_registry", "http://127.0.0.1:9/");
+    let mut host = Host::spawn(npx);
+    assert!(host.initialize().get("result").is_some());
+    assert_eq!(
+        echo(&mut host, "through npx")["result"]["content"][0]["text"],
+        "through npx"
+    );
+    assert_eq!(host.finish(), Some(0));
 }
 
 /// A proxy session through the launcher is the session without it: the same stdout,
@@ -163,24 +211,34 @@ fn proxy_session(project: &Path) {
         "\n",
     );
     let args = ["proxy", "demo", "--login", "never"];
+    // The proxy forwards requests as they come and answers as the server does, so the
+    // order of answers may differ between two runs; each line's bytes may not.
     let session = |cmd: Command| {
         let before = fx.requests_to(Endpoint::Mcp).len();
         let out = run_bounded(cmd, Some(input), env.timeout);
-        let bodies: Vec<String> = fx.requests_to(Endpoint::Mcp)[before..]
+        let mut bodies: Vec<String> = fx.requests_to(Endpoint::Mcp)[before..]
             .iter()
             .map(|r| r.request.body.clone())
             .collect();
-        (out, bodies)
+        bodies.sort();
+        let mut lines: Vec<String> = out
+            .stdout
+            .split_inclusive('\n')
+            .map(str::to_owned)
+            .collect();
+        lines.sort();
+        (out, lines, bodies)
     };
-    let (direct, direct_bodies) = session(env.command(&args));
-    let (launched, launched_bodies) = session(through_launcher(project, &env, &args));
+    let (direct, direct_lines, direct_bodies) = session(env.command(&args));
+    let (launched, launched_lines, launched_bodies) =
+        session(through_launcher(project, &env, &args));
 
     assert_eq!(direct.code, Some(0), "{}", direct.stderr);
     assert_eq!(launched.code, direct.code, "{}", launched.stderr);
-    assert_eq!(direct.stdout.lines().count(), 3, "{}", direct.stdout);
+    assert_eq!(direct_lines.len(), 3, "{}", direct.stdout);
     assert!(direct.stdout.contains("café ☃ 😀"), "{}", direct.stdout);
     assert_eq!(
-        launched.stdout, direct.stdout,
+        launched_lines, direct_lines,
         "stdout through the launcher differs"
     );
     assert_eq!(launched_bodies, direct_bodies, "the server got other bytes");
