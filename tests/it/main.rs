@@ -31,6 +31,7 @@ mod login;
 mod migrate;
 mod npm_launcher;
 mod oidc;
+mod packaging;
 mod pinned;
 mod proxy_cli;
 mod proxy_fake;
