@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::proxy_cli::{Host, echo};
 use crate::support::TestEnv;
+use crate::support::http::loopback_get;
 
 pub(crate) fn peers() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
@@ -123,6 +124,43 @@ fn with_browser(provider: &Provider, extra: &str) -> TestEnv {
     env
 }
 
+/// Checks what the browser showed of mcpauth's page after the redirect
+/// (tests/peers/browser.mjs `--report`): `heading`, each of `says`, text large enough and
+/// dark enough to read (WCAG AA: a contrast ratio of at least 4.5), within the window, and
+/// a screenshot that is a picture of something.
+fn assert_legible(report: &Path, heading: &str, says: &[&str]) {
+    let json = std::fs::read(report.with_extension("json"))
+        .unwrap_or_else(|e| panic!("the browser wrote no report of mcpauth's page: {e}"));
+    let seen: Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(seen["heading"], heading, "{seen}");
+    let text = seen["text"].as_str().unwrap();
+    for words in says {
+        assert!(
+            text.contains(words),
+            "the page does not say `{words}`: {text}"
+        );
+    }
+    assert!(seen["fontSizePx"].as_f64().unwrap() >= 14.0, "{seen}");
+    assert!(seen["contrast"].as_f64().unwrap() >= 4.5, "{seen}");
+    assert_eq!(seen["fitsWidth"], true, "{seen}");
+    let png = std::fs::read(report.with_extension("png")).expect("a screenshot");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    assert!(
+        png.len() > 4_000,
+        "a {} byte screenshot shows nothing",
+        png.len()
+    );
+}
+
+/// Whether each refresh token the provider issued is active, by its introspection
+/// endpoint.
+fn refresh_tokens_active(provider: &Provider) -> Vec<bool> {
+    let (status, body) = loopback_get(&format!("{}/refresh-tokens", provider.platform)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let list: Vec<Value> = serde_json::from_str(&body).unwrap();
+    list.iter().map(|t| t["active"] == json!(true)).collect()
+}
+
 // Symptom: the provider offers DPoP to every client (oidc-provider's default), and a
 // token bound to a key reached an MCP server that takes only bearer tokens.
 // Symptom: mcpauth asked for `offline_access` without `prompt=consent`, the provider
@@ -135,10 +173,17 @@ fn a_certified_provider_signs_in_with_a_refresh_token_that_works() {
     // The provider lists only these, so a registration naming the resource's scopes
     // would be refused.
     assert_eq!(provider.scopes_supported, ["openid", "offline_access"]);
-    let env = with_browser(&provider, "");
+    let pages = tempfile::tempdir().unwrap();
+    let report = pages.path().join("signed-in");
+    let env = with_browser(&provider, &format!(" --report {}", report.display()));
 
     let out = env.run(&["login", "oidc"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_legible(
+        &report,
+        "Signed in",
+        &["mcpauth is signed in to oidc", "close this tab"],
+    );
     assert!(
         out.stderr.contains("it is refreshed automatically"),
         "no refresh token came back: {}",
@@ -178,15 +223,38 @@ fn a_certified_provider_signs_in_with_a_refresh_token_that_works() {
     let third = env.run(&["token", "oidc"]);
     assert_eq!(third.code, Some(0), "{}", third.stderr);
     assert_ne!(third.stdout, second.stdout);
+
+    // Each refresh rotated the refresh token: only the newest is active. Logging out
+    // revokes it at the provider.
+    let active = refresh_tokens_active(&provider);
+    assert_eq!(
+        active.len(),
+        3,
+        "one from sign-in and one per refresh: {active:?}"
+    );
+    assert_eq!(active, [false, false, true]);
+    let out = env.run(&["logout", "oidc"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(refresh_tokens_active(&provider), [false, false, false]);
 }
 
 #[test]
 fn a_declined_consent_at_a_certified_provider_stores_nothing() {
     let provider = Provider::start(3600);
-    let env = with_browser(&provider, " --decline");
+    let pages = tempfile::tempdir().unwrap();
+    let report = pages.path().join("declined");
+    let env = with_browser(
+        &provider,
+        &format!(" --decline --report {}", report.display()),
+    );
     let out = env.run(&["login", "oidc"]);
     assert_eq!(out.code, Some(1), "{}", out.stderr);
     assert!(out.stderr.contains("declined"), "{}", out.stderr);
+    assert_legible(
+        &report,
+        "Sign-in failed",
+        &["could not sign in to oidc", "Nothing was stored"],
+    );
     let out = env.run(&["token", "oidc"]);
     assert_eq!(out.code, Some(4), "{}", out.stderr);
 }

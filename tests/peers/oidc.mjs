@@ -22,7 +22,9 @@
 // (a Kubernetes API server, a CI system's OIDC issuer). It publishes OpenID discovery and
 // its keys, hands out a fresh workload JWT for the provider on `GET /token` (as a CI
 // job's token request does), and tells on `GET /stats` how many it minted and which the
-// provider was shown. The provider trusts that issuer alone: its RFC 7523 jwt-bearer
+// provider was shown. `GET /refresh-tokens` on the same server lists every refresh token
+// the provider issued, each `{active}` as the provider's RFC 7662 introspection endpoint
+// answers for it (asked as the pre-registered confidential client `introspector`). The provider trusts that issuer alone: its RFC 7523 jwt-bearer
 // grant finds the issuer's keys through discovery, verifies the JWT's signature, issuer,
 // audience (the provider) and expiry, and issues an access token for the MCP resource
 // with no refresh token to the pre-registered public client `workload-client`.
@@ -79,6 +81,13 @@ platformServer.on('request', async (req, res) => {
     res.end(`${jwt}\n`);
   } else if (url.pathname === '/stats') {
     json(platform);
+  } else if (url.pathname === '/refresh-tokens') {
+    try {
+      json(await introspectRefreshTokens());
+    } catch (e) {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(String(e.message));
+    }
   } else {
     res.writeHead(404).end();
   }
@@ -99,6 +108,14 @@ const provider = new Provider(issuer, {
   scopes: ['openid', 'offline_access'],
   clientDefaults: { grant_types: ['authorization_code', 'refresh_token'] },
   clients: [{
+    // The MCP server's own client, for RFC 7662 introspection only.
+    client_id: 'introspector',
+    client_secret: 'introspector-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: [],
+    response_types: [],
+    redirect_uris: [],
+  }, {
     client_id: 'workload-client',
     token_endpoint_auth_method: 'none',
     grant_types: [JWT_BEARER],
@@ -109,6 +126,7 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: true },
     registration: { enabled: true },
     revocation: { enabled: true },
+    introspection: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => resource,
@@ -124,6 +142,26 @@ const provider = new Provider(issuer, {
   ttl: { AccessToken: accessTtl },
 });
 asServer.on('request', provider.callback());
+
+// Every refresh token issued (an opaque token's value is its jti), for `GET /refresh-tokens`.
+const refreshTokens = [];
+provider.on('refresh_token.saved', (token) => refreshTokens.push(token.jti));
+
+// Whether each refresh token is still active, asked of the provider's own introspection
+// endpoint (RFC 7662) as the MCP server's client.
+async function introspectRefreshTokens() {
+  const basic = Buffer.from('introspector:introspector-secret').toString('base64');
+  return Promise.all(refreshTokens.map(async (token) => {
+    const res = await fetch(`${issuer}/token/introspection`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, token_type_hint: 'refresh_token' }),
+    });
+    if (res.status !== 200) throw new Error(`introspection answered ${res.status}: ${await res.text()}`);
+    const { active } = await res.json();
+    return { active };
+  }));
+}
 
 // RFC 7523 §2.1 with SEP-1933's issuer discovery.
 const trustedIssuers = new Set([platformIssuer]);
