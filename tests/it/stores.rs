@@ -99,3 +99,56 @@ fn keyring_required_but_unreachable_is_an_error_not_a_fallback() {
     assert!(!env.home().join("data").join("secrets.json").exists());
     assert_eq!(crate::refusals::stored_grants(&env), 0);
 }
+
+/// Runs `secret-tool ARGS` on the test session's bus with `stdin`, and returns its
+/// stdout when it succeeds.
+fn secret_tool(args: &[&str], stdin: &str) -> Option<String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("secret-tool")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("secret-tool is installed by tests/run");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+// Symptom: a test that starts a keychain of its own (tests/keyring-session inside the
+// suite's session) replaced the suite's gnome-keyring; the bus started a locked one in
+// its place and every later sign-in failed with "the keychain is locked".
+#[test]
+fn a_keyring_session_inside_another_leaves_the_outer_keychain_unlocked() {
+    require_session_bus();
+    let attrs = ["service", "mcpauth-test-nesting", "username", "outer"];
+    let store = [&["store", "--label=mcpauth nesting test"][..], &attrs].concat();
+    secret_tool(&store, "outer-secret").expect("the suite's keychain takes a secret");
+
+    let session = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keyring-session");
+    let inner = std::process::Command::new(session)
+        .args(["secret-tool", "lookup"])
+        .args(attrs)
+        .output()
+        .expect("run tests/keyring-session");
+    // The inner session is a keychain of its own: it has never seen the outer secret.
+    assert!(!inner.status.success(), "{inner:?}");
+    assert!(inner.stdout.is_empty(), "{inner:?}");
+
+    let lookup = [&["lookup"][..], &attrs].concat();
+    assert_eq!(
+        secret_tool(&lookup, "").as_deref(),
+        Some("outer-secret"),
+        "the suite's keychain no longer answers unlocked after an inner session"
+    );
+    let clear = [&["clear"][..], &attrs].concat();
+    secret_tool(&clear, "").expect("the secret is cleared again");
+}
