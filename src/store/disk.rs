@@ -136,9 +136,13 @@ pub(crate) fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), Stor
         f.sync_all()?;
         drop(f);
         std::fs::rename(&tmp, path)?;
-        // The rename itself lives in the directory: sync it so it survives a crash.
+        // The rename itself lives in the directory: sync it so it survives a crash. Best
+        // effort: the new file is in place whatever this says, and some file systems
+        // refuse (macOS's F_FULLFSYNC on SMB or exFAT volumes).
         #[cfg(unix)]
-        File::open(dir)?.sync_all()?;
+        if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
+            tracing::debug!("could not sync {}: {e}", dir.display());
+        }
         Ok(())
     })();
     if result.is_err() {
