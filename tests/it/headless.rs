@@ -12,14 +12,14 @@ use crate::support::{AuthMethod, DeviceGrant, Endpoint, Fixture, Knobs, TestEnv}
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// An `mcpauth` run whose stderr is read line by line as it comes.
-struct Live {
+pub(crate) struct Live {
     child: Child,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
 
 impl Live {
-    fn start(env: &TestEnv, args: &[&str]) -> Self {
+    pub(crate) fn start(env: &TestEnv, args: &[&str]) -> Self {
         let mut child = env
             .command(args)
             .stdin(Stdio::piped())
@@ -44,7 +44,7 @@ impl Live {
     }
 
     /// The first stderr line matching `pred`, waiting at most 30 s.
-    fn line(&mut self, pred: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn line(&mut self, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -63,14 +63,14 @@ impl Live {
         }
     }
 
-    fn paste(&mut self, text: &str) {
+    pub(crate) fn paste(&mut self, text: &str) {
         let stdin = self.child.stdin.as_mut().unwrap();
         writeln!(stdin, "{text}").unwrap();
         stdin.flush().unwrap();
     }
 
     /// Exit code and the rest of stderr; killed after 60 s.
-    fn finish(mut self) -> (Option<i32>, String) {
+    pub(crate) fn finish(mut self) -> (Option<i32>, String) {
         let deadline = Instant::now() + Duration::from_secs(60);
         let status = loop {
             if let Some(s) = self.child.try_wait().unwrap() {

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::headless::Live;
 use crate::proxy_cli::{Host, echo};
 use crate::support::TestEnv;
 use crate::support::http::loopback_get;
@@ -257,4 +258,143 @@ fn a_declined_consent_at_a_certified_provider_stores_nothing() {
     );
     let out = env.run(&["token", "oidc"]);
     assert_eq!(out.code, Some(4), "{}", out.stderr);
+}
+
+// `login --no-browser`: the browser is on another machine, its redirect to this one's
+// loopback address goes nowhere, and the person pastes the address it ended on.
+#[test]
+fn a_browser_elsewhere_signs_in_by_pasting_the_address_back() {
+    let provider = Provider::start(3600);
+    let env = TestEnv::new();
+    env.add_server("oidc", &provider.mcp);
+    let mut live = Live::start(&env, &["login", "oidc", "--no-browser"]);
+    let url = live.line(|l| l.trim_start().starts_with(&provider.issuer));
+    let browser = Command::new(node22())
+        .arg(peers().join("browser.mjs"))
+        .arg("--elsewhere")
+        .arg(url.trim())
+        .output()
+        .expect("run tests/peers/browser.mjs");
+    assert!(
+        browser.status.success(),
+        "the browser did not get through: {}",
+        String::from_utf8_lossy(&browser.stderr)
+    );
+    let landed = String::from_utf8(browser.stdout).unwrap();
+    assert!(
+        landed.contains("/callback?"),
+        "the browser printed `{landed}`: {}",
+        String::from_utf8_lossy(&browser.stderr)
+    );
+    live.paste(landed.trim());
+    let (status, said) = live.finish();
+    assert_eq!(status, Some(0), "{said}");
+    assert!(said.contains("Signed in to `oidc`"), "{said}");
+
+    let mut host = Host::start(&env, &["proxy", "oidc", "--login", "never"]);
+    assert!(host.initialize().get("result").is_some());
+    let answer = echo(&mut host, "pasted");
+    assert_eq!(
+        answer["result"]["content"][0]["text"],
+        json!("pasted"),
+        "{answer}"
+    );
+    assert_eq!(host.finish(), Some(0));
+}
+
+// An organisation registers mcpauth at its provider in advance and hands out the client
+// id and secret. The secret goes the way the client was registered for: in the
+// Authorization header (`client_secret_basic`, what mcpauth sends unless told) or in the
+// form (`client_secret_post`), on sign-in and on every refresh. (The provider takes either
+// from either client, so it is asked how each grant's secret came.)
+#[test]
+fn preregistered_confidential_clients_sign_in_and_refresh_with_their_secret() {
+    let provider = Provider::start(3600);
+    for (client, told, sent) in [
+        ("mcpauth-basic", None, "basic"),
+        ("mcpauth-post", Some("client_secret_post"), "post"),
+    ] {
+        let env = with_browser(&provider, "");
+        let secret = format!("{client}-secret");
+        let mut args = vec!["login", "oidc", "--client-id", client, "--client-secret"];
+        args.extend(told.iter().flat_map(|m| ["--client-auth", m]));
+        let out = env.run_with_stdin(&args, &format!("{secret}\n"));
+        assert_eq!(out.code, Some(0), "{client}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("it is refreshed automatically"),
+            "{}",
+            out.stderr
+        );
+        out.assert_no_secret(std::slice::from_ref(&secret));
+        let mut host = Host::start(&env, &["proxy", "oidc", "--login", "never"]);
+        assert!(host.initialize().get("result").is_some());
+        let answer = echo(&mut host, client);
+        assert_eq!(answer["result"]["content"][0]["text"], json!(client));
+        assert_eq!(host.finish(), Some(0));
+
+        // The refresh authenticates the same way: the stored secret, the stored method.
+        let first = env.run(&["token", "oidc"]);
+        env.let_time_pass(Duration::from_secs(3600));
+        let second = env.run(&["token", "oidc"]);
+        assert_eq!(second.code, Some(0), "{client}: {}", second.stderr);
+        assert_ne!(first.stdout, second.stdout, "{client}: not refreshed");
+        second.assert_no_secret(std::slice::from_ref(&secret));
+
+        let (status, body) = loopback_get(&format!("{}/grants", provider.platform)).unwrap();
+        assert_eq!(status, 200, "{body}");
+        let grants: Vec<Value> = serde_json::from_str(&body).unwrap();
+        let mine: Vec<_> = grants
+            .iter()
+            .filter(|g| g["client"] == client)
+            .map(|g| {
+                (
+                    g["grant_type"].as_str().unwrap(),
+                    g["sent"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            mine,
+            [("authorization_code", sent), ("refresh_token", sent)],
+            "{body}"
+        );
+    }
+}
+
+// `login --device`: mcpauth shows a code, and the person types it into the provider's
+// page in a browser on any other device, then signs in there.
+#[test]
+fn a_device_sign_in_is_approved_by_typing_the_code_in_a_browser() {
+    let provider = Provider::start(3600);
+    let mut env = TestEnv::new();
+    // Nothing opens on this machine: the browser below is the other device.
+    env.env("MCPAUTH_BROWSER", "true");
+    env.add_server("oidc", &provider.mcp);
+    let mut live = Live::start(&env, &["login", "oidc", "--device"]);
+    let open = live.line(|l| l.starts_with("To sign in to `oidc`, open "));
+    let page = open
+        .split_whitespace()
+        .find(|w| w.starts_with(&provider.issuer))
+        .unwrap_or_else(|| panic!("no verification page on the provider in `{open}`"))
+        .to_owned();
+    let code = live.line(|l| l.starts_with("  ") && !l.trim().is_empty());
+    let browser = Command::new(node22())
+        .arg(peers().join("browser.mjs"))
+        .args(["--user-code", code.trim(), &page])
+        .output()
+        .expect("run tests/peers/browser.mjs");
+    assert!(
+        browser.status.success(),
+        "the browser did not get through: {}",
+        String::from_utf8_lossy(&browser.stderr)
+    );
+    let (status, said) = live.finish();
+    assert_eq!(status, Some(0), "{said}");
+    assert!(said.contains("Signed in to `oidc`"), "{said}");
+
+    let mut host = Host::start(&env, &["proxy", "oidc", "--login", "never"]);
+    assert!(host.initialize().get("result").is_some());
+    let answer = echo(&mut host, "typed");
+    assert_eq!(answer["result"]["content"][0]["text"], json!("typed"));
+    assert_eq!(host.finish(), Some(0));
 }

@@ -10,9 +10,17 @@
 // The provider is configured as MCP servers commonly are: dynamic client registration
 // open to anyone, resource indicators (RFC 8707) issuing JWT access tokens for the MCP
 // resource with the scope `mcp:tools`, refresh tokens for `offline_access` (which the
-// provider honours only with `prompt=consent`), RFC 9207 `iss` in the redirect, and its
-// built-in login and consent pages (any name and password sign in). Its own scope list
-// is only `openid offline_access`.
+// provider honours only with `prompt=consent`), RFC 9207 `iss` in the redirect, the
+// device authorization grant (RFC 8628, its page at `/device`), and its built-in login
+// and consent pages (any name and password sign in). Its own scope list is only `openid
+// offline_access`.
+//
+// Two confidential clients are registered in advance, as an organisation's provider has
+// them: `mcpauth-basic` (secret `mcpauth-basic-secret`, sent in the Authorization header)
+// and `mcpauth-post` (secret `mcpauth-post-secret`, sent in the form). Both are native
+// applications whose redirect is 127.0.0.1 on any port (RFC 8252). The provider takes
+// the secret either way from either of them, so `GET /grants` on the platform server
+// (below) lists how each client authenticated on each token grant it got.
 //
 // The MCP server accepts a bearer token only when it is a JWT signed by the provider,
 // for this resource, with `mcp:tools`; otherwise it answers 401 with a challenge naming
@@ -81,6 +89,8 @@ platformServer.on('request', async (req, res) => {
     res.end(`${jwt}\n`);
   } else if (url.pathname === '/stats') {
     json(platform);
+  } else if (url.pathname === '/grants') {
+    json(grants);
   } else if (url.pathname === '/refresh-tokens') {
     try {
       json(await introspectRefreshTokens());
@@ -107,7 +117,13 @@ const provider = new Provider(issuer, {
   cookies: { keys: ['mcpauth-test-cookie-key'] },
   scopes: ['openid', 'offline_access'],
   clientDefaults: { grant_types: ['authorization_code', 'refresh_token'] },
-  clients: [{
+  clients: [...['basic', 'post'].map((how) => ({
+    client_id: `mcpauth-${how}`,
+    client_secret: `mcpauth-${how}-secret`,
+    token_endpoint_auth_method: `client_secret_${how}`,
+    application_type: 'native',
+    redirect_uris: ['http://127.0.0.1/callback'],
+  })), {
     // The MCP server's own client, for RFC 7662 introspection only.
     client_id: 'introspector',
     client_secret: 'introspector-secret',
@@ -124,6 +140,7 @@ const provider = new Provider(issuer, {
   }],
   features: {
     devInteractions: { enabled: true },
+    deviceFlow: { enabled: true },
     registration: { enabled: true },
     revocation: { enabled: true },
     introspection: { enabled: true },
@@ -142,6 +159,14 @@ const provider = new Provider(issuer, {
   ttl: { AccessToken: accessTtl },
 });
 asServer.on('request', provider.callback());
+
+// How each client authenticated on each token grant it got, for `GET /grants`: `basic`
+// (the Authorization header), `post` (the secret in the form) or `none`.
+const grants = [];
+provider.on('grant.success', (ctx) => {
+  const sent = ctx.headers.authorization ? 'basic' : ctx.oidc.params.client_secret ? 'post' : 'none';
+  grants.push({ client: ctx.oidc.client.clientId, grant_type: ctx.oidc.params.grant_type, sent });
+});
 
 // Every refresh token issued (an opaque token's value is its jti), for `GET /refresh-tokens`.
 const refreshTokens = [];
