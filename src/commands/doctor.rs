@@ -447,11 +447,27 @@ async fn keychain_check(ctx: &Ctx, report: &mut Report) {
         Err(StoreError::KeychainUnreachable { reason }) => report.warn(
             "keychain",
             format!("unreachable ({reason}); secrets go to a file readable only by you"),
-            Some("on a desktop, start the keyring (GNOME Keyring, KWallet); on a server the file store is expected".into()),
+            Some(NO_KEYCHAIN_FIX.into()),
         ),
-        Err(e) => report.fail("keychain", e.to_string(), "unlock the keychain (log in to the desktop session, or `gnome-keyring-daemon --unlock`)"),
+        Err(e @ StoreError::KeychainLocked { .. }) => report.fail(
+            "keychain",
+            e.to_string(),
+            "unlock it as said, then run doctor again",
+        ),
+        Err(e) => report.fail(
+            "keychain",
+            e.to_string(),
+            "run doctor again; if it stays, add --store file",
+        ),
     }
 }
+
+#[cfg(target_os = "macos")]
+const NO_KEYCHAIN_FIX: &str = "log in to the Mac's desktop once so the login keychain exists; over SSH or in a launch daemon the file store is expected";
+#[cfg(windows)]
+const NO_KEYCHAIN_FIX: &str = "sign in to Windows interactively so Credential Manager is available; in a service the file store is expected";
+#[cfg(not(any(target_os = "macos", windows)))]
+const NO_KEYCHAIN_FIX: &str = "on a desktop, start the keyring (GNOME Keyring, KWallet); on a server the file store is expected";
 
 fn network_checks(report: &mut Report) {
     let proxy = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]

@@ -82,7 +82,7 @@ impl Keychain {
         if cfg!(not(target_os = "linux")) {
             let service = self.service.clone();
             timed(self.timeout, "reaching the keychain".into(), move || {
-                probe(&store, &service, cfg!(windows))
+                probe(&store, &service)
             })?;
         }
         Ok(())
@@ -345,12 +345,36 @@ fn describe(err: &KeyringError) -> String {
     }
 }
 
+/// macOS's errSecInteractionNotAllowed: the keychain is locked and no password prompt
+/// can be shown (an SSH session, a launch agent before login).
+const MAC_INTERACTION_NOT_ALLOWED: i32 = -25308;
+
+/// The OSStatus of a macOS keychain error, read from its `Debug` text
+/// (`Error { code: -25308, message: "…" }`): the store crate passes on only the codes it
+/// knows, and hands the rest over as a boxed error that cannot be downcast from here.
+fn mac_status(debug: &str) -> Option<i32> {
+    let rest = &debug[debug.find("code: ")? + "code: ".len()..];
+    let end = rest
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && c == '-')))
+        .map_or(rest.len(), |(i, _)| i);
+    rest[..end].parse().ok()
+}
+
 /// Maps an error from an entry operation (after a successful connect).
 fn entry_error(err: KeyringError) -> StoreError {
     match err {
         KeyringError::NoStorageAccess(e) => StoreError::KeychainLocked {
             detail: e.to_string(),
         },
+        KeyringError::PlatformFailure(e)
+            if cfg!(target_os = "macos")
+                && mac_status(&format!("{e:?}")) == Some(MAC_INTERACTION_NOT_ALLOWED) =>
+        {
+            StoreError::KeychainLocked {
+                detail: e.to_string(),
+            }
+        }
         other => StoreError::Keychain {
             op: String::new(),
             detail: describe(&other),
@@ -362,25 +386,29 @@ fn entry(store: &Arc<CredentialStore>, service: &str, user: &str) -> Result<Entr
     Entry::new_in_store(store, service, user).map_err(entry_error)
 }
 
-/// Reads an entry that is never written, to learn whether the keychain answers. With
-/// `no_access_is_unreachable` (Windows), being refused access means there is no
-/// credential store in this logon session (a service, SSH with a key): nothing a person
-/// could unlock, so the file store may stand in.
-fn probe(
-    store: &Arc<CredentialStore>,
-    service: &str,
-    no_access_is_unreachable: bool,
-) -> Result<(), StoreError> {
-    match read_raw(store, service, "mcpauth-connect-probe") {
-        Ok(_) => Ok(()),
-        Err(StoreError::KeychainLocked { detail }) if no_access_is_unreachable => {
-            Err(StoreError::KeychainUnreachable {
-                reason: format!("this logon session has no credential store ({detail})"),
-            })
-        }
-        Err(e) => Err(e),
+/// Reads an entry that is never written, to learn whether the keychain answers (macOS
+/// and Windows). Being refused access there means this session has no keychain at all
+/// (Windows: a service, or SSH with a key; macOS: no login keychain, or one that is not
+/// valid): nothing a person could unlock, so the file store may stand in. A locked macOS
+/// keychain stays locked.
+fn probe(store: &Arc<CredentialStore>, service: &str) -> Result<(), StoreError> {
+    let no_access = |e: KeyringError| match e {
+        KeyringError::NoStorageAccess(e) => StoreError::KeychainUnreachable {
+            reason: format!("{NO_KEYCHAIN_HERE} ({e})"),
+        },
+        other => entry_error(other),
+    };
+    let entry = Entry::new_in_store(store, service, "mcpauth-connect-probe").map_err(no_access)?;
+    match entry.get_password() {
+        Ok(_) | Err(KeyringError::NoEntry) => Ok(()),
+        Err(e) => Err(no_access(e)),
     }
 }
+
+#[cfg(windows)]
+const NO_KEYCHAIN_HERE: &str = "this logon session has no credential store";
+#[cfg(not(windows))]
+const NO_KEYCHAIN_HERE: &str = "this session has no usable keychain";
 
 fn read_raw(
     store: &Arc<CredentialStore>,
@@ -601,6 +629,18 @@ mod tests {
             part_name("grant:abc", "0badcafe", 2),
             "grant:abc#0badcafe.2"
         );
+    }
+
+    #[test]
+    fn the_status_of_a_mac_keychain_error_is_read_from_its_debug_text() {
+        let locked = r#"Error { code: -25308, message: "User interaction is not allowed." }"#;
+        assert_eq!(mac_status(locked), Some(MAC_INTERACTION_NOT_ALLOWED));
+        assert_eq!(mac_status("Error { code: 7 }"), Some(7));
+        for none in ["", "code: ", "code: -", "code: x1", "no code here"] {
+            assert_eq!(mac_status(none), None, "{none}");
+        }
+        assert_eq!(mac_status("code: 1-2"), Some(1));
+        assert_eq!(mac_status("code: 99999999999"), None);
     }
 
     #[test]
