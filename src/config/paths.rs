@@ -3,37 +3,85 @@
 
 use std::path::{Path, PathBuf};
 
-/// The user-level files that sit under the home or XDG config directory.
+/// The operating systems whose client config locations differ. The paths are computed
+/// for any of them, so each one's rules are tested on every build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Os {
+    Linux,
+    Mac,
+    Windows,
+}
+
+impl Os {
+    /// The one this binary runs on (the BSDs follow Linux's XDG rules).
+    pub const HERE: Os = if cfg!(target_os = "macos") {
+        Os::Mac
+    } else if cfg!(windows) {
+        Os::Windows
+    } else {
+        Os::Linux
+    };
+}
+
+/// The user-level files that sit under the home or a config directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserFile {
     /// `~/.gemini/settings.json`.
     Gemini,
     /// `~/.codeium/windsurf/mcp_config.json`.
     Windsurf,
-    /// `$XDG_CONFIG_HOME/opencode/opencode.json`.
+    /// `$XDG_CONFIG_HOME/opencode/opencode.json` (on Windows too).
     OpenCode,
-    /// `$XDG_CONFIG_HOME/zed/settings.json`.
+    /// `$XDG_CONFIG_HOME/zed/settings.json` (`~/.config/zed` on macOS),
+    /// `%APPDATA%\Zed\settings.json` on Windows.
     Zed,
-    /// `$XDG_CONFIG_HOME/goose/config.yaml`, or `$GOOSE_PATH_ROOT/config/config.yaml`.
+    /// `$XDG_CONFIG_HOME/goose/config.yaml` (`~/.config/goose` on macOS),
+    /// `%APPDATA%\Block\goose\config\config.yaml` on Windows, or
+    /// `$GOOSE_PATH_ROOT/config/config.yaml` anywhere.
     Goose,
 }
 
 pub fn user_file(file: UserFile, home: &Path, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    user_file_on(Os::HERE, file, home, env)
+}
+
+fn user_file_on(
+    os: Os,
+    file: UserFile,
+    home: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> PathBuf {
+    let windows = os == Os::Windows;
     match file {
-        UserFile::Gemini => home.join(".gemini/settings.json"),
-        UserFile::Windsurf => home.join(".codeium/windsurf/mcp_config.json"),
-        UserFile::OpenCode => xdg_config(home, env).join("opencode/opencode.json"),
-        UserFile::Zed => xdg_config(home, env).join("zed/settings.json"),
+        UserFile::Gemini => home.join(".gemini").join("settings.json"),
+        UserFile::Windsurf => home
+            .join(".codeium")
+            .join("windsurf")
+            .join("mcp_config.json"),
+        // opencode reads the XDG variables on every OS.
+        UserFile::OpenCode => xdg_config(home, env).join("opencode").join("opencode.json"),
+        UserFile::Zed if windows => appdata(home, env).join("Zed").join("settings.json"),
+        UserFile::Zed => match env("FLATPAK_XDG_CONFIG_HOME").map(PathBuf::from) {
+            Some(dir) if os == Os::Linux && dir.is_absolute() => dir,
+            _ if os == Os::Linux => xdg_config(home, env),
+            _ => home.join(".config"),
+        }
+        .join("zed")
+        .join("settings.json"),
         // Goose moves all of its files under `GOOSE_PATH_ROOT` when that is set.
         UserFile::Goose => match env("GOOSE_PATH_ROOT").map(PathBuf::from) {
-            Some(root) if root.is_absolute() => root.join("config/config.yaml"),
-            _ => xdg_config(home, env).join("goose/config.yaml"),
+            Some(root) if root.is_absolute() => root.join("config").join("config.yaml"),
+            _ if windows => appdata(home, env)
+                .join("Block")
+                .join("goose")
+                .join("config")
+                .join("config.yaml"),
+            _ => xdg_config(home, env).join("goose").join("config.yaml"),
         },
     }
 }
 
-/// `$XDG_CONFIG_HOME` when it is an absolute path, else `~/.config`. opencode, Zed and
-/// Goose use it on macOS too.
+/// `$XDG_CONFIG_HOME` when it is an absolute path, else `~/.config`.
 fn xdg_config(home: &Path, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     env("XDG_CONFIG_HOME")
         .map(PathBuf::from)
@@ -41,7 +89,16 @@ fn xdg_config(home: &Path, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
         .unwrap_or_else(|| home.join(".config"))
 }
 
-/// Where Codex keeps its config: `$CODEX_HOME/config.toml`, by default under `~/.codex`.
+/// Windows' roaming application data: `%APPDATA%`, else where it is by default.
+fn appdata(home: &Path, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    env("APPDATA")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.join("AppData").join("Roaming"))
+}
+
+/// Where Codex keeps its config: `$CODEX_HOME/config.toml`, by default under `~/.codex`
+/// (`%USERPROFILE%\.codex` on Windows).
 pub fn codex_config(home: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     match env("CODEX_HOME").filter(|v| !v.is_empty()) {
         Some(dir) => Some(PathBuf::from(dir).join("config.toml")),
@@ -49,20 +106,49 @@ pub fn codex_config(home: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -
     }
 }
 
+/// The Microsoft Store (MSIX) build of Claude Desktop's package family: Windows keeps
+/// that build's roaming files in the package's own folder instead of `%APPDATA%`.
+const CLAUDE_MSIX_FAMILY: &str = "Claude_pzs8sxrjxfjjc";
+
 /// Claude Desktop's config file for this OS, computed from `home` and the environment.
 pub fn claude_desktop_config(home: &Path, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
-    let file = "Claude/claude_desktop_config.json";
-    if cfg!(target_os = "macos") {
-        home.join("Library/Application Support").join(file)
-    } else if cfg!(windows) {
-        let appdata = env("APPDATA")
-            .filter(|d| !d.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home.join("AppData").join("Roaming"));
-        appdata.join("Claude").join("claude_desktop_config.json")
-    } else {
+    claude_desktop_config_on(Os::HERE, home, env, &|dir| dir.is_dir())
+}
+
+/// `is_dir` tells whether the Store build's folder exists: its config is there when the
+/// app came from the Store (or WinGet, or an MSIX installer), and in `%APPDATA%` when it
+/// came from the .exe installer.
+fn claude_desktop_config_on(
+    os: Os,
+    home: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    is_dir: &dyn Fn(&Path) -> bool,
+) -> PathBuf {
+    let file = "claude_desktop_config.json";
+    match os {
+        Os::Mac => home
+            .join("Library")
+            .join("Application Support")
+            .join("Claude")
+            .join(file),
+        Os::Windows => {
+            let local = env("LOCALAPPDATA")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| home.join("AppData").join("Local"));
+            let packaged = local
+                .join("Packages")
+                .join(CLAUDE_MSIX_FAMILY)
+                .join("LocalCache")
+                .join("Roaming")
+                .join("Claude");
+            match is_dir(&packaged) {
+                true => packaged.join(file),
+                false => appdata(home, env).join("Claude").join(file),
+            }
+        }
         // No official Linux build; the community ones follow XDG like Electron does.
-        xdg_config(home, env).join(file)
+        Os::Linux => xdg_config(home, env).join("Claude").join(file),
     }
 }
 
@@ -73,13 +159,8 @@ mod tests {
     #[test]
     fn user_files_follow_the_variables_their_clients_read() {
         let home = Path::new("/home/ada");
-        let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| v.to_string())
-            }
+        let user_file = |file, home, env: &dyn Fn(&str) -> Option<String>| {
+            user_file_on(Os::Linux, file, home, env)
         };
         let none = vars(&[]);
         assert_eq!(
@@ -106,6 +187,109 @@ mod tests {
         assert_eq!(
             user_file(UserFile::Goose, home, &relative),
             Path::new("/home/ada/.config/goose/config.yaml")
+        );
+    }
+
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn each_os_has_its_own_places_for_zed_and_goose() {
+        let home = Path::new("/u/ada");
+        let xdg = vars(&[("XDG_CONFIG_HOME", "/xdg"), ("APPDATA", "/roaming")]);
+        let on = |os, file| user_file_on(os, file, home, &xdg);
+        assert_eq!(
+            on(Os::Linux, UserFile::Zed),
+            Path::new("/xdg/zed/settings.json")
+        );
+        // Zed on macOS reads no XDG variable; Goose and opencode do.
+        assert_eq!(
+            on(Os::Mac, UserFile::Zed),
+            Path::new("/u/ada/.config/zed/settings.json")
+        );
+        assert_eq!(
+            on(Os::Mac, UserFile::Goose),
+            Path::new("/xdg/goose/config.yaml")
+        );
+        assert_eq!(
+            on(Os::Windows, UserFile::Zed),
+            Path::new("/roaming/Zed/settings.json")
+        );
+        assert_eq!(
+            on(Os::Windows, UserFile::Goose),
+            Path::new("/roaming/Block/goose/config/config.yaml")
+        );
+        assert_eq!(
+            on(Os::Windows, UserFile::OpenCode),
+            Path::new("/xdg/opencode/opencode.json")
+        );
+        assert_eq!(
+            on(Os::Windows, UserFile::Gemini),
+            Path::new("/u/ada/.gemini/settings.json")
+        );
+        let flatpak = vars(&[("FLATPAK_XDG_CONFIG_HOME", "/var/app/zed/config")]);
+        assert_eq!(
+            user_file_on(Os::Linux, UserFile::Zed, home, &flatpak),
+            Path::new("/var/app/zed/config/zed/settings.json")
+        );
+        assert_eq!(
+            user_file_on(Os::Mac, UserFile::Zed, home, &flatpak),
+            Path::new("/u/ada/.config/zed/settings.json")
+        );
+        // Without APPDATA, the default under the profile.
+        assert_eq!(
+            user_file_on(Os::Windows, UserFile::Zed, home, &vars(&[])),
+            Path::new("/u/ada/AppData/Roaming/Zed/settings.json")
+        );
+    }
+
+    #[test]
+    fn claude_desktop_is_found_per_os_and_per_windows_installer() {
+        let home = Path::new("/u/ada");
+        let none = vars(&[]);
+        let absent = |_: &Path| false;
+        let on = |os, env: &dyn Fn(&str) -> Option<String>| {
+            claude_desktop_config_on(os, home, env, &absent)
+        };
+        assert_eq!(
+            on(Os::Mac, &none),
+            Path::new("/u/ada/Library/Application Support/Claude/claude_desktop_config.json")
+        );
+        assert_eq!(
+            on(Os::Linux, &none),
+            Path::new("/u/ada/.config/Claude/claude_desktop_config.json")
+        );
+        let xdg = vars(&[("XDG_CONFIG_HOME", "/xdg")]);
+        assert_eq!(
+            on(Os::Linux, &xdg),
+            Path::new("/xdg/Claude/claude_desktop_config.json")
+        );
+        // The .exe installer's build keeps it in %APPDATA%.
+        let windows = vars(&[("APPDATA", "/roaming"), ("LOCALAPPDATA", "/local")]);
+        assert_eq!(
+            on(Os::Windows, &windows),
+            Path::new("/roaming/Claude/claude_desktop_config.json")
+        );
+        assert_eq!(
+            on(Os::Windows, &none),
+            Path::new("/u/ada/AppData/Roaming/Claude/claude_desktop_config.json")
+        );
+        // The Store's build keeps it in its package folder, once it has one.
+        let packaged = Path::new("/local/Packages/Claude_pzs8sxrjxfjjc/LocalCache/Roaming/Claude");
+        let store_build = |dir: &Path| dir == packaged;
+        assert_eq!(
+            claude_desktop_config_on(Os::Windows, home, &windows, &store_build),
+            packaged.join("claude_desktop_config.json")
+        );
+        assert_eq!(
+            claude_desktop_config_on(Os::Linux, home, &windows, &store_build),
+            Path::new("/u/ada/.config/Claude/claude_desktop_config.json")
         );
     }
 }

@@ -373,31 +373,6 @@ fn claude_desktop_mcp_remote_entry_is_the_remote_server() {
 }
 
 #[test]
-fn claude_desktop_path_comes_from_home() {
-    let home = Path::new("/h");
-    let none = |_: &str| None;
-    let path = super::paths::claude_desktop_config(home, &none);
-    if cfg!(target_os = "macos") {
-        assert_eq!(
-            path,
-            home.join("Library/Application Support/Claude/claude_desktop_config.json")
-        );
-    } else if cfg!(windows) {
-        assert_eq!(
-            path,
-            home.join("AppData/Roaming/Claude/claude_desktop_config.json")
-        );
-    } else {
-        assert_eq!(path, home.join(".config/Claude/claude_desktop_config.json"));
-        let xdg = |v: &str| (v == "XDG_CONFIG_HOME").then(|| "/xdg".to_owned());
-        assert_eq!(
-            super::paths::claude_desktop_config(home, &xdg),
-            Path::new("/xdg/Claude/claude_desktop_config.json")
-        );
-    }
-}
-
-#[test]
 fn explicit_file_is_the_only_source_and_takes_either_key() {
     let w = World::new();
     w.all_sources();
