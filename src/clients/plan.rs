@@ -7,6 +7,7 @@ use super::sidecar::Sidecar;
 use super::{ClientError, Target};
 use crate::cli::{ClientArg, Launcher};
 use crate::config::dialect::{Kind, kind};
+use crate::config::paths::Os;
 
 /// What became of one entry, for the person running the command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,14 +43,8 @@ impl Note {
 /// that told this mcpauth where its grants are: `env` (`MCPAUTH_HOME`, `MCPAUTH_STORE`
 /// when set) goes into the entry, except in a shared file, where it would point a
 /// teammate's mcpauth at this machine's paths.
-pub fn proxy_entry(
-    target: &Target,
-    name: &str,
-    original: &Value,
-    sidecar: &Sidecar,
-    env: &[(String, String)],
-    launcher: Launcher,
-) -> Value {
+pub fn proxy_entry(plan: &Install<'_>, name: &str, original: &Value, sidecar: &Sidecar) -> Value {
+    let target = plan.target;
     let url = target
         .dialect
         .entry(original)
@@ -64,12 +59,14 @@ pub fn proxy_entry(
             name.to_owned(),
         ],
     };
-    let env: Map<String, Value> = env
+    let env: Map<String, Value> = plan
+        .env
         .iter()
         .filter(|_| !target.shared)
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    let (program, before) = launcher.argv();
+    let (program, before) = plan.launcher.argv();
+    let program = plan.full_path.as_deref().unwrap_or(program);
     let args: Vec<String> = before.iter().map(|w| (*w).to_owned()).chain(args).collect();
     let entry = target.dialect.stdio(original, program, &args, &env);
     match (target.client, entry) {
@@ -134,6 +131,20 @@ pub struct Install<'a> {
     pub launcher: Launcher,
     /// mcpauth's own variables as set where install runs, for the entries it writes.
     pub env: Vec<(String, String)>,
+    /// This binary's full path, for a client that starts servers with a PATH it may not
+    /// be on (see [`needs_full_path`]); else entries run `mcpauth` by name.
+    pub full_path: Option<String>,
+}
+
+/// Whether entries name this binary by its full path: Claude Desktop on macOS, opened
+/// from the Dock, starts servers with the system's PATH alone (`/usr/bin:/bin:/usr/sbin:
+/// /sbin`), where neither Homebrew's nor cargo's `mcpauth` is. Never in a shared file
+/// (the path is this machine's), nor for `--launcher npx`.
+pub fn needs_full_path(target: &Target, os: Os, launcher: Launcher) -> bool {
+    target.client == ClientArg::ClaudeDesktop
+        && os == Os::Mac
+        && !target.shared
+        && launcher == Launcher::Mcpauth
 }
 
 /// Rewrites the entries of `table` that install concerns, recording each original.
@@ -192,9 +203,7 @@ pub fn install(
                     "server `{name}` runs mcp-remote, which has no headers to help with; install it without --headers-helper"
                 )));
             }
-            (Kind::Remote | Kind::McpRemote, false) => {
-                proxy_entry(target, &name, &current, sidecar, &plan.env, plan.launcher)
-            }
+            (Kind::Remote | Kind::McpRemote, false) => proxy_entry(plan, &name, &current, sidecar),
         };
         let how = if plan.headers_helper {
             format!(
@@ -337,6 +346,55 @@ pub fn redacted(table: &Map<String, Value>) -> Map<String, Value> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn target(client: ClientArg, shared: bool) -> Target {
+        Target {
+            client,
+            path: "/u/ada/Library/Application Support/Claude/claude_desktop_config.json".into(),
+            key: "mcpServers",
+            format: super::super::Format::Json,
+            dialect: crate::config::dialect::Dialect::McpServers,
+            shared,
+        }
+    }
+
+    #[test]
+    fn claude_desktop_on_macos_runs_this_binary_by_its_full_path() {
+        let desktop = target(ClientArg::ClaudeDesktop, false);
+        assert!(needs_full_path(&desktop, Os::Mac, Launcher::Mcpauth));
+        for os in [Os::Linux, Os::Windows] {
+            assert!(!needs_full_path(&desktop, os, Launcher::Mcpauth), "{os:?}");
+        }
+        assert!(!needs_full_path(&desktop, Os::Mac, Launcher::Npx));
+        assert!(!needs_full_path(
+            &target(ClientArg::Cursor, false),
+            Os::Mac,
+            Launcher::Mcpauth
+        ));
+        assert!(!needs_full_path(
+            &target(ClientArg::ClaudeDesktop, true),
+            Os::Mac,
+            Launcher::Mcpauth
+        ));
+
+        let dir = tempfile::tempdir().unwrap();
+        let sidecar = Sidecar::load(dir.path(), &desktop.path).unwrap();
+        let mut plan = Install {
+            target: &desktop,
+            names: &[],
+            headers_helper: false,
+            launcher: Launcher::Mcpauth,
+            env: Vec::new(),
+            full_path: Some("/opt/homebrew/bin/mcpauth".into()),
+        };
+        let original = json!({"type": "http", "url": "https://mcp.notion.example/mcp"});
+        let entry = proxy_entry(&plan, "notion", &original, &sidecar);
+        assert_eq!(entry["command"], "/opt/homebrew/bin/mcpauth", "{entry}");
+        assert_eq!(entry["args"][2], "proxy", "{entry}");
+        plan.full_path = None;
+        let entry = proxy_entry(&plan, "notion", &original, &sidecar);
+        assert_eq!(entry["command"], "mcpauth", "{entry}");
+    }
 
     #[test]
     fn shell_words() {

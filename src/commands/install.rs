@@ -10,6 +10,7 @@ use crate::clients::document::{Document, diff};
 use crate::clients::plan::{self, Note};
 use crate::clients::sidecar::Sidecar;
 use crate::clients::{ClientError, Target, locate};
+use crate::config::paths::Os;
 use crate::context::{Ctx, env_var};
 use crate::error::Result;
 use serde_json::{Map, Value};
@@ -23,6 +24,9 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<()> {
         headers_helper: args.headers_helper,
         launcher: args.launcher,
         env: own_env(ctx),
+        full_path: plan::needs_full_path(&target, Os::HERE, args.launcher)
+            .then(this_binary)
+            .flatten(),
     };
     let notes = plan::install(&plan, &mut table, &mut sidecar)?;
     let new = doc.render(&table)?;
@@ -52,6 +56,21 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// This binary as the person's PATH names it (a Homebrew or cargo link stays right
+/// across upgrades), else where it runs from.
+fn this_binary() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let real = std::fs::canonicalize(&exe).ok()?;
+    let name = exe.file_name()?;
+    let on_path = env_var("PATH")
+        .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|dir| dir.join(name))
+        .find(|c| c.is_absolute() && std::fs::canonicalize(c).is_ok_and(|c| c == real));
+    Some(on_path.unwrap_or(exe).to_string_lossy().into_owned())
 }
 
 /// `MCPAUTH_HOME` (absolute, as this home resolved it: the client starts servers
