@@ -111,7 +111,9 @@ readable only by you). The same as \fB\-\-store\fR.
 .TP
 \fBMCPAUTH_BROWSER\fR
 A command to run with the authorization URL instead of opening the desktop's
-browser.
+browser: a program and its arguments, separated by spaces. Put a word with spaces
+in quotes (\fB"C:\\Program Files\\Firefox\\firefox.exe" \-private\fR); a path to
+a program needs none.
 .TP
 \fBMCPAUTH_LOG\fR
 A log filter for diagnostics on standard error, for example \fBmcpauth=debug\fR.

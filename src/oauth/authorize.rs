@@ -8,11 +8,13 @@
 //! plainly whether it worked, and the listener closes when this returns.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::OauthError;
+use crate::escape::controls;
 use crate::secret::Secret;
 
 /// A bound loopback listener.
@@ -236,23 +238,61 @@ pub enum Opened {
     NotOpened,
 }
 
-/// Opens `url`: with `MCPAUTH_BROWSER` (a command, split on whitespace, given the URL as
-/// its last argument) when set, else the system browser when there is a desktop.
+/// The words of an `MCPAUTH_BROWSER` command: the whole value when it names a file (a
+/// path with spaces, as browsers on macOS and Windows have), else the words between
+/// spaces, where quotes (`"` or `'`) keep spaces in a word. There are no escapes, so a
+/// Windows path keeps its backslashes.
+fn browser_words(cmd: &str, is_file: impl Fn(&str) -> bool) -> Result<Vec<String>, String> {
+    let cmd = cmd.trim();
+    if is_file(cmd) {
+        return Ok(vec![cmd.to_owned()]);
+    }
+    let (mut words, mut word, mut quote, mut started) = (Vec::new(), String::new(), None, false);
+    for c in cmd.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '"' | '\'') => (quote, started) = (Some(c), true),
+            (None, c) if c.is_whitespace() => {
+                if std::mem::take(&mut started) {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            (None, c) => (started, word) = (true, word + &c.to_string()),
+        }
+    }
+    if quote.is_some() {
+        return Err("a quote is not closed".into());
+    }
+    if started {
+        words.push(word);
+    }
+    Ok(words)
+}
+
+/// Opens `url`: with `MCPAUTH_BROWSER` (a command, see [`browser_words`], given the URL
+/// as its last argument) when set, else the system browser when there is a desktop.
 pub fn open_browser(url: &str) -> Result<Opened, OauthError> {
     if let Some(cmd) = std::env::var("MCPAUTH_BROWSER")
         .ok()
         .filter(|c| !c.trim().is_empty())
     {
-        let mut words = cmd.split_whitespace();
-        let program = words.next().expect("not empty");
+        let words =
+            browser_words(&cmd, |p| Path::new(p).is_file()).map_err(|why| OauthError::Browser {
+                command: controls(&cmd).into_owned(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, why),
+            })?;
+        let Some((program, args)) = words.split_first() else {
+            return Ok(Opened::NotOpened);
+        };
         let mut child = std::process::Command::new(program)
-            .args(words)
+            .args(args)
             .arg(url)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .spawn()
             .map_err(|source| OauthError::Browser {
-                command: program.to_owned(),
+                command: controls(program).into_owned(),
                 source,
             })?;
         // Reap it whenever it ends, without making the login wait for it.
@@ -307,6 +347,31 @@ fn page(title: &str, body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_browser_command_is_split_on_spaces_outside_quotes_and_a_file_is_whole() {
+        let none = |_: &str| false;
+        let words = |cmd| browser_words(cmd, none).unwrap();
+        assert_eq!(words("  firefox  --new-tab "), ["firefox", "--new-tab"]);
+        assert_eq!(
+            words(r#""C:\Program Files\Firefox\firefox.exe" -private"#),
+            [r"C:\Program Files\Firefox\firefox.exe", "-private"]
+        );
+        assert_eq!(
+            words("'/Applications/Google Chrome.app/Contents/MacOS/Google Chrome' --incognito"),
+            [
+                "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+                "--incognito"
+            ]
+        );
+        assert_eq!(words(r#"open -a "" x"#), ["open", "-a", "", "x"]);
+        assert_eq!(words(r#"a"b c"d e"#), ["ab cd", "e"]);
+        assert!(words("   ").is_empty());
+        assert!(browser_words(r#"open "half"#, none).is_err());
+        // A path with spaces that is a file is the program, unquoted.
+        let chrome = "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome";
+        assert_eq!(browser_words(chrome, |p| p == chrome).unwrap(), [chrome]);
+    }
 
     fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs

@@ -358,3 +358,38 @@ fn two_accounts_on_one_server() {
         "the other account stays signed in"
     );
 }
+
+// Browsers on macOS and Windows live under paths with spaces ("Google Chrome.app",
+// "Program Files"): MCPAUTH_BROWSER takes such a path as it is, or quoted with arguments.
+#[test]
+fn a_browser_command_with_spaces_in_its_path_is_run() {
+    let fx = Fixture::start(Knobs::default());
+    let mut env = TestEnv::new();
+    env.add_server("demo", &fx.mcp_url());
+    let dir = tempfile::tempdir().unwrap();
+    let apps = dir.path().join("My Browsers");
+    std::fs::create_dir(&apps).unwrap();
+    let browser = apps.join("Fake Browser");
+    let curl = env.browser_command();
+    // It takes the URL, the last argument, as curl would.
+    let script = format!("#!/bin/sh\nfor url; do :; done\nexec {curl} \"$url\"\n");
+    std::fs::write(&browser, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let path = browser.display().to_string();
+    for command in [path.clone(), format!("'{path}' --new-window")] {
+        env.env("MCPAUTH_BROWSER", &command);
+        let out = env.run(&["login", "demo"]);
+        assert_eq!(out.code, Some(0), "{command}: {}", out.stderr);
+        assert!(out.stderr.contains("Signed in to `demo`"), "{}", out.stderr);
+    }
+    env.env("MCPAUTH_BROWSER", "'unclosed --new-window");
+    let out = env.run(&["login", "demo"]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("a quote is not closed"),
+        "{}",
+        out.stderr
+    );
+}
