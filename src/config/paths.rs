@@ -51,7 +51,6 @@ fn user_file_on(
     home: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> PathBuf {
-    let windows = os == Os::Windows;
     match file {
         UserFile::Gemini => home.join(".gemini").join("settings.json"),
         UserFile::Windsurf => home
@@ -60,24 +59,26 @@ fn user_file_on(
             .join("mcp_config.json"),
         // opencode reads the XDG variables on every OS.
         UserFile::OpenCode => xdg_config(home, env).join("opencode").join("opencode.json"),
-        UserFile::Zed if windows => appdata(home, env).join("Zed").join("settings.json"),
-        UserFile::Zed => match env("FLATPAK_XDG_CONFIG_HOME").map(PathBuf::from) {
-            Some(dir) if os == Os::Linux && dir.is_absolute() => dir,
-            _ if os == Os::Linux => xdg_config(home, env),
-            _ => home.join(".config"),
+        UserFile::Zed => match os {
+            Os::Windows => appdata(home, env).join("Zed"),
+            Os::Mac => home.join(".config").join("zed"),
+            Os::Linux => env("FLATPAK_XDG_CONFIG_HOME")
+                .map(PathBuf::from)
+                .filter(|d| d.is_absolute())
+                .unwrap_or_else(|| xdg_config(home, env))
+                .join("zed"),
         }
-        .join("zed")
         .join("settings.json"),
         // Goose moves all of its files under `GOOSE_PATH_ROOT` when that is set.
         UserFile::Goose => match env("GOOSE_PATH_ROOT").map(PathBuf::from) {
-            Some(root) if root.is_absolute() => root.join("config").join("config.yaml"),
-            _ if windows => appdata(home, env)
+            Some(root) if root.is_absolute() => root.join("config"),
+            _ if os == Os::Windows => appdata(home, env)
                 .join("Block")
                 .join("goose")
-                .join("config")
-                .join("config.yaml"),
-            _ => xdg_config(home, env).join("goose").join("config.yaml"),
-        },
+                .join("config"),
+            _ => xdg_config(home, env).join("goose"),
+        }
+        .join("config.yaml"),
     }
 }
 
