@@ -162,6 +162,35 @@ fn refresh_tokens_active(provider: &Provider) -> Vec<bool> {
     list.iter().map(|t| t["active"] == json!(true)).collect()
 }
 
+/// Runs tests/peers/browser.mjs with `args` as a browser the test drives itself (on
+/// "another device", not through MCPAUTH_BROWSER); what it printed, once it got through.
+fn drive_browser(args: &[&str]) -> String {
+    let browser = Command::new(node22())
+        .arg(peers().join("browser.mjs"))
+        .args(args)
+        .output()
+        .expect("run tests/peers/browser.mjs");
+    assert!(
+        browser.status.success(),
+        "the browser did not get through: {}",
+        String::from_utf8_lossy(&browser.stderr)
+    );
+    String::from_utf8(browser.stdout).unwrap()
+}
+
+/// A proxy started as a host starts it passes `text` to the provider's MCP server and back.
+fn proxy_echoes(env: &TestEnv, text: &str) {
+    let mut host = Host::start(env, &["proxy", "oidc", "--login", "never"]);
+    assert!(host.initialize().get("result").is_some());
+    let answer = echo(&mut host, text);
+    assert_eq!(
+        answer["result"]["content"][0]["text"],
+        json!(text),
+        "{answer}"
+    );
+    assert_eq!(host.finish(), Some(0));
+}
+
 // Symptom: the provider offers DPoP to every client (oidc-provider's default), and a
 // token bound to a key reached an MCP server that takes only bearer tokens.
 // Symptom: mcpauth asked for `offline_access` without `prompt=consent`, the provider
@@ -269,37 +298,16 @@ fn a_browser_elsewhere_signs_in_by_pasting_the_address_back() {
     env.add_server("oidc", &provider.mcp);
     let mut live = Live::start(&env, &["login", "oidc", "--no-browser"]);
     let url = live.line(|l| l.trim_start().starts_with(&provider.issuer));
-    let browser = Command::new(node22())
-        .arg(peers().join("browser.mjs"))
-        .arg("--elsewhere")
-        .arg(url.trim())
-        .output()
-        .expect("run tests/peers/browser.mjs");
-    assert!(
-        browser.status.success(),
-        "the browser did not get through: {}",
-        String::from_utf8_lossy(&browser.stderr)
-    );
-    let landed = String::from_utf8(browser.stdout).unwrap();
+    let landed = drive_browser(&["--elsewhere", url.trim()]);
     assert!(
         landed.contains("/callback?"),
-        "the browser printed `{landed}`: {}",
-        String::from_utf8_lossy(&browser.stderr)
+        "the browser printed `{landed}`"
     );
     live.paste(landed.trim());
     let (status, said) = live.finish();
     assert_eq!(status, Some(0), "{said}");
     assert!(said.contains("Signed in to `oidc`"), "{said}");
-
-    let mut host = Host::start(&env, &["proxy", "oidc", "--login", "never"]);
-    assert!(host.initialize().get("result").is_some());
-    let answer = echo(&mut host, "pasted");
-    assert_eq!(
-        answer["result"]["content"][0]["text"],
-        json!("pasted"),
-        "{answer}"
-    );
-    assert_eq!(host.finish(), Some(0));
+    proxy_echoes(&env, "pasted");
 }
 
 // An organisation registers mcpauth at its provider in advance and hands out the client
@@ -326,11 +334,7 @@ fn preregistered_confidential_clients_sign_in_and_refresh_with_their_secret() {
             out.stderr
         );
         out.assert_no_secret(std::slice::from_ref(&secret));
-        let mut host = Host::start(&env, &["proxy", "oidc", "--login", "never"]);
-        assert!(host.initialize().get("result").is_some());
-        let answer = echo(&mut host, client);
-        assert_eq!(answer["result"]["content"][0]["text"], json!(client));
-        assert_eq!(host.finish(), Some(0));
+        proxy_echoes(&env, client);
 
         // The refresh authenticates the same way: the stored secret, the stored method.
         let first = env.run(&["token", "oidc"]);
@@ -378,23 +382,9 @@ fn a_device_sign_in_is_approved_by_typing_the_code_in_a_browser() {
         .unwrap_or_else(|| panic!("no verification page on the provider in `{open}`"))
         .to_owned();
     let code = live.line(|l| l.starts_with("  ") && !l.trim().is_empty());
-    let browser = Command::new(node22())
-        .arg(peers().join("browser.mjs"))
-        .args(["--user-code", code.trim(), &page])
-        .output()
-        .expect("run tests/peers/browser.mjs");
-    assert!(
-        browser.status.success(),
-        "the browser did not get through: {}",
-        String::from_utf8_lossy(&browser.stderr)
-    );
+    drive_browser(&["--user-code", code.trim(), &page]);
     let (status, said) = live.finish();
     assert_eq!(status, Some(0), "{said}");
     assert!(said.contains("Signed in to `oidc`"), "{said}");
-
-    let mut host = Host::start(&env, &["proxy", "oidc", "--login", "never"]);
-    assert!(host.initialize().get("result").is_some());
-    let answer = echo(&mut host, "typed");
-    assert_eq!(answer["result"]["content"][0]["text"], json!("typed"));
-    assert_eq!(host.finish(), Some(0));
+    proxy_echoes(&env, "typed");
 }
