@@ -4,8 +4,9 @@
 //
 //   node oidc.mjs [--access-ttl SECONDS]
 //
-// Both listen on 127.0.0.1 on free ports. Once ready it prints one JSON line on stdout:
-// {"issuer": ..., "mcp": ..., "scopes_supported": [...]}. It runs until stdin closes.
+// The three servers listen on 127.0.0.1 on free ports. Once ready it prints one JSON line on stdout:
+// {"issuer": ..., "mcp": ..., "platform": ..., "scopes_supported": [...]}. It runs until
+// stdin closes.
 //
 // The provider is configured as MCP servers commonly are: dynamic client registration
 // open to anyone, resource indicators (RFC 8707) issuing JWT access tokens for the MCP
@@ -19,8 +20,7 @@
 // them: `mcpauth-basic` (secret `mcpauth-basic-secret`, sent in the Authorization header)
 // and `mcpauth-post` (secret `mcpauth-post-secret`, sent in the form). Both are native
 // applications whose redirect is 127.0.0.1 on any port (RFC 8252). The provider takes
-// the secret either way from either of them, so `GET /grants` on the platform server
-// (below) lists how each client authenticated on each token grant it got.
+// the secret either way from either of them, so the test asks how it came (below).
 //
 // The MCP server accepts a bearer token only when it is a JWT signed by the provider,
 // for this resource, with `mcp:tools`; otherwise it answers 401 with a challenge naming
@@ -28,14 +28,20 @@
 //
 // Workload identity federation (SEP-1933): a third server plays the workload's platform
 // (a Kubernetes API server, a CI system's OIDC issuer). It publishes OpenID discovery and
-// its keys, hands out a fresh workload JWT for the provider on `GET /token` (as a CI
-// job's token request does), and tells on `GET /stats` how many it minted and which the
-// provider was shown. `GET /refresh-tokens` on the same server lists every refresh token
-// the provider issued, each `{active}` as the provider's RFC 7662 introspection endpoint
-// answers for it (asked as the pre-registered confidential client `introspector`). The provider trusts that issuer alone: its RFC 7523 jwt-bearer
-// grant finds the issuer's keys through discovery, verifies the JWT's signature, issuer,
-// audience (the provider) and expiry, and issues an access token for the MCP resource
-// with no refresh token to the pre-registered public client `workload-client`.
+// its keys, and hands out a fresh workload JWT for the provider on `GET /token` (as a CI
+// job's token request does). The provider trusts that issuer alone: its RFC 7523
+// jwt-bearer grant finds the issuer's keys through discovery, verifies the JWT's
+// signature, issuer, audience (the provider) and expiry, and issues an access token for
+// the MCP resource with no refresh token to the pre-registered public client
+// `workload-client`.
+//
+// The same server tells the tests what the provider did:
+//   GET /stats           how many workload JWTs it minted and which the provider was shown
+//   GET /grants          each token grant: its client, grant type, and how the client
+//                        authenticated (`basic`, `post` or `none`)
+//   GET /refresh-tokens  each refresh token issued, `{active}` as the provider's RFC 7662
+//                        introspection endpoint answers for it (asked as the
+//                        pre-registered confidential client `introspector`)
 
 import http from 'node:http';
 import * as jose from 'jose';
