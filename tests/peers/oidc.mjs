@@ -4,7 +4,8 @@
 //
 //   node oidc.mjs [--access-ttl SECONDS]
 //
-// The three servers listen on 127.0.0.1 on free ports. Once ready it prints one JSON line on stdout:
+// The provider, the MCP server and the workload platform (below) listen on 127.0.0.1 on
+// free ports. Once ready it prints one JSON line on stdout:
 // {"issuer": ..., "mcp": ..., "platform": ..., "scopes_supported": [...]}. It runs until
 // stdin closes.
 //
