@@ -90,12 +90,23 @@ fn xdg_config(home: &Path, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
         .unwrap_or_else(|| home.join(".config"))
 }
 
-/// Windows' roaming application data: `%APPDATA%`, else where it is by default.
-fn appdata(home: &Path, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
-    env("APPDATA")
+/// A Windows known folder: the variable that names it, else where it is by default in
+/// the profile (`AppData\{default}`).
+fn windows_folder(
+    var: &str,
+    default: &str,
+    home: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> PathBuf {
+    env(var)
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| home.join("AppData").join("Roaming"))
+        .unwrap_or_else(|| home.join("AppData").join(default))
+}
+
+/// Windows' roaming application data: `%APPDATA%`.
+fn appdata(home: &Path, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    windows_folder("APPDATA", "Roaming", home, env)
 }
 
 /// Where Codex keeps its config: `$CODEX_HOME/config.toml`, by default under `~/.codex`
@@ -133,11 +144,7 @@ fn claude_desktop_config_on(
             .join("Claude")
             .join(file),
         Os::Windows => {
-            let local = env("LOCALAPPDATA")
-                .filter(|d| !d.is_empty())
-                .map(PathBuf::from)
-                .unwrap_or_else(|| home.join("AppData").join("Local"));
-            let packaged = local
+            let packaged = windows_folder("LOCALAPPDATA", "Local", home, env)
                 .join("Packages")
                 .join(CLAUDE_MSIX_FAMILY)
                 .join("LocalCache")

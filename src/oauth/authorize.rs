@@ -247,26 +247,23 @@ fn browser_words(cmd: &str, is_file: impl Fn(&str) -> bool) -> Result<Vec<String
     if is_file(cmd) {
         return Ok(vec![cmd.to_owned()]);
     }
-    let (mut words, mut word, mut quote, mut started) = (Vec::new(), String::new(), None, false);
+    // `word` is None between words; a quote starts a word even when it holds nothing.
+    let (mut words, mut word, mut quote) = (Vec::new(), None::<String>, None);
     for c in cmd.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => word.push(c),
-            (None, '"' | '\'') => (quote, started) = (Some(c), true),
-            (None, c) if c.is_whitespace() => {
-                if std::mem::take(&mut started) {
-                    words.push(std::mem::take(&mut word));
-                }
+        match quote {
+            Some(q) if c == q => quote = None,
+            None if c == '"' || c == '\'' => {
+                quote = Some(c);
+                word.get_or_insert_default();
             }
-            (None, c) => (started, word) = (true, word + &c.to_string()),
+            None if c.is_whitespace() => words.extend(word.take()),
+            _ => word.get_or_insert_default().push(c),
         }
     }
     if quote.is_some() {
         return Err("a quote is not closed".into());
     }
-    if started {
-        words.push(word);
-    }
+    words.extend(word);
     Ok(words)
 }
 

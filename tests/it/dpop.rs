@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::oidc::{Peer, chromium};
-use crate::proxy_cli::{Host, echo};
+use crate::proxy_cli::{Host, echo, echo_through_proxy};
 use crate::support::TestEnv;
 use crate::support::cli::RunOutput;
 use crate::support::http::{loopback_get, loopback_post};
@@ -172,19 +172,6 @@ fn dpop_bound_tokens_are_proven_on_every_request_through_nonces_refusals_and_a_r
     }
 }
 
-/// Calls `echo` once through a proxy for `bound` in `env`.
-fn call_through_a_proxy(env: &TestEnv, text: &str) {
-    let mut host = Host::start(env, &["proxy", "bound", "--login", "never"]);
-    assert!(host.initialize().get("result").is_some());
-    let answer = echo(&mut host, text);
-    assert_eq!(
-        answer["result"]["content"][0]["text"],
-        json!(text),
-        "{answer}"
-    );
-    assert_eq!(host.finish(), Some(0));
-}
-
 /// `mcpauth export bound EXTRA` from `laptop` for the age identity, imported on a new
 /// host, which is returned.
 fn carried_over(laptop: &TestEnv, extra: &[&str]) -> TestEnv {
@@ -219,18 +206,18 @@ fn an_exported_dpop_grant_carries_its_key_and_a_fresh_one_gets_its_own() {
     let laptop = chromium("");
     laptop.add_server("bound", &peer.at("/mcp"));
     ok(laptop.run(&["login", "bound"]));
-    call_through_a_proxy(&laptop, "on the laptop");
+    echo_through_proxy(&laptop, "bound", "on the laptop");
     let keys = |peer: &Peer| stats(peer)["seen_jkts"].as_array().unwrap().len();
     assert_eq!(keys(&peer), 1);
 
     // A fresh grant for the server (approved in the browser here) has a key of its own.
     let fresh = carried_over(&laptop, &[]);
-    call_through_a_proxy(&fresh, "on the server");
+    echo_through_proxy(&fresh, "bound", "on the server");
     assert_eq!(keys(&peer), 2);
 
     // `--copy` shares the laptop's grant, key and all.
     let copied = carried_over(&laptop, &["--copy"]);
-    call_through_a_proxy(&copied, "on a copy");
-    call_through_a_proxy(&laptop, "on the laptop again");
+    echo_through_proxy(&copied, "bound", "on a copy");
+    echo_through_proxy(&laptop, "bound", "on the laptop again");
     assert_eq!(keys(&peer), 2);
 }

@@ -234,14 +234,22 @@ impl Release {
     }
 }
 
-/// install.sh as someone without Rust runs it: no cargo on PATH, the release from `base`.
-fn install_release(home: &Path, base: &str) -> Output {
-    Command::new("sh")
-        .arg(root().join("install.sh"))
+/// install.sh with `args` as someone without Rust runs it: no cargo on PATH, into
+/// `home`.
+fn install_sh(home: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg(root().join("install.sh"))
+        .args(args)
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("HOME", home)
-        .env("MCPAUTH_INSTALL_DIR", home.join("bin"))
+        .env("MCPAUTH_INSTALL_DIR", home.join("bin"));
+    cmd
+}
+
+/// install.sh installing the release from `base`.
+fn install_release(home: &Path, base: &str) -> Output {
+    install_sh(home, &[])
         .env("MCPAUTH_DOWNLOAD_URL", base)
         .output()
         .expect("sh runs")
@@ -287,15 +295,7 @@ fn without_cargo_install_sh_installs_the_release_archive_after_checking_its_sum(
         );
     }
     // Nothing of the download is left behind, and uninstall takes it all away.
-    let gone = Command::new("sh")
-        .arg(root().join("install.sh"))
-        .arg("--uninstall")
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", home)
-        .env("MCPAUTH_INSTALL_DIR", home.join("bin"))
-        .output()
-        .unwrap();
+    let gone = install_sh(home, &["--uninstall"]).output().unwrap();
     assert_eq!(gone.status.code(), Some(0));
     assert_eq!(
         files(home),

@@ -6,30 +6,30 @@
 //! the same requests at the server, the same exit code, SIGTERM handled by the proxy.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::proxy_cli::{Host, echo};
-use crate::support::cli::run_bounded;
+use crate::support::cli::{RunOutput, run_bounded};
 use crate::support::{Endpoint, Fixture, Knobs, TestEnv};
 
 fn packaging() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/npm")
 }
 
-/// Runs `program args` in `dir` and insists that it succeeds.
-fn run(dir: &Path, program: &str, args: &[&str]) -> Output {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} (tests/run installs npm): {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+/// Runs `program args` in `dir` (within two minutes) and insists that it succeeds.
+fn run(dir: &Path, program: &str, args: &[&str]) -> RunOutput {
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(dir);
+    let out = run_bounded(cmd, None::<&str>, Duration::from_secs(120));
+    assert_eq!(
+        out.code,
+        Some(0),
+        "{program} {args:?} failed (tests/run installs npm):\n{}\n{}",
+        out.stdout,
+        out.stderr
     );
     out
 }
@@ -70,7 +70,7 @@ fn pack(dir: &Path, binary: bool) -> Vec<PathBuf> {
                 &package.display().to_string(),
             ],
         );
-        let listing: Value = serde_json::from_slice(&out.stdout).expect("npm pack --json");
+        let listing: Value = serde_json::from_str(&out.stdout).expect("npm pack --json");
         let file = listing[0]["filename"].as_str().expect("a tarball name");
         dir.join(file)
     };
@@ -130,9 +130,8 @@ fn npx_mcpauth_runs_the_binary_of_its_platform_package_byte_for_byte() {
     assert_eq!(scoped, ["linux-x64"]);
 
     let out = run(&project, "npx", &["--offline", "mcpauth", "--version"]);
-    let version = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
-        version.trim(),
+        out.stdout.trim(),
         concat!("mcpauth ", env!("CARGO_PKG_VERSION"))
     );
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::headless::Live;
-use crate::proxy_cli::{Host, echo};
+use crate::proxy_cli::{Host, echo, echo_through_proxy};
 use crate::support::TestEnv;
 use crate::support::http::loopback_get;
 
@@ -178,19 +178,6 @@ fn drive_browser(args: &[&str]) -> String {
     String::from_utf8(browser.stdout).unwrap()
 }
 
-/// A proxy started as a host starts it passes `text` to the provider's MCP server and back.
-fn proxy_echoes(env: &TestEnv, text: &str) {
-    let mut host = Host::start(env, &["proxy", "oidc", "--login", "never"]);
-    assert!(host.initialize().get("result").is_some());
-    let answer = echo(&mut host, text);
-    assert_eq!(
-        answer["result"]["content"][0]["text"],
-        json!(text),
-        "{answer}"
-    );
-    assert_eq!(host.finish(), Some(0));
-}
-
 // Symptom: the provider offers DPoP to every client (oidc-provider's default), and a
 // token bound to a key reached an MCP server that takes only bearer tokens.
 // Symptom: mcpauth asked for `offline_access` without `prompt=consent`, the provider
@@ -307,7 +294,7 @@ fn a_browser_elsewhere_signs_in_by_pasting_the_address_back() {
     let (status, said) = live.finish();
     assert_eq!(status, Some(0), "{said}");
     assert!(said.contains("Signed in to `oidc`"), "{said}");
-    proxy_echoes(&env, "pasted");
+    echo_through_proxy(&env, "oidc", "pasted");
 }
 
 // An organisation registers mcpauth at its provider in advance and hands out the client
@@ -334,7 +321,7 @@ fn preregistered_confidential_clients_sign_in_and_refresh_with_their_secret() {
             out.stderr
         );
         out.assert_no_secret(std::slice::from_ref(&secret));
-        proxy_echoes(&env, client);
+        echo_through_proxy(&env, "oidc", client);
 
         // The refresh authenticates the same way: the stored secret, the stored method.
         let first = env.run(&["token", "oidc"]);
@@ -386,5 +373,5 @@ fn a_device_sign_in_is_approved_by_typing_the_code_in_a_browser() {
     let (status, said) = live.finish();
     assert_eq!(status, Some(0), "{said}");
     assert!(said.contains("Signed in to `oidc`"), "{said}");
-    proxy_echoes(&env, "typed");
+    echo_through_proxy(&env, "oidc", "typed");
 }

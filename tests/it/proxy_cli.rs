@@ -157,6 +157,20 @@ pub(crate) fn echo(host: &mut Host, text: &str) -> Value {
     )
 }
 
+/// A proxy for `server` in `env`, started as a host starts it, passes one `echo` of
+/// `text` to the server and back, and exits 0 when stdin closes.
+pub(crate) fn echo_through_proxy(env: &TestEnv, server: &str, text: &str) {
+    let mut host = Host::start(env, &["proxy", server, "--login", "never"]);
+    assert!(host.initialize().get("result").is_some());
+    let answer = echo(&mut host, text);
+    assert_eq!(
+        answer["result"]["content"][0]["text"],
+        json!(text),
+        "{answer}"
+    );
+    assert_eq!(host.finish(), Some(0));
+}
+
 /// Initializes `host`, then calls `echo` every 50 ms for `session` (and at most 100,000
 /// times), and closes it; returns the good answers' count and the bad answers.
 pub(crate) fn echo_for(mut host: Host, n: usize, session: Duration) -> (u32, Vec<Value>) {
